@@ -1,0 +1,94 @@
+# Castscope build, install and test entry points.
+#   make deps   install everything a fresh Debian 12 machine needs (idempotent; root or sudo)
+#   make run    build if needed and open the app
+#   make demo   run the pipeline headless on a sample video
+#   make test   all tests (Go + frontend + real window); depends on deps
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export LANG := en_US.UTF-8
+export LC_ALL := en_US.UTF-8
+
+SHARED            ?= $(abspath ../shared)
+CASTSCOPE_MODEL_SOURCE ?= $(SHARED)/models
+ORT_VERSION       := 1.30.0
+ORT_DIR           := third_party/onnxruntime
+ORT_LIB           := $(ORT_DIR)/libonnxruntime.so.1
+TAGS              := webkit2_41
+BIN               := build/bin/castscope
+DEMO_DATA         ?= $(CURDIR)/.cache/demo-data
+DEMO_VIDEO        := .cache/demo/Castscope_Demo_S01_E01.mp4
+GO_SOURCES        := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './third_party/*' 2>/dev/null) go.mod go.sum models/models.json
+FRONTEND_SOURCES  := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.* -type f 2>/dev/null)
+
+.PHONY: deps apt locale ort npm gomod models build run demo test test-go test-frontend vet check clean
+
+deps: apt locale ort gomod npm models
+	@echo "deps: ready"
+
+apt:
+	@bash scripts/apt-deps.sh
+
+locale:
+	@if ! locale -a 2>/dev/null | grep -qi '^en_US\.utf-\?8$$'; then \
+		echo "deps: generating en_US.UTF-8 locale"; \
+		sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen && locale-gen >/dev/null; \
+	fi
+
+ort: $(ORT_LIB)
+$(ORT_LIB):
+	@echo "deps: ONNX Runtime $(ORT_VERSION) CPU library from the onnxruntime-node npm package"
+	@bash scripts/install-ort.sh $(ORT_VERSION) $(ORT_DIR)
+
+gomod:
+	@echo "deps: Go modules"
+	@go mod download
+
+npm: frontend/node_modules/.package-lock.json
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	@echo "deps: npm packages (npm ci)"
+	@cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+models:
+	@echo "deps: models from $(CASTSCOPE_MODEL_SOURCE) (sha256 checked)"
+	@go run ./backend/modelpack/cmd/install-models -from "$(CASTSCOPE_MODEL_SOURCE)" -to models
+
+frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/node_modules/.package-lock.json
+	@echo "build: frontend"
+	@cd frontend && npm run build --silent
+
+$(BIN): frontend/dist/index.html $(GO_SOURCES)
+	@echo "build: desktop binary $(BIN)"
+	@go build -tags desktop,production,$(TAGS) -ldflags "-s -w" -o $(BIN) .
+	@cp -f build/linux/castscope.desktop build/bin/ 2>/dev/null || true
+
+build: $(BIN)
+
+run: deps $(BIN)
+	./$(BIN)
+
+$(DEMO_VIDEO):
+	@bash scripts/make-sample.sh "$(SHARED)/media" "$@"
+
+demo: deps $(BIN) $(DEMO_VIDEO)
+	./$(BIN) run "$(DEMO_VIDEO)" --data "$(DEMO_DATA)"
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	@go vet -tags $(TAGS) ./...
+
+check: npm
+	@cd frontend && npm run check --silent
+
+test-go: deps frontend/dist/index.html $(BIN)
+	CASTSCOPE_BIN=$(CURDIR)/$(BIN) CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) \
+	CASTSCOPE_MEDIA=$${CASTSCOPE_MEDIA:-$(SHARED)/media} \
+	go test -tags $(TAGS) -count=1 -timeout 40m ./...
+
+test-frontend: npm
+	@cd frontend && npm test --silent
+
+test: deps vet check test-frontend test-go
+	@echo "test: all passed"
+
+clean:
+	rm -rf build/bin frontend/dist .cache
