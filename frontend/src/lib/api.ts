@@ -1,0 +1,94 @@
+// The only module that touches the Go bindings (window.go.main.App.*).
+// Every call settles: a call whose arguments Wails cannot parse never answers,
+// so each one races a timeout.
+import type { Episode, Job, LogLine, Report, Settings } from './types';
+
+type Bound = (...args: unknown[]) => Promise<unknown>;
+
+declare global {
+  interface Window {
+    go?: { main?: { App?: Record<string, Bound> } };
+  }
+}
+
+/** A failed call: code is the typed error code ("ERR_…") when Go sent one. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly method: string;
+  constructor(code: string, message: string, method: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.method = method;
+  }
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Native dialogs wait for the user. */
+export const DIALOG_TIMEOUT_MS = 10 * 60_000;
+
+/** Splits "ERR_CODE message" into its parts; other strings become ERR_INTERNAL. */
+export function parseError(err: unknown, method: string): ApiError {
+  if (err instanceof ApiError) return err;
+  const text =
+    typeof err === 'string'
+      ? err
+      : err instanceof Error
+        ? err.message
+        : err == null
+          ? ''
+          : JSON.stringify(err);
+  const m = /^\s*(ERR_[A-Z0-9_]+):?\s*([\s\S]*)$/.exec(text);
+  if (m) return new ApiError(m[1], m[2].trim() || m[1], method);
+  return new ApiError('ERR_INTERNAL', text.trim() || 'unknown error', method);
+}
+
+/** Calls a bound method with a timeout. */
+export function call<T>(method: string, args: unknown[] = [], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+  const fn = typeof window !== 'undefined' ? window.go?.main?.App?.[method] : undefined;
+  if (typeof fn !== 'function') {
+    return Promise.reject(new ApiError('ERR_NO_BACKEND', `the backend is not connected (${method})`, method));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new ApiError('ERR_TIMEOUT', `${method} did not answer within ${Math.round(timeoutMs / 1000)} s`, method));
+    }, timeoutMs);
+    let p: Promise<unknown>;
+    try {
+      p = Promise.resolve(fn(...args));
+    } catch (e) {
+      clearTimeout(timer);
+      reject(parseError(e, method));
+      return;
+    }
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v as T);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(parseError(e, method));
+      },
+    );
+  });
+}
+
+const list = <T>(v: T[] | null | undefined): T[] => (Array.isArray(v) ? v : []);
+
+export const api = {
+  addVideos: async (paths: string[]) => list(await call<Episode[] | null>('AddVideos', [paths])),
+  chooseVideos: async () => list(await call<Episode[] | null>('ChooseVideos', [], DIALOG_TIMEOUT_MS)),
+  listEpisodes: async () => list(await call<Episode[] | null>('ListEpisodes')),
+  runEpisode: (key: string, stages: string[] = []) => call<string>('RunEpisode', [key, stages]),
+  cancelJob: (jobID: string) => call<void>('CancelJob', [jobID]),
+  retryStage: (jobID: string, stage: string) => call<string>('RetryStage', [jobID, stage]),
+  inspect: (key: string) => call<Report>('Inspect', [key]),
+  jobLogs: async (jobID: string) => list(await call<LogLine[] | null>('JobLogs', [jobID])),
+  getSettings: () => call<Settings>('GetSettings'),
+  saveSettings: (s: Settings) => call<void>('SaveSettings', [s]),
+  openDataFolder: () => call<void>('OpenDataFolder'),
+  exportJSON: () => call<void>('ExportJSON', [], DIALOG_TIMEOUT_MS),
+};
+
+export type { Episode, Job };

@@ -1,0 +1,138 @@
+// Pure text formatting for the UI. No DOM, no state: unit-tested directly.
+import type { StageView } from './types';
+
+/** ETA text: 45 s → "ETA ~1 min", 0 → "ETA <1 min", 5400 s → "ETA ~1 h 30 min". */
+export function formatEta(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '';
+  if (seconds < 30) return 'ETA <1 min';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `ETA ~${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m === 0 ? `ETA ~${h} h` : `ETA ~${h} h ${m} min`;
+}
+
+/** The ETA part of a running card, or '' when there is nothing honest to say. */
+export function etaText(stage: Pick<StageView, 'eta_s' | 'eta_state'>): string {
+  if (stage.eta_state === 'learning') return 'learning ETA…';
+  return formatEta(stage.eta_s);
+}
+
+/** Countdown wording: "in 30 s", "in 2 min", "now". */
+export function formatIn(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return 'now';
+  if (seconds < 60) return `in ${Math.ceil(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `in ${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m === 0 ? `in ${h} h` : `in ${h} h ${m} min`;
+}
+
+/** Duration of a video: 2712.4 → "45:12", 59 → "0:59", 4000 → "1:06:40". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes == null || !Number.isFinite(bytes) || bytes < 0) return '–';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** Integers with thousands separators, other numbers with up to 2 decimals. */
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n)) return n.toLocaleString('en-US');
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
+
+/** Processing rate: (12.345, "frames") → "12.3 frames/s". */
+export function formatRate(rate: number, unit: string): string {
+  if (!Number.isFinite(rate) || rate <= 0) return '';
+  const v = rate >= 100 ? Math.round(rate).toString() : rate.toFixed(1);
+  return `${v} ${unit || 'items'}/s`;
+}
+
+/** Progress percentage 0..100 (integer), or null when the total is unknown. */
+export function percent(done: number, total: number): number | null {
+  if (!total || total <= 0) return null;
+  return Math.max(0, Math.min(100, Math.floor((done / total) * 100)));
+}
+
+/** "faces_detected" → "faces detected". */
+export function humanize(key: string): string {
+  return key.replace(/_/g, ' ');
+}
+
+/** A value from a result object shown compactly. */
+export function formatValue(v: unknown): string {
+  if (typeof v === 'number') return formatNumber(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v == null) return '–';
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+/** RFC 3339 timestamp → local "YYYY-MM-DD HH:MM:SS", or "–". */
+export function formatTime(ts: string | null | undefined): string {
+  if (!ts) return '–';
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return ts;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  );
+}
+
+/** Seconds from now until ts (negative when past), or null. */
+export function secondsUntil(ts: string | null | undefined, now: number): number | null {
+  if (!ts) return null;
+  const t = Date.parse(ts);
+  if (Number.isNaN(t)) return null;
+  return (t - now) / 1000;
+}
+
+export const STALLED_CODE = 'ERR_STAGE_STALLED';
+
+const ICONS: Record<string, string> = {
+  pending: '⏸️',
+  running: '⏳',
+  ok: '✅',
+  error: '❌',
+  skipped: '⏩',
+};
+
+/** The card's headline in the seed's wording. */
+export function stageHeadline(stage: StageView, label: string): string {
+  const icon = ICONS[stage.status] ?? '';
+  switch (stage.status) {
+    case 'running': {
+      const eta = etaText(stage);
+      return eta ? `${icon} ${label} – ${eta}` : `${icon} ${label}`;
+    }
+    case 'ok':
+      return `${icon} ${label} complete`;
+    case 'error':
+      return `${icon} ${label} failed: ${stage.error?.message || 'unknown error'}`;
+    case 'skipped':
+      return `${icon} ${label} (skipped)`;
+    default:
+      return `${icon} ${label}`;
+  }
+}
