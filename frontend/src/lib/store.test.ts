@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Coalescer } from './coalesce';
+import { app, handleEpisodeEvent, handleStageEvent, resetStore, stagesOf } from './store.svelte';
+import { episode, stageEvent } from '../test/fixtures';
+
+describe('Coalescer', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('applies at most 4 progress updates per second per key, and always the newest last', () => {
+    const applied: number[] = [];
+    const c = new Coalescer<number>((v) => applied.push(v));
+    // 100 events per second for 2 s on one key
+    for (let i = 0; i < 200; i++) {
+      c.push('job/detect', i);
+      vi.advanceTimersByTime(10);
+    }
+    vi.advanceTimersByTime(1000);
+    expect(applied.length).toBeGreaterThanOrEqual(7);
+    expect(applied.length).toBeLessThanOrEqual(9);
+    expect(applied.at(-1)).toBe(199);
+    // no 1-s window holds more than 4 applications
+    const times: number[] = [];
+    const c2 = new Coalescer<number>(() => times.push(Date.now()));
+    for (let i = 0; i < 300; i++) {
+      c2.push('k', i);
+      vi.advanceTimersByTime(7);
+    }
+    vi.advanceTimersByTime(500);
+    for (let i = 0; i < times.length; i++) {
+      const inWindow = times.filter((t) => t >= times[i] && t < times[i] + 1000).length;
+      expect(inWindow).toBeLessThanOrEqual(4);
+    }
+  });
+
+  it('keys are throttled independently', () => {
+    const applied: string[] = [];
+    const c = new Coalescer<string>((v) => applied.push(v));
+    c.push('a', 'a1');
+    c.push('b', 'b1');
+    c.push('a', 'a2');
+    expect(applied).toEqual(['a1', 'b1']);
+    vi.advanceTimersByTime(250);
+    expect(applied).toEqual(['a1', 'b1', 'a2']);
+  });
+
+  it('urgent updates apply at once and replace what is pending', () => {
+    const applied: string[] = [];
+    const c = new Coalescer<string>((v) => applied.push(v));
+    c.push('k', 'p1');
+    c.push('k', 'p2');
+    c.push('k', 'ok', true);
+    vi.advanceTimersByTime(1000);
+    expect(applied).toEqual(['p1', 'ok']);
+  });
+});
+
+describe('store events', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    resetStore();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  function detect() {
+    return stagesOf(app.episodes[0]).find((s) => s.name === 'detect')!;
+  }
+
+  it('applies status changes at once and coalesces progress', () => {
+    handleEpisodeEvent(episode());
+    handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: 0, total: 1000 }));
+    expect(detect().status).toBe('running');
+    expect(app.episodes[0].latest_job?.job_id).toBe('prepare_ep1_1');
+    // a burst of 50 progress events within 100 ms
+    for (let i = 1; i <= 50; i++) {
+      handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: i * 10, total: 1000 }));
+      vi.advanceTimersByTime(2);
+    }
+    expect(detect().done).toBe(0); // held back: last render was < 250 ms ago
+    vi.advanceTimersByTime(250);
+    expect(detect().done).toBe(500); // newest value, one render
+    // the stage finishing is applied immediately even inside the window
+    handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: 990, total: 1000 }));
+    handleStageEvent(stageEvent({ status: 'ok', attempt: 1, done: 1000, total: 1000, result: { faces_detected: 7 } }));
+    expect(detect().status).toBe('ok');
+    expect(detect().done).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    expect(detect().status).toBe('ok'); // the older progress update was dropped
+  });
+
+  it('counts progress renders: no more than 4 per second per stage', () => {
+    handleEpisodeEvent(episode());
+    handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: 0, total: 10000 }));
+    const seen: number[] = [];
+    let last = -1;
+    for (let i = 1; i <= 1000; i++) {
+      handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: i, total: 10000 }));
+      vi.advanceTimersByTime(1); // 1000 events over 1 s
+      const d = detect().done;
+      if (d !== last) {
+        seen.push(d);
+        last = d;
+      }
+    }
+    // first status render at t=0 counts as one; progress renders fit the 4/s budget
+    expect(seen.length).toBeLessThanOrEqual(5);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('raises one error toast per failed attempt', () => {
+    handleEpisodeEvent(episode());
+    const err = { code: 'ERR_VIDEO_UNREADABLE', message: 'cannot decode', hint: 'Check the file.' };
+    handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 1, error: err }));
+    handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 1, error: err }));
+    expect(app.toasts).toHaveLength(1);
+    expect(app.toasts[0]).toMatchObject({ title: 'Validate failed', code: 'ERR_VIDEO_UNREADABLE', jobId: 'prepare_ep1_1', hint: 'Check the file.' });
+    handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 2, error: err }));
+    expect(app.toasts).toHaveLength(2);
+  });
+
+  it('an episode event adds or replaces by key', () => {
+    handleEpisodeEvent(episode({ key: 'a', title: 'A' }));
+    handleEpisodeEvent(episode({ key: 'b', title: 'B' }));
+    handleEpisodeEvent(episode({ key: 'a', title: 'A2' }));
+    expect(app.episodes.map((e) => e.title)).toEqual(['B', 'A2']);
+    expect(app.selectedKey).toBe('a');
+  });
+});
