@@ -1,0 +1,312 @@
+package face
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"castscope/backend/errs"
+)
+
+// Execution provider names as ONNX Runtime reports them.
+const (
+	ProviderTensorRT = "TensorrtExecutionProvider"
+	ProviderCUDA     = "CUDAExecutionProvider"
+	ProviderCoreML   = "CoreMLExecutionProvider"
+	ProviderDirectML = "DmlExecutionProvider"
+	ProviderCPU      = "CPUExecutionProvider"
+)
+
+// providerOrder is the preference order; CPU is the fallback.
+var providerOrder = []string{ProviderTensorRT, ProviderCUDA, ProviderCoreML, ProviderDirectML}
+
+// EnvORTLib names the environment variable that points at the library.
+const EnvORTLib = "CASTSCOPE_ORT_LIB"
+
+// Runtime is the process's one ONNX Runtime environment. The binding keeps
+// the environment in a package global, so OpenRuntime hands every caller
+// the same *Runtime; it lives until the process ends.
+type Runtime struct {
+	libPath   string
+	version   string
+	providers []string
+}
+
+var (
+	sharedMu sync.Mutex
+	shared   *Runtime
+)
+
+// libName is the file name of the ONNX Runtime library on this system.
+func libName() string {
+	switch runtime.GOOS {
+	case "windows":
+		return "onnxruntime.dll"
+	case "darwin":
+		return "libonnxruntime.dylib"
+	}
+	return "libonnxruntime.so.1"
+}
+
+// libCandidates lists where the library is looked for, in order.
+func libCandidates(libPath string) []string {
+	if libPath != "" {
+		return []string{libPath}
+	}
+	if p := os.Getenv(EnvORTLib); p != "" {
+		return []string{p}
+	}
+	rel := filepath.Join("third_party", "onnxruntime", libName())
+	var out []string
+	if exe, err := os.Executable(); err == nil {
+		out = append(out, filepath.Join(filepath.Dir(exe), rel))
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			out = append(out, filepath.Join(d, rel))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	out = append(out, filepath.Join("/opt/onnxruntime/lib", libName()))
+	return slices.Compact(out)
+}
+
+// OpenRuntime loads the ONNX Runtime library and creates the environment.
+// libPath "" means $CASTSCOPE_ORT_LIB, else third_party/onnxruntime/ next
+// to the executable or in the working directory or one of its parents,
+// else /opt/onnxruntime/lib. A second call returns the first Runtime,
+// whatever path it is given. Failure is ERR_RUNTIME_MISSING naming the
+// paths tried.
+func OpenRuntime(libPath string) (*Runtime, error) {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if shared != nil {
+		return shared, nil
+	}
+	tried := libCandidates(libPath)
+	found := ""
+	for _, p := range tried {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			found = p
+			break
+		}
+	}
+	if found == "" {
+		return nil, errs.New(errs.RuntimeMissing,
+			fmt.Sprintf("The ONNX Runtime library was not found (tried %s).", strings.Join(tried, ", ")),
+			"Install Castscope's runtime files, or set "+EnvORTLib+" to the path of "+libName()+".")
+	}
+	abs, err := filepath.Abs(found)
+	if err == nil {
+		found = abs
+	}
+	if !ort.IsInitialized() {
+		ort.SetSharedLibraryPath(found)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+			return nil, errs.Wrap(errs.RuntimeMissing, fmt.Errorf("face: initialize onnxruntime: %w", err),
+				fmt.Sprintf("The ONNX Runtime library %s could not be loaded.", found),
+				"Use the library shipped with Castscope (ONNX Runtime 1.30) or set "+EnvORTLib+" to a compatible one.")
+		}
+	}
+	provs, err := libraryProviders(found)
+	if err != nil || len(provs) == 0 {
+		provs = []string{ProviderCPU}
+	}
+	shared = &Runtime{libPath: found, version: ort.GetVersion(), providers: usableProviders(found, provs)}
+	return shared, nil
+}
+
+// bridgeLibs names the provider libraries ONNX Runtime loads beside
+// itself for the providers it reaches through its provider bridge. A
+// build may list such a provider (the npm CPU package lists TensorRT and
+// CUDA) without shipping its library; those are left out.
+var bridgeLibs = map[string]string{ProviderTensorRT: "tensorrt", ProviderCUDA: "cuda"}
+
+func usableProviders(lib string, provs []string) []string {
+	dir := filepath.Dir(lib)
+	var out []string
+	for _, p := range provs {
+		if name, ok := bridgeLibs[p]; ok {
+			file := "libonnxruntime_providers_" + name + ".so"
+			if runtime.GOOS == "windows" {
+				file = "onnxruntime_providers_" + name + ".dll"
+			}
+			if _, err := os.Stat(filepath.Join(dir, file)); err != nil {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	if !slices.Contains(out, ProviderCPU) {
+		out = append(out, ProviderCPU)
+	}
+	return out
+}
+
+// Version is the loaded library's version, e.g. "1.30.0".
+func (rt *Runtime) Version() string { return rt.version }
+
+// LibPath is the absolute path of the loaded library.
+func (rt *Runtime) LibPath() string { return rt.libPath }
+
+// Providers lists the execution providers the loaded library offers, e.g.
+// [CPUExecutionProvider]: those it was built with, less the bridge
+// providers (TensorRT, CUDA) whose provider library is not beside it.
+func (rt *Runtime) Providers() []string { return slices.Clone(rt.providers) }
+
+func (rt *Runtime) offers(p string) bool { return slices.Contains(rt.providers, p) }
+
+// SessionConfig chooses how a model session runs. The zero value uses the
+// best provider the library offers and ONNX Runtime's default thread count.
+type SessionConfig struct {
+	// RequireGPU turns a CPU-only outcome into ERR_PROVIDER_UNAVAILABLE.
+	RequireGPU bool
+	// IntraOpThreads is the number of threads one inference may use;
+	// 0 leaves ONNX Runtime's default (one per physical core).
+	IntraOpThreads int
+}
+
+// session is one loaded model with its I/O description.
+type session struct {
+	s        *ort.DynamicAdvancedSession
+	in       ort.InputOutputInfo
+	outs     []ort.InputOutputInfo
+	provider string
+	load     time.Duration
+}
+
+func (s *session) close() error {
+	if s == nil || s.s == nil {
+		return nil
+	}
+	err := s.s.Destroy()
+	s.s = nil
+	return err
+}
+
+// appendProvider adds provider p to opts; an error means the library or
+// machine cannot use it.
+func appendProvider(opts *ort.SessionOptions, p string) error {
+	switch p {
+	case ProviderTensorRT:
+		o, err := ort.NewTensorRTProviderOptions()
+		if err != nil {
+			return err
+		}
+		defer o.Destroy()
+		return opts.AppendExecutionProviderTensorRT(o)
+	case ProviderCUDA:
+		o, err := ort.NewCUDAProviderOptions()
+		if err != nil {
+			return err
+		}
+		defer o.Destroy()
+		return opts.AppendExecutionProviderCUDA(o)
+	case ProviderCoreML:
+		return opts.AppendExecutionProviderCoreMLV2(map[string]string{})
+	case ProviderDirectML:
+		return opts.AppendExecutionProviderDirectML(0)
+	}
+	return fmt.Errorf("face: unknown provider %s", p)
+}
+
+// newOptions builds session options; withGPU tries the GPU providers in
+// order and reports the first one that was accepted ("" if none).
+func (rt *Runtime) newOptions(sc SessionConfig, withGPU bool) (*ort.SessionOptions, string, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, "", fmt.Errorf("face: session options: %w", err)
+	}
+	if sc.IntraOpThreads > 0 {
+		if err := opts.SetIntraOpNumThreads(sc.IntraOpThreads); err != nil {
+			opts.Destroy()
+			return nil, "", fmt.Errorf("face: set threads: %w", err)
+		}
+	}
+	chosen := ""
+	if withGPU {
+		for _, p := range providerOrder {
+			if rt.offers(p) && appendProvider(opts, p) == nil && chosen == "" {
+				chosen = p
+			}
+		}
+	}
+	return opts, chosen, nil
+}
+
+// openSession checks the model file and creates a session on the best
+// provider; kind names the model in messages ("detector", "embedder").
+func (rt *Runtime) openSession(kind, path string, sc SessionConfig) (*session, error) {
+	if rt == nil {
+		return nil, errs.New(errs.RuntimeMissing, "ONNX Runtime is not loaded.", "Open the runtime before loading models.")
+	}
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The %s model file %s is missing.", kind, path), "Run `make models` or set CASTSCOPE_MODELS to the folder holding the models.")
+	case err != nil:
+		return nil, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The %s model file %s cannot be read.", kind, path), "Check the file's permissions.")
+	case st.IsDir():
+		return nil, errs.New(errs.ModelMissing, fmt.Sprintf("The %s model path %s is a folder, not a file.", kind, path), "Point Castscope at the .onnx file.")
+	}
+	loadFailed := func(err error) error {
+		return errs.Wrap(errs.ModelLoadFailed, fmt.Errorf("face: load %s: %w", path, err),
+			fmt.Sprintf("The %s model %s could not be loaded.", kind, path),
+			"The file may be damaged or not an ONNX model: reinstall the models (`make models`).")
+	}
+	ins, outs, err := ort.GetInputOutputInfo(path)
+	if err != nil {
+		return nil, loadFailed(err)
+	}
+	if len(ins) != 1 || len(outs) == 0 {
+		return nil, loadFailed(fmt.Errorf("want 1 input and some outputs, have %d and %d", len(ins), len(outs)))
+	}
+	outNames := make([]string, len(outs))
+	for i, o := range outs {
+		outNames[i] = o.Name
+	}
+	t0 := time.Now()
+	opts, chosen, err := rt.newOptions(sc, true)
+	if err != nil {
+		return nil, err
+	}
+	if sc.RequireGPU && chosen == "" {
+		opts.Destroy()
+		return nil, errs.New(errs.ProviderUnavailable,
+			fmt.Sprintf("A GPU was required, but the ONNX Runtime library %s offers only %s.", rt.libPath, strings.Join(rt.providers, ", ")),
+			"Point "+EnvORTLib+" at a GPU build of ONNX Runtime, or turn off \"require GPU\".")
+	}
+	s, err := ort.NewDynamicAdvancedSession(path, []string{ins[0].Name}, outNames, opts)
+	opts.Destroy()
+	if err != nil && chosen != "" {
+		if sc.RequireGPU {
+			return nil, errs.Wrap(errs.ProviderUnavailable, fmt.Errorf("face: session on %s: %w", chosen, err),
+				fmt.Sprintf("The %s model could not start on %s.", kind, chosen),
+				"Check the GPU driver and the CUDA/TensorRT libraries, or turn off \"require GPU\".")
+		}
+		// The GPU provider was offered but does not work here: use the CPU.
+		opts, _, oerr := rt.newOptions(sc, false)
+		if oerr != nil {
+			return nil, oerr
+		}
+		chosen = ""
+		s, err = ort.NewDynamicAdvancedSession(path, []string{ins[0].Name}, outNames, opts)
+		opts.Destroy()
+	}
+	if err != nil {
+		return nil, loadFailed(err)
+	}
+	return &session{s: s, in: ins[0], outs: outs, provider: cmp.Or(chosen, ProviderCPU), load: time.Since(t0)}, nil
+}
