@@ -12,7 +12,8 @@
 //     practice and stays O(tracks·dets) with no dependency. The box of a
 //     track is predicted with a damped constant velocity over missing frames.
 //   - Embedding gate: a pair whose cosine (detection vs. the track's running
-//     mean) is below MinCosine never matches, whatever the IoU. A track
+//     mean) is below MinCosine never matches, whatever the IoU (half of it
+//     while the track holds fewer than three embeddings). A track
 //     missing for some frames may re-acquire a face by embedding alone
 //     (cosine ≥ ReacquireCosine) when the face is near the predicted box.
 //   - Gap bridging counts sampled frames of the frame list (not frame
@@ -119,7 +120,7 @@ type Track struct {
 }
 
 // Len is the number of detections in the track.
-func (t *Track) Len() int { return len(t.DetIDs) }
+func (t Track) Len() int { return len(t.DetIDs) }
 
 // Metrics describe a tracking run, as the predecessor reported them.
 type Metrics struct {
@@ -324,12 +325,19 @@ func associate(active []*live, usedT []bool, dets []Detection, p int, cfg Config
 		pred := l.predict(p)
 		m := l.mean()
 		gap := p - l.lastPos - 1
+		// A young track's mean is one or two noisy embeddings, and two
+		// noisy embeddings of one face agree less than one does with a
+		// mean: halve the gate until the mean settles.
+		gate := cfg.MinCosine
+		if l.nEmb < 3 {
+			gate /= 2
+		}
 		for di, d := range dets {
 			iou := IoU(pred, d.Box)
 			cos := float32(-2) // unknown
 			if m != nil && len(d.Embedding) > 0 {
 				cos = Cosine(m, d.Embedding)
-				if cos < cfg.MinCosine {
+				if cos < gate {
 					continue
 				}
 			}

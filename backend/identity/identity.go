@@ -1,0 +1,355 @@
+// Package identity groups face tracks into identities (cast members) and
+// keeps the user's curation across re-runs.
+//
+// Decisions:
+//   - Tracks, not single faces, are clustered: agglomerative, average
+//     linkage, cosine distance on the tracks' mean embeddings, merging
+//     while the closest clusters are within Threshold; no fixed number of
+//     clusters. See Agglomerate for how 10 000 tracks fit in memory and in
+//     seconds (cluster sums instead of a distance matrix, a sparse graph of
+//     the pairs within threshold, a heap over it).
+//   - Two tracks that overlap in time are two people: a cannot-link
+//     constraint, unless Config.AllowOverlap. A user's merge overrides it.
+//   - Background faces (fewer than MinTrackLen detections, a median face
+//     smaller than MinFaceH, or no embedding) are not clustered; they are
+//     "unidentified".
+//   - Curation is an append-only log of operations (rename, merge, move,
+//     not-this-person, lock) replayed on a fresh clustering by Apply. An
+//     operation names a stable person key and carries the identity's tracks
+//     when it was made; on replay the key binds to the new cluster that
+//     shares most of those tracks, so names, merges, splits and locks
+//     survive a new threshold or model. A lock pins the exact track set.
+//     Undo drops the last operation.
+//   - A facebank (named reference embeddings from headshots) labels
+//     identities whose centroid is close enough; a user's name wins.
+//
+// The package is pure Go and imports no vision runtime or database.
+package identity
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"castscope/backend/track"
+)
+
+// Defaults of Config; a zero Config uses them all.
+const (
+	DefaultThreshold      = 0.5 // cosine distance, average linkage
+	DefaultMinTrackLen    = 3   // detections
+	DefaultMinFaceH       = 32  // pixels, median face height of the track
+	DefaultFacebankMinCos = 0.5
+)
+
+// Config tunes Cluster. Every zero field takes its Default.
+type Config struct {
+	Threshold    float64 // merge while average cosine distance ≤ Threshold
+	MinTrackLen  int     // shorter tracks are unidentified
+	MinFaceH     float32 // tracks with a smaller median face are unidentified
+	AllowOverlap bool    // drop the cannot-link between tracks overlapping in time
+	Workers      int     // goroutines for the all-pairs pass (default GOMAXPROCS)
+}
+
+func (c Config) withDefaults() Config {
+	c.Threshold = cmp.Or(c.Threshold, DefaultThreshold)
+	c.MinTrackLen = cmp.Or(c.MinTrackLen, DefaultMinTrackLen)
+	c.MinFaceH = cmp.Or(c.MinFaceH, DefaultMinFaceH)
+	return c
+}
+
+// Identity is one person: a group of tracks.
+type Identity struct {
+	ID            int64     `json:"identity_id"`      // 1-based, by size (detections) then first track; not stable across runs
+	Person        string    `json:"person,omitempty"` // stable key from the curation log; "" if never curated
+	Name          string    `json:"name,omitempty"`   // the user's name, if any
+	Label         string    `json:"label"`            // Name, else the facebank's name, else "Person N"
+	TrackIDs      []int64   `json:"track_ids"`        // ascending
+	Centroid      []float32 `json:"centroid"`         // mean of the track embeddings, L2-normalised
+	Size          int       `json:"size"`             // tracks
+	Detections    int       `json:"detections"`
+	Locked        bool      `json:"locked"`
+	FacebankName  string    `json:"facebank_name,omitempty"`
+	FacebankScore float32   `json:"facebank_score,omitempty"` // cosine of centroid and best headshot
+}
+
+// Metrics describe a clustering.
+type Metrics struct {
+	Clusters               int     `json:"clusters"`
+	Tracks                 int     `json:"tracks"`
+	ClusteredTracks        int     `json:"clustered_tracks"`
+	UnidentifiedTracks     int     `json:"unidentified_tracks"`
+	SingletonFraction      float64 `json:"singleton_fraction"`       // identities of one track / identities
+	LargestClusterFraction float64 `json:"largest_cluster_fraction"` // tracks of the largest / clustered tracks
+	CannotLinks            int     `json:"cannot_links"`
+}
+
+// Result is a clustering: identities plus the tracks kept apart.
+type Result struct {
+	Identities   []Identity `json:"identities"`
+	Unidentified []int64    `json:"unidentified"` // track ids in no identity, ascending
+	Metrics      Metrics    `json:"metrics"`
+}
+
+// Cluster groups tracks into identities. Track IDs must be unique.
+func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, error) {
+	cfg = cfg.withDefaults()
+	byID := make(map[int64]*track.Track, len(tracks))
+	var eligible []*track.Track
+	var unident []int64
+	for i := range tracks {
+		t := &tracks[i]
+		if _, dup := byID[t.ID]; dup {
+			return Result{}, fmt.Errorf("identity: track id %d appears twice", t.ID)
+		}
+		byID[t.ID] = t
+		if t.Len() < cfg.MinTrackLen || t.MedianFaceH < cfg.MinFaceH || len(t.Embedding) == 0 {
+			unident = append(unident, t.ID)
+			continue
+		}
+		eligible = append(eligible, t)
+	}
+	vecs := make([][]float32, len(eligible))
+	for i, t := range eligible {
+		vecs[i] = t.Embedding
+	}
+	var cannot [][2]int
+	if !cfg.AllowOverlap {
+		cannot = overlapping(eligible)
+	}
+	labels, err := Agglomerate(ctx, vecs, cannot, cfg.Threshold, cfg.Workers)
+	if err != nil {
+		return Result{}, err
+	}
+	groups := map[int][]int64{}
+	for i, l := range labels {
+		groups[l] = append(groups[l], eligible[i].ID)
+	}
+	var gs []*group
+	for _, ids := range groups {
+		gs = append(gs, &group{tracks: setOf(ids)})
+	}
+	res := finish(gs, byID)
+	res.Metrics.CannotLinks = len(cannot)
+	return res, nil
+}
+
+// overlapping returns index pairs of tracks whose time spans intersect.
+func overlapping(ts []*track.Track) [][2]int {
+	idx := make([]int, len(ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(ts[a].StartPTSms, ts[b].StartPTSms) })
+	var out [][2]int
+	var open []int
+	for _, i := range idx {
+		keep := open[:0]
+		for _, j := range open {
+			if ts[j].EndPTSms >= ts[i].StartPTSms {
+				keep = append(keep, j)
+				out = append(out, [2]int{min(i, j), max(i, j)})
+			}
+		}
+		open = append(keep, i)
+	}
+	return out
+}
+
+// group is an identity under construction (clustering or replay).
+type group struct {
+	person string
+	name   string
+	locked bool
+	tracks map[int64]bool
+}
+
+func setOf(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// finish turns groups into a Result: centroids, ordering, IDs, labels,
+// unidentified tracks and metrics.
+func finish(gs []*group, byID map[int64]*track.Track) Result {
+	in := map[int64]bool{}
+	var ids []Identity
+	for _, g := range gs {
+		if len(g.tracks) == 0 {
+			continue
+		}
+		id := Identity{Person: g.person, Name: g.name, Locked: g.locked}
+		var sum []float64
+		for tid := range g.tracks {
+			t, ok := byID[tid]
+			if !ok {
+				continue
+			}
+			in[tid] = true
+			id.TrackIDs = append(id.TrackIDs, tid)
+			id.Detections += t.Len()
+			if len(t.Embedding) > 0 {
+				if sum == nil {
+					sum = make([]float64, len(t.Embedding))
+				}
+				for k, v := range t.Embedding {
+					sum[k] += float64(v)
+				}
+			}
+		}
+		if len(id.TrackIDs) == 0 {
+			continue
+		}
+		slices.Sort(id.TrackIDs)
+		id.Size = len(id.TrackIDs)
+		id.Centroid = unit64(sum)
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b Identity) int {
+		return cmp.Or(cmp.Compare(b.Detections, a.Detections), cmp.Compare(a.TrackIDs[0], b.TrackIDs[0]))
+	})
+	res := Result{Identities: ids}
+	for i := range res.Identities {
+		id := &res.Identities[i]
+		id.ID = int64(i + 1)
+		id.Label = cmp.Or(id.Name, fmt.Sprintf("Person %d", id.ID))
+	}
+	for tid := range byID {
+		if !in[tid] {
+			res.Unidentified = append(res.Unidentified, tid)
+		}
+	}
+	slices.Sort(res.Unidentified)
+	res.Metrics = metricsOf(res, len(byID))
+	return res
+}
+
+func metricsOf(res Result, tracks int) Metrics {
+	m := Metrics{Clusters: len(res.Identities), Tracks: tracks, UnidentifiedTracks: len(res.Unidentified)}
+	singles, largest := 0, 0
+	for _, id := range res.Identities {
+		m.ClusteredTracks += id.Size
+		if id.Size == 1 {
+			singles++
+		}
+		largest = max(largest, id.Size)
+	}
+	if m.Clusters > 0 {
+		m.SingletonFraction = float64(singles) / float64(m.Clusters)
+		m.LargestClusterFraction = float64(largest) / float64(m.ClusteredTracks)
+	}
+	return m
+}
+
+func unit64(v []float64) []float32 {
+	if v == nil {
+		return nil
+	}
+	var s float64
+	for _, x := range v {
+		s += x * x
+	}
+	out := make([]float32, len(v))
+	if s == 0 {
+		return out
+	}
+	inv := 1 / math.Sqrt(s)
+	for i, x := range v {
+		out[i] = float32(x * inv)
+	}
+	return out
+}
+
+// Reference is one named headshot embedding of a show's cast list.
+type Reference struct {
+	Name      string    `json:"name"`
+	File      string    `json:"file,omitempty"`
+	Embedding []float32 `json:"embedding"`
+}
+
+// MatchFacebank labels identities whose centroid has cosine ≥ minCos
+// (0: DefaultFacebankMinCos) with a reference; the best reference wins.
+// An identity the user named keeps its name as Label. Several identities
+// may match one name (a person split in two): each is labelled.
+func MatchFacebank(res Result, refs []Reference, minCos float32) Result {
+	minCos = cmp.Or(minCos, DefaultFacebankMinCos)
+	res.Identities = slices.Clone(res.Identities)
+	for i := range res.Identities {
+		id := &res.Identities[i]
+		id.FacebankName, id.FacebankScore = "", 0
+		if id.Name == "" {
+			id.Label = fmt.Sprintf("Person %d", id.ID)
+		}
+		if len(id.Centroid) == 0 {
+			continue
+		}
+		best, bestName := float32(-2), ""
+		for _, r := range refs {
+			if len(r.Embedding) != len(id.Centroid) {
+				continue
+			}
+			if c := track.Cosine(id.Centroid, r.Embedding); c > best || (c == best && r.Name < bestName) {
+				best, bestName = c, r.Name
+			}
+		}
+		if best >= minCos {
+			id.FacebankName, id.FacebankScore = bestName, best
+			if id.Name == "" {
+				id.Label = bestName
+			}
+		}
+	}
+	return res
+}
+
+// Review is a track to show the user first: its identity's centroid is
+// hardly closer than another identity's.
+type Review struct {
+	TrackID    int64   `json:"track_id"`
+	IdentityID int64   `json:"identity_id"`
+	OwnCos     float32 `json:"own_cos"`   // cosine to its identity's centroid
+	OtherID    int64   `json:"other_id"`  // the nearest other identity (0: none)
+	OtherCos   float32 `json:"other_cos"` // cosine to that identity's centroid
+	Margin     float32 `json:"margin"`    // OwnCos − OtherCos; small is ambiguous
+}
+
+// ReviewOrder lists the clustered tracks, most ambiguous first (smallest
+// margin between own and nearest other identity), at most limit (0: all).
+func ReviewOrder(res Result, tracks []track.Track, limit int) []Review {
+	byID := map[int64]*track.Track{}
+	for i := range tracks {
+		byID[tracks[i].ID] = &tracks[i]
+	}
+	var out []Review
+	for _, id := range res.Identities {
+		for _, tid := range id.TrackIDs {
+			t := byID[tid]
+			if t == nil || len(t.Embedding) == 0 {
+				continue
+			}
+			r := Review{TrackID: tid, IdentityID: id.ID, OwnCos: track.Cosine(t.Embedding, id.Centroid), OtherCos: -1}
+			for _, o := range res.Identities {
+				if o.ID == id.ID || len(o.Centroid) != len(t.Embedding) {
+					continue
+				}
+				if c := track.Cosine(t.Embedding, o.Centroid); c > r.OtherCos {
+					r.OtherID, r.OtherCos = o.ID, c
+				}
+			}
+			r.Margin = r.OwnCos - r.OtherCos
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Review) int {
+		return cmp.Or(cmp.Compare(a.Margin, b.Margin), cmp.Compare(a.TrackID, b.TrackID))
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
