@@ -83,6 +83,19 @@ func libCandidates(libPath string) []string {
 	return slices.Compact(out)
 }
 
+// findLib returns the first existing file among tried, or
+// ERR_RUNTIME_MISSING naming them all.
+func findLib(tried []string) (string, error) {
+	for _, p := range tried {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	return "", errs.New(errs.RuntimeMissing,
+		fmt.Sprintf("The ONNX Runtime library was not found (tried %s).", strings.Join(tried, ", ")),
+		"Install Castscope's runtime files, or set "+EnvORTLib+" to the path of "+libName()+".")
+}
+
 // OpenRuntime loads the ONNX Runtime library and creates the environment.
 // libPath "" means $CASTSCOPE_ORT_LIB, else third_party/onnxruntime/ next
 // to the executable or in the working directory or one of its parents,
@@ -95,21 +108,11 @@ func OpenRuntime(libPath string) (*Runtime, error) {
 	if shared != nil {
 		return shared, nil
 	}
-	tried := libCandidates(libPath)
-	found := ""
-	for _, p := range tried {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			found = p
-			break
-		}
+	found, err := findLib(libCandidates(libPath))
+	if err != nil {
+		return nil, err
 	}
-	if found == "" {
-		return nil, errs.New(errs.RuntimeMissing,
-			fmt.Sprintf("The ONNX Runtime library was not found (tried %s).", strings.Join(tried, ", ")),
-			"Install Castscope's runtime files, or set "+EnvORTLib+" to the path of "+libName()+".")
-	}
-	abs, err := filepath.Abs(found)
-	if err == nil {
+	if abs, err := filepath.Abs(found); err == nil {
 		found = abs
 	}
 	if !ort.IsInitialized() {
