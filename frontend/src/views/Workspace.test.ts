@@ -164,6 +164,37 @@ describe('Workspace', () => {
     expect(screen.getByTestId('export-json')).toBeTruthy();
   });
 
+  it('dropping a known file selects the existing episode instead of adding a second one', async () => {
+    go.ListEpisodes.mockImplementation(async () => [episode(), episode({ key: 'ep2', title: 'EP2' })]);
+    go.AddVideos.mockImplementation(async () => [episode()]);
+    render(Workspace);
+    await settle();
+    await fireEvent.click(screen.getByTestId('episode-ep2'));
+    drop?.(1, 1, ['/videos/EP1.mp4']);
+    await settle();
+    expect(screen.getAllByTestId('episode-ep1')).toHaveLength(1);
+    expect(screen.getByTestId('episode-ep1').getAttribute('aria-current')).toBe('true');
+  });
+
+  it('a rejected call shows a typed error toast whose View Logs shows the error; Escape closes it', async () => {
+    go.AddVideos.mockImplementation(async () => {
+      throw 'ERR_VIDEO_UNSUPPORTED not a video file: /tmp/notes.txt';
+    });
+    render(Workspace);
+    await settle();
+    drop?.(1, 1, ['/tmp/notes.txt']);
+    await settle();
+    const toast = screen.getByTestId('toast-error');
+    expect(toast.dataset.code).toBe('ERR_VIDEO_UNSUPPORTED');
+    expect(toast.textContent).toContain('not a video file: /tmp/notes.txt');
+    await fireEvent.click(screen.getByTestId('view-logs'));
+    await settle();
+    expect(screen.getByTestId('log-lines').textContent).toContain('ERR_VIDEO_UNSUPPORTED not a video file');
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    await settle();
+    expect(screen.queryByTestId('log-panel')).toBeNull();
+  });
+
   it('renders progress of one stage at most 4 times per second under an event flood', async () => {
     vi.useFakeTimers();
     render(Workspace);

@@ -1,0 +1,46 @@
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import SettingsPanel from './SettingsPanel.svelte';
+import type { Settings } from '../lib/types';
+
+function settings(): Settings {
+  return {
+    data_dir: '/home/ed/.local/share/castscope',
+    models_dir: '/opt/castscope/models',
+    models: [
+      { name: 'retinaface', file: 'retinaface_mnet025.onnx', ok: true },
+      { name: 'arcface', file: 'mobilefacenet.onnx', ok: false, problem: 'sha256 mismatch' },
+    ],
+    ort_lib: '/opt/onnxruntime/libonnxruntime.so.1',
+    ort_version: '1.30.0',
+    provider: 'CPUExecutionProvider',
+    require_gpu: false,
+    sample_fps: 2,
+    detect_preset: 'balanced',
+    stall_after_s: 300,
+  };
+}
+
+describe('SettingsPanel', () => {
+  it('shows model status, runtime and provider, and saves edits', async () => {
+    const onsave = vi.fn();
+    render(SettingsPanel, { data: settings(), onsave, onclose: vi.fn() });
+    expect(screen.getByTestId('model-retinaface').textContent).toContain('sha256 ok');
+    expect(screen.getByTestId('model-arcface').textContent).toContain('sha256 mismatch');
+    expect(screen.getByTestId('provider').textContent).toBe('CPUExecutionProvider');
+    expect(screen.getByText('1.30.0')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('checkbox'));
+    await fireEvent.input(screen.getByLabelText(/Stall timeout/), { target: { value: '600' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(onsave).toHaveBeenCalledOnce();
+    const saved = onsave.mock.calls[0][0] as Settings;
+    expect(saved.require_gpu).toBe(true);
+    expect(saved.stall_after_s).toBe(600);
+    expect(saved.data_dir).toBe('/home/ed/.local/share/castscope');
+  });
+
+  it('shows an error from the backend', () => {
+    render(SettingsPanel, { data: null, error: 'ERR_INTERNAL cannot read settings', onsave: vi.fn(), onclose: vi.fn() });
+    expect(screen.getByTestId('settings').textContent).toContain('ERR_INTERNAL cannot read settings');
+  });
+});
