@@ -462,14 +462,15 @@ func (d *Detector) decode(dst []Face, io *detIO, b int, p pass, fw, fh int) []Fa
 }
 
 // cutByTile reports whether f reaches an edge of tile r that is not an
-// edge of the frame: such a face is cut, and a neighbour tile or the
-// full-frame pass sees it whole.
+// edge of the frame (within 2 px plus a tenth of the face): such a face is
+// cut, and a neighbour tile or the full-frame pass sees it whole. The
+// model tends to end a cut face's box a few pixels short of the edge.
 func cutByTile(f Face, r image.Rectangle, fw, fh int) bool {
-	const m = 2
-	return (r.Min.X > 0 && f.Box[0] < float32(r.Min.X+m)) ||
-		(r.Min.Y > 0 && f.Box[1] < float32(r.Min.Y+m)) ||
-		(r.Max.X < fw && f.Box[2] > float32(r.Max.X-m)) ||
-		(r.Max.Y < fh && f.Box[3] > float32(r.Max.Y-m))
+	mx, my := 2+0.1*f.Width(), 2+0.1*f.Height()
+	return (r.Min.X > 0 && f.Box[0] < float32(r.Min.X)+mx) ||
+		(r.Min.Y > 0 && f.Box[1] < float32(r.Min.Y)+my) ||
+		(r.Max.X < fw && f.Box[2] > float32(r.Max.X)-mx) ||
+		(r.Max.Y < fh && f.Box[3] > float32(r.Max.Y)-my)
 }
 
 // nms keeps the best-scoring faces, dropping any whose IoU with a kept

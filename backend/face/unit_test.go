@@ -146,6 +146,8 @@ func TestCutByTile(t *testing.T) {
 		{[4]float32{1850, 100, 1879, 160}, true}, // touches the inner right edge
 		{[4]float32{900, 0, 950, 40}, false},     // top edge is the frame's
 		{[4]float32{900, 1040, 950, 1080}, false},
+		{[4]float32{1835, 100, 1875, 160}, true}, // ends 5 px short of the inner edge: cut
+		{[4]float32{1700, 100, 1740, 160}, false},
 	}
 	for _, c := range cases {
 		if got := cutByTile(Face{Box: c.box}, tile, 1920, 1080); got != c.want {
