@@ -180,12 +180,14 @@ export function handleStageEvent(ev: StageEvent): void {
     }
   }
   progress.push(`${ev.job_id}/${ev.stage}`, ev, urgent);
+  if (urgent && ev.episode_key === app.selectedKey) scheduleReport();
 }
 
 /** Handles one castscope:episode event (registry or job change). */
 export function handleEpisodeEvent(ep: Episode): void {
   if (!ep || !ep.key) return;
   upsertEpisode(ep, true);
+  if (ep.key === app.selectedKey) scheduleReport();
 }
 
 function upsertEpisode(ep: Episode, toFront: boolean): void {
@@ -340,6 +342,17 @@ export async function loadReport(): Promise<void> {
   }
 }
 
+let reportTimer: ReturnType<typeof setTimeout> | null = null;
+/** Reloads an open inspector shortly after a state change of the selected episode. */
+function scheduleReport(): void {
+  if (!app.inspector.open || reportTimer) return;
+  reportTimer = setTimeout(() => {
+    reportTimer = null;
+    if (app.inspector.open) void loadReport();
+  }, REPORT_DELAY_MS);
+}
+export const REPORT_DELAY_MS = 300;
+
 export function toggleInspector(open = !app.inspector.open): void {
   app.inspector.open = open;
   if (open) void loadReport();
@@ -398,6 +411,8 @@ export async function saveSettings(s: Settings): Promise<void> {
 /** Test hook: back to a clean state. */
 export function resetStore(): void {
   progress.reset();
+  if (reportTimer) clearTimeout(reportTimer);
+  reportTimer = null;
   toasted.clear();
   app.episodes = [];
   app.selectedKey = null;

@@ -195,6 +195,18 @@ describe('Workspace', () => {
     expect(screen.queryByTestId('log-panel')).toBeNull();
   });
 
+  it('an open inspector reloads when the selected episode changes state', async () => {
+    render(Workspace);
+    await settle();
+    await fireEvent.click(screen.getByTestId('toggle-inspector'));
+    await settle();
+    expect(go.Inspect).toHaveBeenCalledTimes(1);
+    subs.get(EVENT_STAGE)?.(stageEvent({ status: 'ok', attempt: 1, done: 10, total: 10 }));
+    await new Promise((r) => setTimeout(r, 350));
+    await settle();
+    expect(go.Inspect).toHaveBeenCalledTimes(2);
+  });
+
   it('renders progress of one stage at most 4 times per second under an event flood', async () => {
     vi.useFakeTimers();
     render(Workspace);
