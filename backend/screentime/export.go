@@ -353,13 +353,13 @@ func WriteOTIO(w io.Writer, r Report, o ExportOptions) error {
 		"metadata":          map[string]any{"castscope": map[string]any{"episode_key": r.EpisodeKey, "preset": r.Preset, "sample_interval_s": r.SampleIntervalS}},
 		"global_start_time": rt(c.start),
 		"tracks": map[string]any{
-			"OTIO_SCHEMA": "Stack.1", "name": "tracks", "metadata": map[string]any{}, "source_range": nil,
+			"OTIO_SCHEMA": "Stack.1", "name": "tracks", "enabled": true, "metadata": map[string]any{}, "source_range": nil,
 			"effects": []any{}, "markers": []any{},
 			"children": []any{map[string]any{
-				"OTIO_SCHEMA": "Track.1", "name": "V1", "kind": "Video", "metadata": map[string]any{}, "source_range": nil,
+				"OTIO_SCHEMA": "Track.1", "name": "V1", "kind": "Video", "enabled": true, "metadata": map[string]any{}, "source_range": nil,
 				"effects": []any{}, "markers": []any{},
 				"children": []any{map[string]any{
-					"OTIO_SCHEMA": "Clip.2", "name": c.name, "metadata": map[string]any{},
+					"OTIO_SCHEMA": "Clip.2", "name": c.name, "enabled": true, "metadata": map[string]any{},
 					"source_range": tr(c.start, c.dur), "effects": []any{}, "markers": markers,
 					"media_references":           map[string]any{"DEFAULT_MEDIA": ref},
 					"active_media_reference_key": "DEFAULT_MEDIA",
@@ -368,6 +368,7 @@ func WriteOTIO(w io.Writer, r Report, o ExportOptions) error {
 		},
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "    ")
 	if err := enc.Encode(timeline); err != nil {
 		return fmt.Errorf("screentime: write otio: %w", err)

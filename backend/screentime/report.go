@@ -11,6 +11,7 @@ import (
 // WriteJSON writes the report as screentime.json (indented).
 func WriteJSON(w io.Writer, r Report) error {
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
 		return fmt.Errorf("screentime: write json: %w", err)
