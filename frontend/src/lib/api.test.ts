@@ -63,6 +63,28 @@ describe('api', () => {
     expect(parseError(new Error('ERR_DISK_FULL: no space'), 'X').code).toBe('ERR_DISK_FULL');
   });
 
+  it('replaces null slices and maps from Go with empty ones', async () => {
+    bind({
+      Inspect: async () => ({
+        episode_key: 'ep1',
+        registry: { exists: false, path: '', video_path: '', states: null, timestamps: null },
+        jobs: null,
+        artifacts: { dir: '', exists: false, files: null },
+        det_stats: null,
+        log_tail: null,
+      }),
+      ListEpisodes: async () => [{ key: 'ep1', states: null, timestamps: null, latest_job: { job_id: 'j', stages: null } }],
+    });
+    const r = await api.inspect('ep1');
+    expect(r.jobs).toEqual([]);
+    expect(r.artifacts.files).toEqual([]);
+    expect(r.log_tail).toEqual([]);
+    expect(r.registry.states).toEqual({});
+    const [ep] = await api.listEpisodes();
+    expect(ep.states).toEqual({});
+    expect(ep.latest_job?.stages).toEqual([]);
+  });
+
   it('rejects at once when there is no backend', async () => {
     await expect(api.getSettings()).rejects.toMatchObject({ code: 'ERR_NO_BACKEND' });
   });

@@ -75,17 +75,50 @@ export function call<T>(method: string, args: unknown[] = [], timeoutMs = DEFAUL
 }
 
 const list = <T>(v: T[] | null | undefined): T[] => (Array.isArray(v) ? v : []);
+const obj = <T extends object>(v: T | null | undefined): T => (v && typeof v === 'object' ? v : ({} as T));
+
+// Go encodes nil slices and maps as null; the UI gets empty ones instead.
+export function normalizeJob(j: Job): Job {
+  return { ...j, stages: list(j.stages) };
+}
+
+export function normalizeEpisode(e: Episode): Episode {
+  return {
+    ...e,
+    states: obj(e.states),
+    timestamps: obj(e.timestamps),
+    latest_job: e.latest_job ? normalizeJob(e.latest_job) : null,
+  };
+}
+
+export function normalizeReport(r: Report): Report {
+  const reg = obj(r?.registry);
+  const art = obj(r?.artifacts);
+  return {
+    ...r,
+    registry: { ...reg, states: obj(reg.states), timestamps: obj(reg.timestamps) },
+    jobs: list(r?.jobs).map(normalizeJob),
+    artifacts: { ...art, files: list(art.files) },
+    det_stats: r?.det_stats ?? null,
+    log_tail: list(r?.log_tail),
+  };
+}
+
+const episodes = (v: Episode[] | null | undefined) => list(v).map(normalizeEpisode);
 
 export const api = {
-  addVideos: async (paths: string[]) => list(await call<Episode[] | null>('AddVideos', [paths])),
-  chooseVideos: async () => list(await call<Episode[] | null>('ChooseVideos', [], DIALOG_TIMEOUT_MS)),
-  listEpisodes: async () => list(await call<Episode[] | null>('ListEpisodes')),
+  addVideos: async (paths: string[]) => episodes(await call<Episode[] | null>('AddVideos', [paths])),
+  chooseVideos: async () => episodes(await call<Episode[] | null>('ChooseVideos', [], DIALOG_TIMEOUT_MS)),
+  listEpisodes: async () => episodes(await call<Episode[] | null>('ListEpisodes')),
   runEpisode: (key: string, stages: string[] = []) => call<string>('RunEpisode', [key, stages]),
   cancelJob: (jobID: string) => call<void>('CancelJob', [jobID]),
   retryStage: (jobID: string, stage: string) => call<string>('RetryStage', [jobID, stage]),
-  inspect: (key: string) => call<Report>('Inspect', [key]),
+  inspect: async (key: string) => normalizeReport(await call<Report>('Inspect', [key])),
   jobLogs: async (jobID: string) => list(await call<LogLine[] | null>('JobLogs', [jobID])),
-  getSettings: () => call<Settings>('GetSettings'),
+  getSettings: async () => {
+    const s = await call<Settings>('GetSettings');
+    return { ...s, models: list(s?.models) };
+  },
   saveSettings: (s: Settings) => call<void>('SaveSettings', [s]),
   openDataFolder: () => call<void>('OpenDataFolder'),
   exportJSON: () => call<void>('ExportJSON', [], DIALOG_TIMEOUT_MS),

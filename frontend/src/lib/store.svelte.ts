@@ -1,6 +1,6 @@
 // Shared UI state: one exported $state object, updated by backend events and by
 // snapshots pulled on start-up and window focus.
-import { api, ApiError, parseError } from './api';
+import { api, ApiError, normalizeEpisode, parseError } from './api';
 import { Coalescer } from './coalesce';
 import { STAGES, type Episode, type Job, type LogLine, type Report, type Settings, type StageEvent, type StageView } from './types';
 
@@ -141,6 +141,7 @@ function applyStage(ev: StageEvent): void {
       stages: STAGES.map((s) => emptyStage(s.name)),
     };
   }
+  if (!Array.isArray(ep.latest_job.stages)) ep.latest_job.stages = STAGES.map((s) => emptyStage(s.name));
   const stages = ep.latest_job.stages;
   const view = stageFields(ev);
   const i = stages.findIndex((s) => s.name === ev.stage);
@@ -186,7 +187,7 @@ export function handleStageEvent(ev: StageEvent): void {
 /** Handles one castscope:episode event (registry or job change). */
 export function handleEpisodeEvent(ep: Episode): void {
   if (!ep || !ep.key) return;
-  upsertEpisode(ep, true);
+  upsertEpisode(normalizeEpisode(ep), true);
   if (ep.key === app.selectedKey) scheduleReport();
 }
 
