@@ -58,6 +58,13 @@ describe('api', () => {
     expect(err.message).toBe('cannot open /x.mp4: moov atom not found');
   });
 
+  it('separates the hint Go appends after an em dash', () => {
+    const e = parseError('ERR_MODEL_MISSING model file retinaface.onnx is missing — Run make models.', 'X');
+    expect(e.code).toBe('ERR_MODEL_MISSING');
+    expect(e.message).toBe('model file retinaface.onnx is missing');
+    expect(e.hint).toBe('Run make models.');
+  });
+
   it('untyped errors become ERR_INTERNAL', () => {
     expect(parseError('boom', 'X').code).toBe('ERR_INTERNAL');
     expect(parseError(new Error('ERR_DISK_FULL: no space'), 'X').code).toBe('ERR_DISK_FULL');

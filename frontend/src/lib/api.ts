@@ -15,11 +15,13 @@ declare global {
 export class ApiError extends Error {
   readonly code: string;
   readonly method: string;
-  constructor(code: string, message: string, method: string) {
+  readonly hint: string;
+  constructor(code: string, message: string, method: string, hint = '') {
     super(message);
     this.name = 'ApiError';
     this.code = code;
     this.method = method;
+    this.hint = hint;
   }
 }
 
@@ -27,7 +29,8 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Native dialogs wait for the user. */
 export const DIALOG_TIMEOUT_MS = 10 * 60_000;
 
-/** Splits "ERR_CODE message" into its parts; other strings become ERR_INTERNAL. */
+/** Splits "ERR_CODE message — hint" (hint optional) into its parts; other
+ * strings become ERR_INTERNAL. */
 export function parseError(err: unknown, method: string): ApiError {
   if (err instanceof ApiError) return err;
   const text =
@@ -39,7 +42,13 @@ export function parseError(err: unknown, method: string): ApiError {
           ? ''
           : JSON.stringify(err);
   const m = /^\s*(ERR_[A-Z0-9_]+):?\s*([\s\S]*)$/.exec(text);
-  if (m) return new ApiError(m[1], m[2].trim() || m[1], method);
+  if (m) {
+    const rest = m[2].trim();
+    const cut = rest.indexOf(' — ');
+    const message = cut >= 0 ? rest.slice(0, cut).trim() : rest;
+    const hint = cut >= 0 ? rest.slice(cut + 3).trim() : '';
+    return new ApiError(m[1], message || m[1], method, hint);
+  }
   return new ApiError('ERR_INTERNAL', text.trim() || 'unknown error', method);
 }
 

@@ -109,14 +109,23 @@ export function dismissToast(id: number): void {
 
 function toastApiError(what: string, err: unknown): void {
   const e = err instanceof ApiError ? err : parseError(err, what);
-  pushToast({ title: `${what} failed`, message: e.message, code: e.code });
+  pushToast({ title: `${what} failed`, message: e.message, code: e.code, hint: e.hint || undefined });
 }
 
 // ---- events ---------------------------------------------------------------
 
-function stageFields(ev: StageEvent): StageView {
+/** The StageView fields an event carries; fields it leaves out (times the engine
+ * does not repeat in events) are absent, so merging keeps the snapshot's values. */
+function stageFields(ev: StageEvent): Partial<StageView> {
   const { job_id: _j, episode_key: _e, stage, at: _a, ...rest } = ev;
-  return { ...emptyStage(stage), ...rest, name: stage, label: rest.label || labelOf(stage) };
+  const out: Partial<StageView> = {};
+  for (const [k, v] of Object.entries(rest)) {
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  out.name = stage;
+  out.label = rest.label || labelOf(stage);
+  if (ev.status !== 'skipped' && ev.skip_reason === undefined) out.skip_reason = undefined;
+  return out;
 }
 
 function findStage(ev: StageEvent): StageView | undefined {
@@ -143,10 +152,10 @@ function applyStage(ev: StageEvent): void {
   }
   if (!Array.isArray(ep.latest_job.stages)) ep.latest_job.stages = STAGES.map((s) => emptyStage(s.name));
   const stages = ep.latest_job.stages;
-  const view = stageFields(ev);
+  const fields = stageFields(ev);
   const i = stages.findIndex((s) => s.name === ev.stage);
-  if (i < 0) stages.push(view);
-  else Object.assign(stages[i], view);
+  if (i < 0) stages.push({ ...emptyStage(ev.stage), ...fields });
+  else Object.assign(stages[i], fields);
 }
 
 export const progress = new Coalescer<StageEvent>(applyStage);

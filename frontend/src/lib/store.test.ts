@@ -107,6 +107,34 @@ describe('store events', () => {
     expect(seen.length).toBeGreaterThanOrEqual(3);
   });
 
+  it('keeps snapshot fields an event leaves out (times) and takes the ones it carries', () => {
+    const started = '2026-01-01T10:00:00.000Z';
+    handleEpisodeEvent(
+      episode({
+        latest_job: {
+          job_id: 'prepare_ep1_1',
+          episode_key: 'ep1',
+          mode: 'prepare',
+          created_at: started,
+          finished_at: null,
+          stages: [stageEvent({ status: 'running', attempt: 1, started_at: started, heartbeat_at: started, done: 1, total: 10 })],
+        },
+      }),
+    );
+    // the engine's events carry no started_at / heartbeat_at / name
+    const ev = stageEvent({ status: 'ok', attempt: 1, done: 10, total: 10, result: { faces_detected: 3 } }) as Partial<ReturnType<typeof stageEvent>>;
+    delete ev.started_at;
+    delete ev.heartbeat_at;
+    delete ev.finished_at;
+    delete ev.name;
+    handleStageEvent(ev as ReturnType<typeof stageEvent>);
+    expect(detect().status).toBe('ok');
+    expect(detect().name).toBe('detect');
+    expect(detect().started_at).toBe(started);
+    expect(detect().heartbeat_at).toBe(started);
+    expect(detect().result).toEqual({ faces_detected: 3 });
+  });
+
   it('raises one error toast per failed attempt', () => {
     handleEpisodeEvent(episode());
     const err = { code: 'ERR_VIDEO_UNREADABLE', message: 'cannot decode', hint: 'Check the file.' };
