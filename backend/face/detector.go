@@ -19,11 +19,11 @@ import (
 const (
 	// PresetFast is one 640×640 letterbox pass over the whole frame.
 	PresetFast = "fast"
-	// PresetDefault adds square tiles as tall as the frame (two at 16:9),
-	// each seen at 640 px: faces ≥ 48 px high at 1080p are found.
+	// PresetDefault adds square tiles as tall as the frame (two at 16:9,
+	// 3 passes), each seen at 640 px: faces ≥ 48 px high at 1080p are found.
 	PresetDefault = "default"
-	// PresetDetail adds tiles of 60 % of the frame height (2×3 at 16:9,
-	// native resolution at 1080p) for smaller faces still.
+	// PresetDetail adds tiles of 60 % of the frame height (2×4 at 16:9,
+	// 9 passes, about native resolution at 1080p) for faces down to ~24 px.
 	PresetDetail = "detail"
 )
 
