@@ -10,9 +10,11 @@
 //     the pairs within threshold, a heap over it).
 //   - Two tracks that overlap in time are two people: a cannot-link
 //     constraint, unless Config.AllowOverlap. A user's merge overrides it.
-//   - Background faces (fewer than MinTrackLen detections, a median face
-//     smaller than MinFaceH, or no embedding) are not clustered; they are
-//     "unidentified".
+//   - Background faces (a median face smaller than MinFaceH, or no
+//     embedding) are not clustered; they are "unidentified". Short tracks
+//     (fewer than MinTrackLen detections) do not take part in clustering
+//     either; afterwards each joins the identity it clearly matches (see
+//     Config.KeepShortApart) or stays unidentified.
 //   - Curation is an append-only log of operations (rename, merge, move,
 //     not-this-person, lock) replayed on a fresh clustering by Apply. An
 //     operation names a stable person key and carries the identity's tracks
@@ -42,6 +44,7 @@ const (
 	DefaultMinTrackLen    = 3   // detections
 	DefaultMinFaceH       = 32  // pixels, median face height of the track
 	DefaultFacebankMinCos = 0.5
+	DefaultAttachMargin   = 0.15
 )
 
 // Config tunes Cluster. Every zero field takes its Default.
@@ -50,13 +53,20 @@ type Config struct {
 	MinTrackLen  int     // shorter tracks are unidentified
 	MinFaceH     float32 // tracks with a smaller median face are unidentified
 	AllowOverlap bool    // drop the cannot-link between tracks overlapping in time
-	Workers      int     // goroutines for the all-pairs pass (default GOMAXPROCS)
+	// KeepShortApart leaves short tracks unidentified. By default a short
+	// track (not a small face) joins the identity whose centroid is within
+	// Threshold and clearly nearer than any other (AttachMargin), if no
+	// track of that identity overlaps it in time.
+	KeepShortApart bool
+	AttachMargin   float64 // cosine margin over the second-best identity; default DefaultAttachMargin
+	Workers        int     // goroutines for the all-pairs pass (default GOMAXPROCS)
 }
 
 func (c Config) withDefaults() Config {
 	c.Threshold = cmp.Or(c.Threshold, DefaultThreshold)
 	c.MinTrackLen = cmp.Or(c.MinTrackLen, DefaultMinTrackLen)
 	c.MinFaceH = cmp.Or(c.MinFaceH, DefaultMinFaceH)
+	c.AttachMargin = cmp.Or(c.AttachMargin, DefaultAttachMargin)
 	return c
 }
 
@@ -97,19 +107,20 @@ type Result struct {
 func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	byID := make(map[int64]*track.Track, len(tracks))
-	var eligible []*track.Track
-	var unident []int64
+	var eligible, short []*track.Track
 	for i := range tracks {
 		t := &tracks[i]
 		if _, dup := byID[t.ID]; dup {
 			return Result{}, fmt.Errorf("identity: track id %d appears twice", t.ID)
 		}
 		byID[t.ID] = t
-		if t.Len() < cfg.MinTrackLen || t.MedianFaceH < cfg.MinFaceH || len(t.Embedding) == 0 {
-			unident = append(unident, t.ID)
-			continue
+		switch {
+		case t.MedianFaceH < cfg.MinFaceH || len(t.Embedding) == 0:
+		case t.Len() < cfg.MinTrackLen:
+			short = append(short, t)
+		default:
+			eligible = append(eligible, t)
 		}
-		eligible = append(eligible, t)
 	}
 	vecs := make([][]float32, len(eligible))
 	for i, t := range eligible {
@@ -131,9 +142,67 @@ func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, err
 	for _, ids := range groups {
 		gs = append(gs, &group{tracks: setOf(ids)})
 	}
+	if !cfg.KeepShortApart {
+		attach(gs, short, byID, cfg)
+	}
 	res := finish(gs, byID)
 	res.Metrics.CannotLinks = len(cannot)
 	return res, nil
+}
+
+// attach adds each short track to the group whose centroid is within
+// Threshold and nearer by AttachMargin than the runner-up, unless a track
+// of that group overlaps it in time. Centroids are those of the
+// clustering: short tracks do not move them.
+func attach(gs []*group, short []*track.Track, byID map[int64]*track.Track, cfg Config) {
+	if len(gs) == 0 || len(short) == 0 {
+		return
+	}
+	cents := make([][]float32, len(gs))
+	for i, g := range gs {
+		var sum []float64
+		for tid := range g.tracks {
+			e := byID[tid].Embedding
+			if sum == nil {
+				sum = make([]float64, len(e))
+			}
+			for k, v := range e {
+				sum[k] += float64(v)
+			}
+		}
+		cents[i] = unit64(sum)
+	}
+	for _, t := range short {
+		best, second, bi := float32(-2), float32(-2), -1
+		for i, c := range cents {
+			if len(c) != len(t.Embedding) {
+				continue
+			}
+			cos := track.Cosine(t.Embedding, c)
+			switch {
+			case cos > best:
+				best, second, bi = cos, best, i
+			case cos > second:
+				second = cos
+			}
+		}
+		if bi < 0 || float64(1-best) > cfg.Threshold || float64(best-second) < cfg.AttachMargin {
+			continue
+		}
+		clash := false
+		if !cfg.AllowOverlap {
+			for tid := range gs[bi].tracks {
+				o := byID[tid]
+				if o.StartPTSms <= t.EndPTSms && t.StartPTSms <= o.EndPTSms {
+					clash = true
+					break
+				}
+			}
+		}
+		if !clash {
+			gs[bi].tracks[t.ID] = true
+		}
+	}
 }
 
 // overlapping returns index pairs of tracks whose time spans intersect.

@@ -514,3 +514,75 @@ func BenchmarkCluster10k(b *testing.B) {
 		b.ReportMetric(float64(res.Metrics.Clusters), "clusters")
 	}
 }
+
+func TestClusterRandomEpisodes(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []uint64{11, 12, 13} {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			ep := tracktest.Generate(tracktest.Random(seed, 10, 300_000))
+			tr, err := track.Build(context.Background(), ep.Frames, ep.Dets, ep.CutFrames, track.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := identity.Cluster(context.Background(), tr.Tracks, identity.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pred, truth []int
+			var w []float64
+			byID := map[int64]track.Track{}
+			impure := 0
+			for _, x := range tr.Tracks {
+				byID[x.ID] = x
+				if _, purity := ep.PersonOfTrack(x); purity < 1 {
+					impure++
+				}
+			}
+			for _, id := range res.Identities {
+				for _, tid := range id.TrackIDs {
+					p, _ := ep.PersonOfTrack(byID[tid])
+					pred = append(pred, int(id.ID))
+					truth = append(truth, p)
+					w = append(w, float64(byID[tid].Len()))
+				}
+			}
+			p, r, f := tracktest.BCubed(pred, truth, w)
+			t.Logf("tracks %d (impure %d) identities %d: BCubed P %.3f R %.3f F %.3f; track %+v; cluster %+v", len(tr.Tracks), impure, len(res.Identities), p, r, f, tr.Metrics, res.Metrics)
+			if p < 0.99 || r < 0.95 {
+				t.Errorf("BCubed P %.3f R %.3f", p, r)
+			}
+		})
+	}
+}
+
+func TestShortTracksAttach(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(8, 8))
+	a, b := tracktest.RandomUnit(r, 128), tracktest.RandomUnit(r, 128)
+	between := mix(a, b, math.Cos(math.Pi/4)) // as near to a as to b
+	tracks := []track.Track{
+		mk(1, 0, 2000, a), mk(2, 5000, 7000, b),
+		mk(3, 3000, 3200, tracktest.Noisy(r, a, 0.3)),   // short, clearly a
+		mk(4, 1000, 1200, tracktest.Noisy(r, a, 0.3)),   // short, a, but overlaps track 1
+		mk(5, 9000, 9200, between),                      // short, ambiguous
+		mk(6, 9500, 9700, tracktest.RandomUnit(r, 128)), // short stranger
+	}
+	res, err := identity.Cluster(context.Background(), tracks, identity.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := find(res, 3); got == nil || got != find(res, 1) {
+		t.Fatalf("short track 3 should join track 1's identity: %+v", res)
+	}
+	if !slices.Equal(res.Unidentified, []int64{4, 5, 6}) {
+		t.Fatalf("unidentified %v, want [4 5 6]", res.Unidentified)
+	}
+	res, err = identity.Cluster(context.Background(), tracks, identity.Config{KeepShortApart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Unidentified, []int64{3, 4, 5, 6}) {
+		t.Fatalf("KeepShortApart: unidentified %v", res.Unidentified)
+	}
+}

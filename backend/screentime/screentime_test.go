@@ -194,7 +194,14 @@ func TestScriptedEpisode(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3, 4} {
 		t.Run(string(rune('0'+seed)), func(t *testing.T) {
 			t.Parallel()
-			ep := tracktest.Generate(tracktest.Cast(seed))
+			s := tracktest.Cast(seed)
+			for _, p := range s.People { // off the sampling grid
+				for i := range p.Appearances {
+					p.Appearances[i].StartMs += 37 * int64(seed)
+					p.Appearances[i].EndMs -= 23 * int64(seed)
+				}
+			}
+			ep := tracktest.Generate(s)
 			tres, err := track.Build(context.Background(), ep.Frames, ep.Dets, ep.CutFrames, track.Config{})
 			if err != nil {
 				t.Fatal(err)
@@ -371,4 +378,66 @@ func TestGoldenExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "screentime.csv", buf.Bytes())
+}
+
+// TestRandomEpisodes: random casts, times off the sampling grid, cuts and
+// misses; every person within max(2 %, 0.5 s) of the script.
+func TestRandomEpisodes(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []uint64{21, 22, 23} {
+		t.Run(string(rune('0'+seed%10)), func(t *testing.T) {
+			t.Parallel()
+			ep := tracktest.Generate(tracktest.Random(seed, 8, 300_000))
+			tres, err := track.Build(context.Background(), ep.Frames, ep.Dets, ep.CutFrames, track.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ires, err := identity.Cluster(context.Background(), tres.Tracks, identity.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Label each identity after the majority person of its detections.
+			personOf := map[int64]int{}
+			for _, x := range tres.Tracks {
+				personOf[x.ID], _ = ep.PersonOfTrack(x)
+			}
+			for i, id := range ires.Identities {
+				votes := map[int]int{}
+				for _, tid := range id.TrackIDs {
+					votes[personOf[tid]]++
+				}
+				best, bn := -1, 0
+				for p, n := range votes {
+					if n > bn || (n == bn && p < best) {
+						best, bn = p, n
+					}
+				}
+				if best >= 0 {
+					ires.Identities[i].Label = ep.Script.People[best].Name
+				}
+			}
+			for _, preset := range []screentime.Preset{screentime.PresetDefault, screentime.PresetStrict} {
+				rep, err := screentime.Compute(screentime.Input{DurationMs: ep.Script.DurationMs, SampleIntervalMs: ep.Script.IntervalMs,
+					Tracks: tres.Tracks, Identities: ires}, screentime.Options{Preset: preset})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var worst float64
+				for i, truth := range ep.TruthMs() {
+					name := ep.Script.People[i].Name
+					p, ok := rep.Person(name)
+					if !ok {
+						t.Fatalf("%s: no identity", name)
+					}
+					want := float64(truth) / 1000
+					diff := p.ScreenTimeS - want
+					worst = max(worst, math.Abs(diff))
+					if preset == screentime.PresetDefault && math.Abs(diff) > max(0.02*want, 0.5) {
+						t.Errorf("%s %s: computed %.2f s, script %.2f s", preset, name, p.ScreenTimeS, want)
+					}
+				}
+				t.Logf("%s: %d people, worst |diff| %.2f s, unidentified %.1f s", preset, len(rep.People), worst, rep.Unidentified.ScreenTimeS)
+			}
+		})
+	}
 }

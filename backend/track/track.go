@@ -15,7 +15,9 @@
 //     mean) is below MinCosine never matches, whatever the IoU (half of it
 //     while the track holds fewer than three embeddings). A track
 //     missing for some frames may re-acquire a face by embedding alone
-//     (cosine ≥ ReacquireCosine) when the face is near the predicted box.
+//     (cosine ≥ ReacquireCosine) when the face is near the predicted box,
+//     and a face that moved faster than predicted (no IoU, within 1.5 face
+//     heights) still matches when its cosine is twice the gate.
 //   - Gap bridging counts sampled frames of the frame list (not frame
 //     indices), so a gap is a real gap: a track survives MaxGap missing
 //     samples and then ends.
@@ -292,7 +294,7 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 	for i := range res.Tracks {
 		res.Tracks[i].ID = int64(i + 1)
 	}
-	res.Metrics = computeMetrics(res.Tracks, frames, considered, len(res.Cuts), bridged, cfg)
+	res.Metrics = computeMetrics(res.Tracks, frames, considered, res.Cuts, bridged, cfg)
 	res.Metrics.IDSwitchEstimate = switches
 	return res, nil
 }
@@ -342,8 +344,13 @@ func associate(active []*live, usedT []bool, dets []Detection, p int, cfg Config
 				}
 			}
 			ok := iou >= minIoU
-			if !ok && allowReacquire && gap > 0 && cos >= cfg.ReacquireCosine && near(pred, d.Box) {
-				ok = true
+			switch {
+			case ok:
+			case !allowReacquire || cos == -2:
+			case gap > 0 && cos >= cfg.ReacquireCosine && near(pred, d.Box, 2):
+				ok = true // re-acquired after a gap
+			case cos >= 2*gate && near(pred, d.Box, 1.5):
+				ok = true // moved faster than the prediction
 			}
 			if !ok {
 				continue
@@ -377,13 +384,13 @@ func associate(active []*live, usedT []bool, dets []Detection, p int, cfg Config
 	return rest
 }
 
-// near reports whether b's centre lies within two face heights of a's.
-func near(a, b [4]float32) bool {
+// near reports whether b's centre lies within k face heights of a's.
+func near(a, b [4]float32, k float32) bool {
 	ax, ay := (a[0]+a[2])/2, (a[1]+a[3])/2
 	bx, by := (b[0]+b[2])/2, (b[1]+b[3])/2
 	h := max(a[3]-a[1], b[3]-b[1], 1)
 	dx, dy := ax-bx, ay-by
-	return dx*dx+dy*dy <= 4*h*h
+	return dx*dx+dy*dy <= k*k*h*h
 }
 
 func (l *live) add(d Detection, p, prevPos int) {
@@ -457,8 +464,8 @@ func (l *live) finish(cfg Config) Track {
 	return t
 }
 
-func computeMetrics(tracks []Track, frames []Frame, considered, cuts, bridged int, cfg Config) Metrics {
-	m := Metrics{Tracks: len(tracks), Detections: considered, Cuts: cuts, BridgedGaps: bridged}
+func computeMetrics(tracks []Track, frames []Frame, considered int, cuts []int64, bridged int, cfg Config) Metrics {
+	m := Metrics{Tracks: len(tracks), Detections: considered, Cuts: len(cuts), BridgedGaps: bridged}
 	if len(frames) > 0 {
 		span := frames[len(frames)-1].PTSms - frames[0].PTSms
 		if len(frames) > 1 {
@@ -481,13 +488,14 @@ func computeMetrics(tracks []Track, frames []Frame, considered, cuts, bridged in
 	if m.DurationS > 0 {
 		m.TracksPerMinute = float64(m.Tracks) / (m.DurationS / 60)
 	}
-	m.FragmentEstimate = fragments(tracks, frames, cfg)
+	m.FragmentEstimate = fragments(tracks, frames, cuts, cfg)
 	return m
 }
 
 // fragments counts tracks that start within MaxGap samples after another
-// ended, near its last box, with a similar embedding: one face cut in two.
-func fragments(tracks []Track, frames []Frame, cfg Config) int {
+// ended, in the same shot, near its last box, with a similar embedding:
+// one face cut in two.
+func fragments(tracks []Track, frames []Frame, cuts []int64, cfg Config) int {
 	pos := make(map[int64]int, len(frames))
 	for i, f := range frames {
 		pos[f.Index] = i
@@ -504,7 +512,10 @@ func fragments(tracks []Track, frames []Frame, cfg Config) int {
 			if gap <= 0 || gap > cfg.MaxGap+1 {
 				continue
 			}
-			if near(a.Boxes[len(a.Boxes)-1], b.Boxes[0]) && Cosine(a.Embedding, b.Embedding) >= cfg.ReacquireCosine {
+			if i, _ := slices.BinarySearch(cuts, a.EndFrame+1); i < len(cuts) && cuts[i] <= b.StartFrame {
+				continue // a shot change lies between them
+			}
+			if near(a.Boxes[len(a.Boxes)-1], b.Boxes[0], 2) && Cosine(a.Embedding, b.Embedding) >= cfg.ReacquireCosine {
 				n++
 				break
 			}

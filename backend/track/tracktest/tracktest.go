@@ -7,6 +7,7 @@ package tracktest
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -276,3 +277,39 @@ func Cast(seed uint64) Script {
 }
 
 func box(x, y, h float32) [4]float32 { return [4]float32{x, y, x + h*0.8, y + h} }
+
+// Random returns a script of people cast members over durationMs with
+// random appearances (2–20 s, moving and resizing, a detector miss now
+// and then), a shot cut every 10–40 s and background faces. Times are not
+// aligned to the sampling grid.
+func Random(seed uint64, people int, durationMs int64) Script {
+	r := rand.New(rand.NewPCG(seed, 99))
+	s := Script{Seed: seed, DurationMs: durationMs, IntervalMs: 200, FPS: 25, Noise: 1.2, Background: int(durationMs / 10_000)}
+	for c := int64(5_000 + r.Int64N(30_000)); c < durationMs; c += 10_000 + r.Int64N(30_000) {
+		s.CutsMs = append(s.CutsMs, c)
+	}
+	for i := range people {
+		p := Person{Name: fmt.Sprintf("P%02d", i+1)}
+		// One person is never on screen twice at once.
+		t := r.Int64N(durationMs / 4)
+		for range 2 + r.IntN(5) {
+			start := t
+			end := min(start+2_000+r.Int64N(18_000), durationMs)
+			if end-start < 1_000 {
+				break
+			}
+			t = end + 1_000 + r.Int64N(60_000)
+			h0, h1 := float32(80+r.IntN(170)), float32(80+r.IntN(170))
+			a := Appearance{StartMs: start, EndMs: end,
+				From: box(float32(r.IntN(1600)), float32(r.IntN(800)), h0),
+				To:   box(float32(r.IntN(1600)), float32(r.IntN(800)), h1)}
+			if r.IntN(3) == 0 {
+				m := (start/200 + 3) * 200
+				a.MissMs = []int64{m, m + 200}
+			}
+			p.Appearances = append(p.Appearances, a)
+		}
+		s.People = append(s.People, p)
+	}
+	return s
+}
