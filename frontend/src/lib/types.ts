@@ -68,6 +68,8 @@ export interface StageView {
   result: Record<string, unknown> | null;
   error: StageError | null;
   skip_reason?: string;
+  /** Stored progress, as the inspector's job envelopes carry it. */
+  progress?: { done: number; total: number; unit?: string };
 }
 
 export interface StageEvent extends StageView {
