@@ -207,6 +207,16 @@ describe('Workspace', () => {
     expect(go.Inspect).toHaveBeenCalledTimes(2);
   });
 
+  it('shows a drop hint while files are dragged over the window', async () => {
+    render(Workspace);
+    await settle();
+    const zone = screen.getByTestId('drop-zone');
+    await fireEvent.dragEnter(zone, { dataTransfer: { types: ['Files'] } });
+    expect(zone.textContent).toContain('Drop to add episodes');
+    await fireEvent.drop(zone, { dataTransfer: { types: ['Files'] } });
+    expect(zone.textContent).not.toContain('Drop to add episodes');
+  });
+
   it('renders progress of one stage at most 4 times per second under an event flood', async () => {
     vi.useFakeTimers();
     render(Workspace);
