@@ -8,7 +8,15 @@ package inspect
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"time"
+
+	"castscope/backend/errs"
 
 	"castscope/backend/episode"
 	"castscope/backend/job"
@@ -72,10 +80,247 @@ type Report struct {
 	LogTail    []string        `json:"log_tail"`
 }
 
+// Files are the artifacts the inspector looks for, in pipeline order, with
+// the noun their rows count.
+var Files = []struct{ Name, Noun string }{
+	{"manifest.parquet", "frames"},
+	{"detections.parquet", "detections"},
+	{"embeddings.parquet", "embeddings"},
+	{"det_stats.json", ""},
+	{"tracks.parquet", "tracks"},
+	{"identities.parquet", "identities"},
+	{"screentime.json", ""},
+	{"screentime.csv", ""},
+}
+
+// LogTailLines is how many log lines the report carries.
+const LogTailLines = 10
+
 // Build builds the report of key from src and the files under dataDir.
+// A missing episode is not an error: the report says so. rows may be nil.
 func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter) (Report, error) {
-	return Report{EpisodeKey: key}, nil
+	rep := Report{EpisodeKey: key, Jobs: []JobView{}, LogTail: []string{}}
+	rep.Registry.Path = filepath.Join("episodes", key, "state.json")
+	ep, err := src.Episode(ctx, key)
+	switch {
+	case err == nil:
+		rep.Registry.Exists = true
+		rep.Registry.VideoPath = ep.VideoPath
+		rep.Registry.States = ep.States
+		rep.Registry.Timestamps = ep.Timestamps
+	case errs.HasCode(err, errs.EpisodeNotRegistered):
+		rep.Registry.Error = errs.As(err).Message
+	default:
+		return rep, err
+	}
+	jobs, err := src.Jobs(ctx, key)
+	if err != nil {
+		return rep, err
+	}
+	for _, j := range jobs {
+		rep.Jobs = append(rep.Jobs, JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, CreatedAt: j.CreatedAt,
+			FinishedAt: j.FinishedAt, Canceled: j.Canceled, Stages: append([]job.Stage{}, j.Stages...)})
+	}
+	dir := filepath.Join(dataDir, "data", "harvest", key)
+	rep.Artifacts.Dir = filepath.Join("data", "harvest", key)
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		rep.Artifacts.Exists = true
+	}
+	for _, f := range Files {
+		af := ArtifactFile{Name: f.Name}
+		p := filepath.Join(dir, f.Name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			af.Exists, af.SizeBytes = true, st.Size()
+			if rows != nil && strings.HasSuffix(f.Name, ".parquet") {
+				if n, err := rows(p); err != nil {
+					af.Error = errs.As(err).Message
+				} else {
+					af.Rows = &n
+				}
+			}
+		}
+		rep.Artifacts.Files = append(rep.Artifacts.Files, af)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "det_stats.json")); err == nil && json.Valid(b) {
+		rep.DetStats = json.RawMessage(b)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return rep, fmt.Errorf("inspect: read det_stats.json: %w", err)
+	}
+	lines, err := src.EpisodeLogTail(ctx, key, LogTailLines)
+	if err != nil {
+		return rep, err
+	}
+	for _, l := range lines {
+		rep.LogTail = append(rep.LogTail, l.Time.UTC().Format("2006-01-02T15:04:05.000Z")+" "+l.Level+" "+l.Line)
+	}
+	return rep, nil
+}
+
+var icons = map[job.Status]string{
+	job.StatusOK: "✅", job.StatusRunning: "⏳", job.StatusError: "❌", job.StatusPending: "⏸️", job.StatusSkipped: "⏩",
+}
+
+func yes(b bool) string {
+	if b {
+		return "✅"
+	}
+	return "❌"
 }
 
 // Text renders the report like the predecessor's inspect_state tool.
-func (r Report) Text() string { return "" }
+func (r Report) Text() string {
+	var b strings.Builder
+	rule := strings.Repeat("=", 60)
+	fmt.Fprintf(&b, "%s\nEpisode State Inspection: %s\n%s\n\n", rule, r.EpisodeKey, rule)
+
+	fmt.Fprintf(&b, "📋 Registry: %s\n", filepath.ToSlash(r.Registry.Path))
+	if !r.Registry.Exists {
+		fmt.Fprintf(&b, "   ❌ Not registered\n")
+	} else {
+		fmt.Fprintf(&b, "   ✅ Exists\n   Video path: %s\n   States:\n", r.Registry.VideoPath)
+		for _, name := range stateOrder(r.Registry.States) {
+			v := r.Registry.States[name]
+			line := fmt.Sprintf("      %s %s: %s", yes(v), name, pyBool(v))
+			if t := r.Registry.Timestamps[name]; t != nil {
+				line += "  (" + t.UTC().Format("2006-01-02T15:04:05.000Z") + ")"
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+
+	fmt.Fprintf(&b, "\n📁 Job Envelopes: Found %d job(s)\n", len(r.Jobs))
+	for _, j := range r.Jobs {
+		fmt.Fprintf(&b, "   Job ID: %s\n   Mode: %s\n   Stages:\n", j.JobID, j.Mode)
+		for _, s := range j.Stages {
+			line := fmt.Sprintf("      %s %s: %s", icons[s.Status], s.Name, s.Status)
+			if s.Stale {
+				line += " (stale)"
+			}
+			if s.Attempt > 1 {
+				line += fmt.Sprintf(" (attempt %d/%d)", s.Attempt, s.MaxAttempts)
+			}
+			b.WriteString(line + "\n")
+			if s.Error != nil {
+				fmt.Fprintf(&b, "         %s: %s\n", s.Error.Code, s.Error.Message)
+			}
+			if s.SkipReason != "" {
+				fmt.Fprintf(&b, "         reason: %s\n", s.SkipReason)
+			}
+			for _, kv := range flat(s.Result) {
+				fmt.Fprintf(&b, "         %s\n", kv)
+			}
+		}
+	}
+
+	fmt.Fprintf(&b, "\n📦 Harvest Artifacts: %s\n", filepath.ToSlash(r.Artifacts.Dir))
+	if !r.Artifacts.Exists {
+		b.WriteString("   ❌ Missing\n")
+	} else {
+		b.WriteString("   ✅ Exists\n")
+		for _, f := range r.Artifacts.Files {
+			if !f.Exists {
+				continue
+			}
+			line := "   ✅ " + f.Name
+			if f.Rows != nil {
+				line += fmt.Sprintf(" (%d %s)", *f.Rows, noun(f.Name))
+			} else if f.Error != "" {
+				line += " (unreadable: " + f.Error + ")"
+			}
+			b.WriteString(line + "\n")
+			if f.Name == "det_stats.json" {
+				for _, kv := range detStats(r.DetStats) {
+					fmt.Fprintf(&b, "      • %s\n", kv)
+				}
+			}
+		}
+	}
+
+	if len(r.LogTail) > 0 {
+		fmt.Fprintf(&b, "\n📜 Last %d log lines\n", len(r.LogTail))
+		for _, l := range r.LogTail {
+			b.WriteString("   " + l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func pyBool(v bool) string {
+	if v {
+		return "True"
+	}
+	return "False"
+}
+
+func noun(name string) string {
+	for _, f := range Files {
+		if f.Name == name && f.Noun != "" {
+			return f.Noun
+		}
+	}
+	return "rows"
+}
+
+func stateOrder(m map[string]bool) []string {
+	order := map[string]int{}
+	for i, s := range episode.States {
+		order[s] = i
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		oi, iok := order[names[i]]
+		oj, jok := order[names[j]]
+		if iok != jok {
+			return iok
+		}
+		if iok {
+			return oi < oj
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+// flat renders a JSON object as sorted "key: value" lines (scalars only).
+func flat(b json.RawMessage) []string {
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case string, float64, bool:
+			out = append(out, fmt.Sprintf("%s: %v", k, v))
+		}
+	}
+	return out
+}
+
+var statLabels = []struct{ key, label string }{
+	{"frames_processed", "Frames processed"},
+	{"faces_detected", "Faces detected"},
+	{"embeddings_computed", "Embeddings computed"},
+}
+
+func detStats(b json.RawMessage) []string {
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range statLabels {
+		if v, ok := m[s.key]; ok {
+			out = append(out, fmt.Sprintf("%s: %v", s.label, v))
+		}
+	}
+	return out
+}

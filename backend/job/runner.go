@@ -27,11 +27,22 @@
 package job
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
 	"time"
+
+	"castscope/backend/episode"
+	"castscope/backend/errs"
 )
 
 // Config configures a Runner. Zero values take the defaults.
@@ -46,8 +57,8 @@ type Config struct {
 	HeartbeatEvery  time.Duration // default 2 s
 	RescueEvery     time.Duration // how often the Rescuer looks (default min(StallAfter/4, 5 s))
 	Retry           RetryPolicy
-	Owner           string // default pid@host/start#nonce
-	Rand            func() float64
+	Owner           string         // default pid@host/start#nonce
+	Rand            func() float64 // jitter source (default math/rand)
 }
 
 // Request asks for stages of one episode.
@@ -59,39 +70,395 @@ type Request struct {
 	Rerun      bool // run even if the artifacts are complete (no skip)
 }
 
-// Runner runs jobs.
+// progressEvery is the minimum spacing of progress events per stage.
+const progressEvery = 250 * time.Millisecond
+
+// closeGrace is how long Close waits for a stage body to return.
+const closeGrace = 5 * time.Second
+
+var (
+	errClosing  = errors.New("job: runner closing")
+	errCanceled = errors.New("job: canceled")
+	errStalled  = errors.New("job: stage stalled")
+	errLost     = errors.New("job: stage taken over")
+	// ErrClosed is returned by calls on a closed runner.
+	ErrClosed = errors.New("job: runner closed")
+)
+
+// Runner runs jobs. Create with NewRunner, then Start.
 type Runner struct {
-	cfg  Config
-	defs []StageDef
+	cfg    Config
+	defs   []StageDef
+	byName map[string]int
+	store  Store
+	log    *slog.Logger
+	now    func() time.Time
+	rnd    func() float64
+	owner  string
+	nonce  string
+	retry  RetryPolicy
+	heavy  chan struct{}
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	jobs    map[string]*jobRun
+	started bool
+	closed  bool
+}
+
+type jobRun struct {
+	id       string
+	exit     chan struct{} // closed when the driver returns
+	cancelCh chan struct{}
+	once     sync.Once
+
+	err error // why the driver stopped early (set before exit closes)
+
+	mu  sync.Mutex
+	job Job
+	cur *stageRun
+}
+
+func (jr *jobRun) snapshot() Job {
+	jr.mu.Lock()
+	defer jr.mu.Unlock()
+	j := jr.job
+	j.Stages = append([]Stage(nil), jr.job.Stages...)
+	return j
+}
+
+func (jr *jobRun) canceled() bool {
+	select {
+	case <-jr.cancelCh:
+		return true
+	default:
+		return false
+	}
 }
 
 // NewRunner returns a runner for the stages defs (in pipeline order).
 func NewRunner(cfg Config, defs ...StageDef) *Runner {
-	cfg.HeavyWorkers = cmp.Or(cfg.HeavyWorkers, 1)
-	return &Runner{cfg: cfg, defs: defs}
+	r := &Runner{cfg: cfg, defs: defs, byName: map[string]int{}, store: cfg.Store, jobs: map[string]*jobRun{}}
+	for i, d := range defs {
+		r.byName[d.Name] = i
+	}
+	r.log = cfg.Logger
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.now = cfg.Now
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.rnd = cfg.Rand
+	if r.rnd == nil {
+		r.rnd = rand.Float64
+	}
+	r.owner, r.nonce = newOwner()
+	if cfg.Owner != "" {
+		r.owner = cfg.Owner
+	}
+	r.retry = cfg.Retry.normalized()
+	r.cfg.HeavyWorkers = cmp.Or(cfg.HeavyWorkers, 1)
+	r.cfg.StallAfter = cmp.Or(cfg.StallAfter, DefaultStallAfter)
+	r.cfg.NoProgressAfter = cmp.Or(cfg.NoProgressAfter, DefaultNoProgressAfter)
+	r.cfg.HeartbeatEvery = cmp.Or(cfg.HeartbeatEvery, min(DefaultHeartbeatEvery, r.cfg.StallAfter/4))
+	r.cfg.RescueEvery = cmp.Or(cfg.RescueEvery, min(5*time.Second, r.cfg.StallAfter/4))
+	r.heavy = make(chan struct{}, r.cfg.HeavyWorkers)
+	r.ctx, r.cancel = context.WithCancelCause(context.Background())
+	return r
 }
 
-// Start recovers stages left running by dead owners and starts the workers
-// and the Rescuer.
-func (r *Runner) Start(ctx context.Context) error { return nil }
+// Owner returns the owner string this runner writes on running stages.
+func (r *Runner) Owner() string { return r.owner }
 
-// Submit creates a job for req, or returns the equal unfinished job with
-// existing=true.
+// Defs returns the stage definitions, in order.
+func (r *Runner) Defs() []StageDef { return append([]StageDef(nil), r.defs...) }
+
+// Start recovers stages left running by dead owners (they resume from
+// their checkpoint), adopts every unfinished job, and starts the Rescuer.
+func (r *Runner) Start(ctx context.Context) error {
+	if r.store == nil {
+		return errors.New("job: Config.Store is nil")
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	if r.started {
+		r.mu.Unlock()
+		return nil
+	}
+	r.started = true
+	r.mu.Unlock()
+	liveRunners.Store(r.nonce, true)
+	if _, err := r.Rescue(ctx); err != nil {
+		return err
+	}
+	active, err := r.store.ActiveJobs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, j := range active {
+		r.adopt(j)
+	}
+	r.wg.Add(1)
+	go r.rescuer()
+	return nil
+}
+
+func (r *Runner) rescuer() {
+	defer r.wg.Done()
+	t := time.NewTicker(r.cfg.RescueEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-t.C:
+			if _, err := r.Rescue(r.ctx); err != nil && r.ctx.Err() == nil {
+				r.log.Warn("rescuer pass failed", "error", err)
+			}
+		}
+	}
+}
+
+// adopt starts driving j unless this runner already does.
+func (r *Runner) adopt(j Job) *jobRun {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if jr, ok := r.jobs[j.ID]; ok {
+		return jr
+	}
+	if r.closed || !r.started || j.FinishedAt != nil {
+		return nil
+	}
+	jr := &jobRun{id: j.ID, exit: make(chan struct{}), cancelCh: make(chan struct{}), job: j}
+	if j.Canceled {
+		close(jr.cancelCh)
+	}
+	r.jobs[j.ID] = jr
+	r.wg.Add(1)
+	go r.drive(jr)
+	return jr
+}
+
+// Submit creates a job for req, or returns the equal unfinished job (same
+// episode, stages, settings and rerun flag) with existing=true.
 func (r *Runner) Submit(ctx context.Context, req Request) (j Job, existing bool, err error) {
-	return Job{}, false, nil
+	if err := episode.ValidateKey(req.EpisodeKey); err != nil {
+		return Job{}, false, err
+	}
+	names, err := r.orderStages(req.Stages)
+	if err != nil {
+		return Job{}, false, err
+	}
+	settings := req.Settings
+	if len(settings) > 0 {
+		var b bytes.Buffer
+		if err := json.Compact(&b, settings); err != nil {
+			return Job{}, false, errs.Wrap(errs.Usage, err, "The job settings are not valid JSON.", "Pass the settings as a JSON object.")
+		}
+		settings = json.RawMessage(b.Bytes())
+	}
+	mode := slugMode(cmp.Or(req.Mode, "run"))
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%v", req.EpisodeKey, strings.Join(names, ","), settings, req.Rerun)
+	sig := hex.EncodeToString(h.Sum(nil))
+	now := r.now().UTC().Truncate(time.Millisecond)
+	j = Job{
+		ID:         fmt.Sprintf("%s_%s_%s", mode, req.EpisodeKey, now.Format("20060102T150405.000")),
+		EpisodeKey: req.EpisodeKey, Mode: mode, Settings: settings, Rerun: req.Rerun, CreatedAt: now,
+	}
+	j.ID = strings.Replace(j.ID, ".", "", 1)
+	for _, n := range names {
+		j.Stages = append(j.Stages, Stage{Name: n, Status: StatusPending, MaxAttempts: r.retry.MaxAttempts})
+	}
+	if r.isClosed() {
+		return Job{}, false, ErrClosed
+	}
+	got, existing, err := r.store.CreateJob(ctx, j, sig)
+	if err != nil {
+		return Job{}, false, err
+	}
+	if existing {
+		r.jobLog(got, slog.LevelInfo, fmt.Sprintf("submit existing job_id=%s", got.ID))
+	} else {
+		r.jobLog(got, slog.LevelInfo, fmt.Sprintf("submit job_id=%s mode=%s stages=%s rerun=%v", got.ID, got.Mode, strings.Join(names, ","), req.Rerun))
+		for _, st := range got.Stages {
+			r.notify(r.event(got, st, nil))
+		}
+	}
+	r.adopt(got)
+	return got, existing, nil
 }
 
-// Cancel cancels a job: its running stage's context is canceled and every
+func (r *Runner) orderStages(req []string) ([]string, error) {
+	if len(req) == 0 {
+		out := make([]string, len(r.defs))
+		for i, d := range r.defs {
+			out[i] = d.Name
+		}
+		if len(out) == 0 {
+			return nil, errs.New(errs.Usage, "There are no stages to run.", "")
+		}
+		return out, nil
+	}
+	want := map[string]bool{}
+	for _, n := range req {
+		if _, ok := r.byName[n]; !ok {
+			return nil, errs.New(errs.Usage, fmt.Sprintf("There is no stage %q.", n), "Stages: "+strings.Join(r.stageNames(), ", ")+".")
+		}
+		want[n] = true
+	}
+	var out []string
+	for _, d := range r.defs {
+		if want[d.Name] {
+			out = append(out, d.Name)
+		}
+	}
+	return out, nil
+}
+
+func (r *Runner) stageNames() []string {
+	out := make([]string, len(r.defs))
+	for i, d := range r.defs {
+		out[i] = d.Name
+	}
+	return out
+}
+
+func slugMode(m string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(m) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			b.WriteRune(c)
+		} else if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+			b.WriteByte('-')
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		s = "run"
+	}
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return s
+}
+
+func (r *Runner) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
+}
+
+// Cancel cancels a job: the running stage's context is canceled and every
 // unfinished stage ends in error with ERR_CANCELED (artifacts are kept).
-func (r *Runner) Cancel(ctx context.Context, jobID string) error { return nil }
+// A job run by another process is flagged; its runner sees the flag on its
+// next heartbeat.
+func (r *Runner) Cancel(ctx context.Context, jobID string) error {
+	if err := r.store.RequestCancel(ctx, jobID); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	jr := r.jobs[jobID]
+	r.mu.Unlock()
+	if jr != nil {
+		jr.once.Do(func() { close(jr.cancelCh) })
+		jr.mu.Lock()
+		if sr := jr.cur; sr != nil {
+			sr.cancel(errCanceled)
+		}
+		jr.mu.Unlock()
+		return nil
+	}
+	// Not driven here: end the pending stages if no stage runs anywhere.
+	j, err := r.store.Job(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	for _, st := range j.Stages {
+		if st.Status == StatusRunning {
+			return nil
+		}
+	}
+	now := r.now()
+	for _, st := range j.Stages {
+		if st.Status == StatusPending {
+			next := st
+			next.Status, next.Error, next.FinishedAt, next.NextRetryAt = StatusError, canceledError(), &now, nil
+			if err := r.store.UpdateStage(ctx, jobID, next, StatusPending, ""); err != nil && !errors.Is(err, ErrConflict) {
+				return err
+			}
+			r.notify(r.event(j, next, nil))
+		}
+	}
+	return r.store.FinishJob(ctx, jobID, now)
+}
 
-// Wait blocks until every stage of the job is ok, error or skipped.
-func (r *Runner) Wait(ctx context.Context, jobID string) (Job, error) { return Job{}, nil }
+func canceledError() *StageError {
+	return &StageError{Code: string(errs.Canceled), Message: "The job was canceled.", Hint: "Run it again when you are ready; finished outputs were kept."}
+}
 
-// StageView returns, per stage of the job, the same fields as Event
-// (rate, ETA and slow flag included while it runs).
-func (r *Runner) StageView(ctx context.Context, jobID string) ([]Event, error) { return nil, nil }
+// Wait blocks until every stage of the job is ok, error or skipped and
+// returns the job as stored.
+func (r *Runner) Wait(ctx context.Context, jobID string) (Job, error) {
+	for {
+		r.mu.Lock()
+		jr := r.jobs[jobID]
+		r.mu.Unlock()
+		if jr != nil {
+			select {
+			case <-jr.exit:
+			case <-ctx.Done():
+				return Job{}, ctx.Err()
+			}
+		}
+		j, err := r.store.Job(ctx, jobID)
+		if err != nil {
+			return Job{}, err
+		}
+		if j.Done() && j.FinishedAt != nil {
+			return j, nil
+		}
+		if jr != nil && jr.err != nil {
+			return j, jr.err
+		}
+		if r.isClosed() {
+			return j, ErrClosed
+		}
+		select { // run by another process, or between drivers: poll
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return Job{}, ctx.Err()
+		}
+	}
+}
 
 // Close stops the runner: running stages are canceled and put back to
-// pending, so the next Start resumes them.
-func (r *Runner) Close() error { return nil }
+// pending (they resume on the next Start). It waits up to a few seconds
+// for stage bodies to return.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel(errClosing)
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeGrace + 2*time.Second):
+		r.log.Warn("runner closed with stage bodies still running")
+	}
+	liveRunners.Delete(r.nonce)
+	return nil
+}

@@ -10,7 +10,7 @@
 //     transaction each; schema_migrations records the versions.
 //   - After every committed change the affected episodes/{key}/state.json
 //     and data/jobs/{job_id}/meta.json are rewritten atomically (temp file
-//     + rename), in commit order. An export that fails (disk full) does not
+//   - rename), in commit order. An export that fails (disk full) does not
 //     undo the commit: it is logged, remembered, and retried on the next
 //     write, ExportAll and Close, which return it as a typed error.
 //   - Open never writes to a file that is not a SQLite database:

@@ -2,11 +2,29 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
+	msqlite "modernc.org/sqlite"
+
 	"castscope/backend/episode"
+	"castscope/backend/errs"
 	"castscope/backend/job"
 	"castscope/backend/logx"
 )
@@ -14,99 +32,521 @@ import (
 // LogLine is one stored log line.
 type LogLine = logx.LogLine
 
+// DBName is the database file name inside the data folder.
+const DBName = "castscope.db"
+
 // Options configure Open. Zero values work.
 type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
-	// WriteFile replaces os.WriteFile for the JSON exports (tests inject
-	// failures here). It writes a temp file that is then renamed.
+	// WriteFile replaces the writing of an export's temp file (tests inject
+	// failures here); the temp file is then renamed over the export.
 	WriteFile func(path string, data []byte) error
+	// MaxPageCount, when > 0, caps the database size (PRAGMA max_page_count);
+	// tests use it to simulate a full disk.
+	MaxPageCount int
 }
 
 // Store is the SQLite store: the registry, jobs, logs and throughput
-// history. It implements job.Store.
-type Store struct{}
+// history. It implements job.Store. Safe for concurrent use.
+type Store struct {
+	dir       string
+	w, r      *sql.DB
+	now       func() time.Time
+	log       *slog.Logger
+	writeFile func(string, []byte) error
+
+	wmu       sync.Mutex // serializes write transactions and exports
+	exported  []dirtyKey // exported since the last commit: their dirty rows go next commit
+	failed    map[dirtyKey]bool
+	exportErr error
+	logWrites int
+	closed    bool
+}
 
 var _ job.Store = (*Store)(nil)
 
-// Open opens (creating) {dataDir}/castscope.db.
-func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) { return &Store{}, nil }
+type dirtyKey struct{ kind, id string }
 
-// RegisterEpisode registers the video at path (see the package comment).
-func (s *Store) RegisterEpisode(ctx context.Context, path string) (ep episode.Episode, existing bool, err error) {
-	return
+const (
+	kindEpisode = "episode"
+	kindJob     = "job"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// Open opens (creating) {dataDir}/castscope.db, applies migrations and
+// writes the exports a crash or a full disk left owed. Typed errors:
+// ERR_DATABASE_CORRUPT (the file is left untouched), ERR_READ_ONLY,
+// ERR_DISK_FULL.
+func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, errs.FS(err, dataDir)
+	}
+	path := filepath.Join(dataDir, DBName)
+	if err := checkHeader(path); err != nil {
+		return nil, err
+	}
+	if err := probeWritable(dataDir); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:       dataDir,
+		now:       opts.Now,
+		log:       opts.Logger,
+		writeFile: opts.WriteFile,
+		failed:    map[dirtyKey]bool{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.writeFile == nil {
+		s.writeFile = func(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
+	}
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_time_format=sqlite"
+	var err error
+	s.w, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetConnMaxIdleTime(0)
+	fail := func(err error) (*Store, error) {
+		s.w.Close()
+		if s.r != nil {
+			s.r.Close()
+		}
+		return nil, err
+	}
+	if _, err := s.w.ExecContext(ctx, "SELECT count(*) FROM sqlite_master"); err != nil {
+		return fail(mapErr(err, "open "+path))
+	}
+	if opts.MaxPageCount > 0 {
+		if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count=%d", opts.MaxPageCount)); err != nil {
+			return fail(mapErr(err, "limit size"))
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
+		return fail(err)
+	}
+	s.r, err = sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		return fail(fmt.Errorf("sqlite: open readers: %w", err))
+	}
+	s.r.SetMaxOpenConns(4)
+	if err := s.flushDirty(ctx); err != nil {
+		s.log.Warn("exports owed from the last run could not be written", "error", err)
+	}
+	return s, nil
 }
 
-// Episode returns the episode key (ERR_EPISODE_NOT_REGISTERED if unknown).
-func (s *Store) Episode(ctx context.Context, key string) (episode.Episode, error) {
-	return episode.Episode{}, nil
-}
-
-// Episodes returns every episode, oldest first.
-func (s *Store) Episodes(ctx context.Context) ([]episode.Episode, error) { return nil, nil }
-
-// SetEpisodeVideo stores the validate stage's probe result.
-func (s *Store) SetEpisodeVideo(ctx context.Context, key string, video json.RawMessage) error {
+func checkHeader(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return errs.FS(err, path)
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteHeader))
+	n, err := io.ReadFull(f, head)
+	if n == 0 && (err == io.EOF || err == nil) {
+		return nil // empty file: SQLite treats it as a new database
+	}
+	if n < len(head) || string(head) != string(sqliteHeader) {
+		return corrupt(path, nil)
+	}
 	return nil
 }
 
-// SetEpisodeState sets a registry flag and its timestamp.
-func (s *Store) SetEpisodeState(ctx context.Context, key, flag string, v bool) error { return nil }
-
-// Job returns a job with its stages.
-func (s *Store) Job(ctx context.Context, id string) (job.Job, error) { return job.Job{}, nil }
-
-// Jobs returns the jobs of an episode, newest first.
-func (s *Store) Jobs(ctx context.Context, episodeKey string) ([]job.Job, error) { return nil, nil }
-
-// JobLogs returns the last limit log lines of a job, oldest first.
-func (s *Store) JobLogs(ctx context.Context, jobID string, limit int) ([]LogLine, error) {
-	return nil, nil
+func corrupt(path string, cause error) error {
+	return errs.Wrap(errs.DatabaseCorrupt, cause,
+		fmt.Sprintf("The database %s is damaged or is not a Castscope database.", path),
+		"Castscope left the file untouched. Move it aside (or restore a backup) and start again; `castscope import-json` can rebuild it from the JSON files.")
 }
 
-// EpisodeLogTail returns the last n log lines of an episode, oldest first.
-func (s *Store) EpisodeLogTail(ctx context.Context, key string, n int) ([]LogLine, error) {
-	return nil, nil
-}
-
-// ExportAll rewrites every state.json and meta.json.
-func (s *Store) ExportAll(ctx context.Context) error { return nil }
-
-// ImportLegacy imports the predecessor's state.json/meta.json files from
-// dataDir into an empty database.
-func (s *Store) ImportLegacy(ctx context.Context, dataDir string) (episodes, jobs int, err error) {
-	return 0, 0, nil
-}
-
-// Close closes the database after a last export.
-func (s *Store) Close() error { return nil }
-
-func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job.Job, bool, error) {
-	return j, false, nil
-}
-func (s *Store) ActiveJobs(ctx context.Context) ([]job.Job, error) { return nil, nil }
-func (s *Store) UpdateStage(ctx context.Context, jobID string, st job.Stage, from job.Status, prevOwner string) error {
+func probeWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".castscope-probe-*")
+	if err != nil {
+		return errs.FS(err, dir)
+	}
+	name := f.Name()
+	f.Close()
+	os.Remove(name)
 	return nil
 }
-func (s *Store) Heartbeat(ctx context.Context, jobID, stage, owner string, p job.Progress, at time.Time) (bool, error) {
-	return false, nil
+
+// mapErr turns SQLite failures into the typed errors users can act on.
+func mapErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var typed *errs.Error
+	if errors.As(err, &typed) {
+		return err
+	}
+	var se *msqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case 13: // SQLITE_FULL
+			return errs.Wrap(errs.DiskFull, err, "The disk is full; Castscope could not save its state.", "Free some space, then retry. Nothing already saved was lost.")
+		case 8, 3: // SQLITE_READONLY, SQLITE_PERM
+			return errs.Wrap(errs.ReadOnly, err, "Castscope cannot write to its database.", "Choose a data folder you can write to, or fix its permissions.")
+		case 11, 26: // SQLITE_CORRUPT, SQLITE_NOTADB
+			return corrupt(DBName, err)
+		case 10: // SQLITE_IOERR
+			if strings.Contains(strings.ToLower(err.Error()), "full") {
+				return errs.Wrap(errs.DiskFull, err, "The disk is full; Castscope could not save its state.", "Free some space, then retry.")
+			}
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", what, err)
 }
-func (s *Store) SaveCheckpoint(ctx context.Context, jobID, stage, owner string, cp json.RawMessage) error {
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return mapErr(err, "create schema_migrations")
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		v, err := strconv.Atoi(strings.SplitN(filepath.Base(n), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: bad version: %w", n, err)
+		}
+		var have int
+		if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version=?`, v).Scan(&have); err != nil {
+			return mapErr(err, "read schema_migrations")
+		}
+		if have > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(n)
+		if err != nil {
+			return fmt.Errorf("sqlite: read migration %s: %w", n, err)
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return mapErr(err, "begin migration")
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return mapErr(err, "apply migration "+n)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, fmtTime(s.now())); err != nil {
+			tx.Rollback()
+			return mapErr(err, "record migration "+n)
+		}
+		if err := tx.Commit(); err != nil {
+			return mapErr(err, "commit migration "+n)
+		}
+	}
 	return nil
 }
-func (s *Store) Checkpoint(ctx context.Context, jobID, stage string) (json.RawMessage, error) {
-	return nil, nil
+
+// Close writes owed exports and closes the database. It returns the
+// export error that could not be healed, typed.
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	if s.closed {
+		s.wmu.Unlock()
+		return nil
+	}
+	s.wmu.Unlock()
+	ferr := s.flushDirty(context.Background())
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.closed = true
+	err := s.r.Close()
+	if e := s.w.Close(); err == nil {
+		err = e
+	}
+	if ferr != nil {
+		return ferr
+	}
+	return err
 }
-func (s *Store) FinishJob(ctx context.Context, jobID string, at time.Time) error { return nil }
-func (s *Store) RequestCancel(ctx context.Context, jobID string) error           { return nil }
-func (s *Store) MarkStale(ctx context.Context, episodeKey string, stages []string, exceptJobID string) error {
+
+// DB returns the reader pool (for tests and diagnostics; query only).
+func (s *Store) DB() *sql.DB { return s.r }
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its first line.
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var res string
+	err := s.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
+	return res, mapErr(err, "integrity check")
+}
+
+// ---- write path -------------------------------------------------------
+
+type dirtySet map[dirtyKey]bool
+
+func (d dirtySet) episode(key string) { d[dirtyKey{kindEpisode, key}] = true }
+func (d dirtySet) job(id string)      { d[dirtyKey{kindJob, id}] = true }
+
+// write runs fn in one IMMEDIATE transaction on the writer connection,
+// then writes the exports of what fn marked dirty.
+func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx, d dirtySet) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed {
+		return fmt.Errorf("sqlite: %s: store closed", what)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err, what)
+	}
+	defer tx.Rollback()
+	d := dirtySet{}
+	if err := fn(tx, d); err != nil {
+		return mapErr(err, what)
+	}
+	for _, k := range s.exported {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_exports WHERE kind=? AND id=?`, k.kind, k.id); err != nil {
+			return mapErr(err, what)
+		}
+	}
+	for k := range d {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_exports (kind, id) VALUES (?, ?)`, k.kind, k.id); err != nil {
+			return mapErr(err, what)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return mapErr(err, what)
+	}
+	s.exported = s.exported[:0]
+	for k := range s.failed {
+		d[k] = true
+	}
+	s.exportLocked(ctx, d)
 	return nil
 }
-func (s *Store) LastFingerprint(ctx context.Context, episodeKey, stage string) (string, error) {
-	return "", nil
+
+// exportLocked writes the exports of keys; s.wmu is held.
+func (s *Store) exportLocked(ctx context.Context, keys dirtySet) {
+	ordered := make([]dirtyKey, 0, len(keys))
+	for k := range keys {
+		ordered = append(ordered, k)
+	}
+	sort.Slice(ordered, func(i, j int) bool {
+		return ordered[i].kind+ordered[i].id < ordered[j].kind+ordered[j].id
+	})
+	for _, k := range ordered {
+		var err error
+		switch k.kind {
+		case kindEpisode:
+			err = s.exportEpisode(ctx, s.w, k.id)
+		case kindJob:
+			err = s.exportJob(ctx, s.w, k.id)
+		}
+		if err != nil {
+			s.failed[k] = true
+			s.exportErr = err
+			s.log.Error("export failed; it will be retried", "kind", k.kind, "id", k.id, "error", err)
+			continue
+		}
+		delete(s.failed, k)
+		s.exported = append(s.exported, k)
+	}
+	if len(s.failed) == 0 {
+		s.exportErr = nil
+	}
 }
-func (s *Store) StageRate(ctx context.Context, stage, rateKey string) (float64, error) { return 0, nil }
-func (s *Store) RecordStageRate(ctx context.Context, stage, rateKey string, rate float64) error {
+
+// ExportErr returns the typed error of exports still owed (nil if none).
+func (s *Store) ExportErr() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.exportErr
+}
+
+// flushDirty exports everything in dirty_exports and clears the rows.
+func (s *Store) flushDirty(ctx context.Context) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	rows, err := s.w.QueryContext(ctx, `SELECT kind, id FROM dirty_exports`)
+	if err != nil {
+		return mapErr(err, "read owed exports")
+	}
+	d := dirtySet{}
+	for rows.Next() {
+		var k dirtyKey
+		if err := rows.Scan(&k.kind, &k.id); err != nil {
+			rows.Close()
+			return mapErr(err, "read owed exports")
+		}
+		d[k] = true
+	}
+	rows.Close()
+	for k := range s.failed {
+		d[k] = true
+	}
+	s.exportLocked(ctx, d)
+	if len(s.exported) > 0 {
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return mapErr(err, "clear owed exports")
+		}
+		for _, k := range s.exported {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_exports WHERE kind=? AND id=?`, k.kind, k.id); err != nil {
+				tx.Rollback()
+				return mapErr(err, "clear owed exports")
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return mapErr(err, "clear owed exports")
+		}
+		s.exported = s.exported[:0]
+	}
+	return s.exportErr
+}
+
+// ExportAll rewrites every state.json and meta.json (`castscope
+// export-json`).
+func (s *Store) ExportAll(ctx context.Context) error {
+	s.wmu.Lock()
+	d := dirtySet{}
+	for _, q := range []struct{ kind, sql string }{{kindEpisode, `SELECT key FROM episodes`}, {kindJob, `SELECT id FROM jobs`}} {
+		rows, err := s.w.QueryContext(ctx, q.sql)
+		if err != nil {
+			s.wmu.Unlock()
+			return mapErr(err, "list for export")
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				s.wmu.Unlock()
+				return mapErr(err, "list for export")
+			}
+			d[dirtyKey{q.kind, id}] = true
+		}
+		rows.Close()
+	}
+	s.exportLocked(ctx, d)
+	s.wmu.Unlock()
+	return s.flushDirty(ctx)
+}
+
+func (s *Store) exportEpisode(ctx context.Context, q querier, key string) error {
+	if err := episode.ValidateKey(key); err != nil {
+		return err
+	}
+	ep, err := loadEpisode(ctx, q, key)
+	if errors.Is(err, errNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(filepath.Join(s.dir, "episodes", key, "state.json"), ep.StateFile())
+}
+
+func (s *Store) exportJob(ctx context.Context, q querier, id string) error {
+	if !jobIDRE.MatchString(id) {
+		return fmt.Errorf("sqlite: unsafe job id %q", id)
+	}
+	j, err := loadJob(ctx, q, id)
+	if errors.Is(err, job.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(filepath.Join(s.dir, "data", "jobs", id, "meta.json"), j)
+}
+
+// writeJSON writes v to path atomically: temp file in the same folder,
+// then rename.
+func (s *Store) writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("sqlite: encode %s: %w", path, err)
+	}
+	b = append(b, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errs.FS(err, dir)
+	}
+	var rnd [6]byte
+	rand.Read(rnd[:])
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
+	if err := s.writeFile(tmp, b); err != nil {
+		os.Remove(tmp)
+		return errs.FS(err, path)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return errs.FS(err, path)
+	}
 	return nil
 }
-func (s *Store) AppendLog(ctx context.Context, l logx.LogLine) error { return nil }
+
+var jobIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$`)
+
+// ---- reading helpers ----------------------------------------------------
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+var errNoRows = sql.ErrNoRows
+
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func fmtTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func parseTimePtr(s sql.NullString) *time.Time {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	t := parseTime(s.String)
+	return &t
+}
+
+func rawOrNil(s sql.NullString) json.RawMessage {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	return json.RawMessage(s.String)
+}
+
+func nullRaw(b json.RawMessage) any {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	return string(b)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
