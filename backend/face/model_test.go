@@ -375,7 +375,7 @@ func TestModelErrors(t *testing.T) {
 
 func TestDetectorAccessors(t *testing.T) {
 	rt := testRuntime(t)
-	d, err := NewDetector(rt, modelPath(t, "retinaface_mnet025_640.onnx"), DetectorConfig{MinFacePx: 100, BatchSize: 2}, SessionConfig{IntraOpThreads: 1})
+	d, err := NewDetector(rt, modelPath(t, "retinaface_mnet025_640.onnx"), DetectorConfig{MinFacePx: 100, BatchSize: 2}, SessionConfig{IntraOpThreads: 1, NoSpinning: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -179,6 +179,10 @@ type SessionConfig struct {
 	// IntraOpThreads is the number of threads one inference may use;
 	// 0 leaves ONNX Runtime's default (one per physical core).
 	IntraOpThreads int
+	// NoSpinning stops ONNX Runtime's worker threads from busy-waiting
+	// between runs, which leaves the cores to decoding and other stages
+	// running beside inference (ONNX Runtime spins by default).
+	NoSpinning bool
 }
 
 // session is one loaded model with its I/O description.
@@ -236,6 +240,12 @@ func (rt *Runtime) newOptions(sc SessionConfig, withGPU bool) (*ort.SessionOptio
 		if err := opts.SetIntraOpNumThreads(sc.IntraOpThreads); err != nil {
 			opts.Destroy()
 			return nil, "", fmt.Errorf("face: set threads: %w", err)
+		}
+	}
+	if sc.NoSpinning {
+		if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			opts.Destroy()
+			return nil, "", fmt.Errorf("face: disable spinning: %w", err)
 		}
 	}
 	chosen := ""
