@@ -56,8 +56,10 @@ type Face struct {
 	Landmarks [5][2]float32 // left eye, right eye, nose, left and right mouth corner (image left/right)
 }
 
-// Width and Height of the box.
-func (f Face) Width() float32  { return f.Box[2] - f.Box[0] }
+// Width is the box's width in frame px.
+func (f Face) Width() float32 { return f.Box[2] - f.Box[0] }
+
+// Height is the box's height in frame px (what MinFacePx compares).
 func (f Face) Height() float32 { return f.Box[3] - f.Box[1] }
 
 // DetectorConfig tunes detection; the zero value is ScoreThreshold 0.5,
