@@ -2,12 +2,10 @@ package identity
 
 import (
 	"cmp"
-	"container/heap"
 	"context"
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"sync"
 )
 
@@ -55,9 +53,9 @@ func Agglomerate(ctx context.Context, vecs [][]float32, cannot [][2]int, thresho
 		}
 	}
 
-	// Clusters: ids 0..n-1 are the vectors, merges get n, n+1, ….
-	total := 2*n - 1
-	parent := make([]int32, total) // merged cluster of a dead one (-1: none)
+	// Clusters keep the id of one of their vectors: a merge kills one id
+	// and the survivor's version moves on, which retires its heap edges.
+	parent := make([]int32, n) // survivor a dead cluster merged into (-1: alive)
 	for i := range parent {
 		parent[i] = -1
 	}
@@ -71,27 +69,24 @@ func Agglomerate(ctx context.Context, vecs [][]float32, cannot [][2]int, thresho
 		}
 		return r
 	}
-	// Cannot-link: per cluster, the vectors it may never join; a merge
-	// concatenates the lists and a check looks up the roots of the shorter.
-	cl := make([][]int32, total)
+	// Cannot-link, between live clusters. A merge re-points the smaller
+	// side's entries to the survivor, so the total work stays O(m log n).
+	cl := make([]map[int32]struct{}, n)
 	for _, p := range cannot {
 		a, b := int32(p[0]), int32(p[1])
 		if a == b || a < 0 || b < 0 || int(a) >= n || int(b) >= n {
 			continue
 		}
-		cl[a] = append(cl[a], b)
-		cl[b] = append(cl[b], a)
+		for _, x := range [][2]int32{{a, b}, {b, a}} {
+			if cl[x[0]] == nil {
+				cl[x[0]] = map[int32]struct{}{}
+			}
+			cl[x[0]][x[1]] = struct{}{}
+		}
 	}
 	forbidden := func(a, b int32) bool {
-		if len(cl[a]) > len(cl[b]) {
-			a, b = b, a
-		}
-		for _, x := range cl[a] {
-			if root(x) == b {
-				return true
-			}
-		}
-		return false
+		_, ok := cl[a][b]
+		return ok
 	}
 
 	edges, err := closePairs(ctx, flat, n, dim, float32(threshold), workers, forbidden)
@@ -99,10 +94,13 @@ func Agglomerate(ctx context.Context, vecs [][]float32, cannot [][2]int, thresho
 		return nil, err
 	}
 
-	size := make([]float64, total)
-	sums := make([][]float64, total)
-	dead := make([]bool, total)
-	nbr := make([][]int32, total)
+	size := make([]float64, n)
+	sums := make([][]float64, n)
+	dead := make([]bool, n)
+	ver := make([]uint32, n)
+	// nbr[k]: clusters within threshold of k with the distance, and the
+	// partner's version when it was computed (stale once that moves on).
+	nbr := make([][]nb, n)
 	for i := range n {
 		size[i] = 1
 		s := make([]float64, dim)
@@ -111,67 +109,148 @@ func Agglomerate(ctx context.Context, vecs [][]float32, cannot [][2]int, thresho
 		}
 		sums[i] = s
 	}
-	for _, e := range edges {
-		nbr[e.a] = append(nbr[e.a], e.b)
-		nbr[e.b] = append(nbr[e.b], e.a)
+	// Size the lists first: two passes cost less than append growth.
+	deg := make([]int32, n)
+	for _, es := range edges {
+		for _, e := range es {
+			deg[e.a]++
+			deg[e.b]++
+		}
 	}
-	h := edgeHeap(edges)
-	heap.Init(&h)
+	for i := range nbr {
+		nbr[i] = make([]nb, 0, deg[i])
+	}
+	for w, es := range edges {
+		for _, e := range es {
+			nbr[e.a] = append(nbr[e.a], nb{id: e.b, d: e.d})
+			nbr[e.b] = append(nbr[e.b], nb{id: e.a, d: e.d})
+		}
+		edges[w] = nil
+	}
+	// The heap holds, per live cluster, a lower bound of the distance to
+	// its nearest neighbour: merging never brings clusters closer (average
+	// linkage is reducible), so a stale entry only underestimates and is
+	// refreshed from the cluster's list when it comes out on top.
+	var h edgeHeap
+	best := func(k int32) {
+		l := nbr[k][:0]
+		var top nb
+		found := false
+		for _, x := range nbr[k] {
+			if dead[x.id] || ver[x.id] != x.v {
+				continue
+			}
+			l = append(l, x)
+			if !found || x.d < top.d || (x.d == top.d && x.id < top.id) {
+				top, found = x, true
+			}
+		}
+		nbr[k] = l
+		if found {
+			h.push(edge{d: top.d, a: k, b: top.id, va: ver[k], vb: top.v})
+		}
+	}
+	for k := range int32(n) {
+		best(k)
+	}
 
-	stamp := make([]int32, total)
-	next := int32(n)
-	merges := 0
-	for h.Len() > 0 {
-		e := heap.Pop(&h).(edge)
-		if dead[e.a] || dead[e.b] {
+	stamp := make([]int32, n)
+	round := int32(0)
+	var cand []int32
+	var ds []float32
+	for len(h) > 0 {
+		e := h.pop()
+		if dead[e.a] || ver[e.a] != e.va {
+			continue // a has changed since; its fresh entry is in the heap
+		}
+		if dead[e.b] || ver[e.b] != e.vb {
+			best(e.a) // the partner changed: refresh a's bound
 			continue
 		}
-		if merges%512 == 0 {
+		round++
+		if round%512 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("identity: cluster: %w", err)
 			}
 		}
-		merges++
-		c := next
-		next++
-		dead[e.a], dead[e.b] = true, true
-		parent[e.a], parent[e.b] = c, c
-		size[c] = size[e.a] + size[e.b]
-		s := sums[e.a]
-		for k, x := range sums[e.b] {
-			s[k] += x
+		// The survivor s keeps the larger cannot-link set.
+		s, o := e.a, e.b
+		if len(cl[s]) < len(cl[o]) {
+			s, o = o, s
 		}
-		sums[c], sums[e.a], sums[e.b] = s, nil, nil
-
-		if len(cl[e.a]) < len(cl[e.b]) {
-			cl[e.a], cl[e.b] = cl[e.b], cl[e.a]
+		dead[o], parent[o] = true, s
+		ver[s]++
+		size[s] += size[o]
+		ss := sums[s]
+		for k, x := range sums[o] {
+			ss[k] += x
 		}
-		cl[c], cl[e.a], cl[e.b] = append(cl[e.a], cl[e.b]...), nil, nil
+		sums[o] = nil
+		for k := range cl[o] {
+			delete(cl[k], o)
+			cl[k][s] = struct{}{}
+			if cl[s] == nil {
+				cl[s] = map[int32]struct{}{}
+			}
+			cl[s][k] = struct{}{}
+		}
+		cl[o] = nil
 
-		stamp[e.a], stamp[e.b], stamp[c] = c+1, c+1, c+1
-		for _, x := range []int32{e.a, e.b} {
+		// Candidates: the live neighbours of both parts, once each.
+		cand = cand[:0]
+		stamp[s], stamp[o] = round, round
+		for _, x := range [2]int32{s, o} {
 			for _, k := range nbr[x] {
-				if dead[k] || stamp[k] == c+1 {
+				if dead[k.id] || stamp[k.id] == round {
 					continue
 				}
-				stamp[k] = c + 1
-				if forbidden(c, k) {
-					continue
-				}
+				stamp[k.id] = round
+				cand = append(cand, k.id)
+			}
+		}
+		nbr[o] = nil
+		if cap(ds) < len(cand) {
+			ds = make([]float32, len(cand), 2*len(cand))
+		}
+		ds = ds[:len(cand)]
+		dist := func(lo, hi int) {
+			for c := lo; c < hi; c++ {
+				k := cand[c]
 				var dot float64
 				sk := sums[k]
-				for i, v := range s {
+				for i, v := range ss {
 					dot += v * sk[i]
 				}
-				d := 1 - dot/(size[c]*size[k])
-				if d <= threshold {
-					heap.Push(&h, edge{d: float32(d), a: c, b: k})
-					nbr[c] = append(nbr[c], k)
-					nbr[k] = append(nbr[k], c)
-				}
+				ds[c] = float32(1 - dot/(size[s]*size[k]))
 			}
-			nbr[x] = nil
 		}
+		if len(cand) >= 1024 && workers > 1 { // big clusters: spread the dot products
+			var wg sync.WaitGroup
+			step := (len(cand) + workers - 1) / workers
+			for lo := 0; lo < len(cand); lo += step {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					dist(lo, min(lo+step, len(cand)))
+				}()
+			}
+			wg.Wait()
+		} else {
+			dist(0, len(cand))
+		}
+		keep := nbr[s][:0]
+		for c, k := range cand {
+			if forbidden(s, k) {
+				continue
+			}
+			d := ds[c]
+			if float64(d) <= threshold {
+				keep = append(keep, nb{id: k, d: d, v: ver[k]})
+				nbr[k] = append(nbr[k], nb{id: s, d: d, v: ver[s]})
+			}
+		}
+		nbr[s] = keep
+		best(s)
 	}
 
 	// Label each vector by its root, densely in order of first vector.
@@ -189,37 +268,84 @@ func Agglomerate(ctx context.Context, vecs [][]float32, cannot [][2]int, thresho
 }
 
 type edge struct {
-	d    float32
-	a, b int32
+	d      float32
+	a, b   int32
+	va, vb uint32 // versions of a and b when the distance was computed
 }
 
+// nb is a neighbour within threshold.
+type nb struct {
+	id int32
+	d  float32
+	v  uint32 // the neighbour's version when d was computed
+}
+
+// edgeHeap is a binary min-heap of edges by (d, a, b), without the
+// interface calls of container/heap.
 type edgeHeap []edge
 
-func (h edgeHeap) Len() int { return len(h) }
-func (h edgeHeap) Less(i, j int) bool {
-	x, y := h[i], h[j]
-	if x.d != y.d {
-		return x.d < y.d
+func (e edge) less(f edge) bool {
+	if e.d != f.d {
+		return e.d < f.d
 	}
-	if x.a != y.a {
-		return x.a < y.a
+	if e.a != f.a {
+		return e.a < f.a
 	}
-	return x.b < y.b
+	return e.b < f.b
 }
-func (h edgeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *edgeHeap) Push(x any)   { *h = append(*h, x.(edge)) }
-func (h *edgeHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+
+func (h *edgeHeap) push(e edge) {
+	*h = append(*h, e)
+	q := *h
+	i := len(q) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q[i].less(q[p]) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *edgeHeap) pop() edge {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q[r].less(q[l]) {
+			m = r
+		}
+		if !q[m].less(q[i]) {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return top
+}
+
+// pairD is a pair of vectors within threshold.
+type pairD struct {
+	a, b int32
+	d    float32
 }
 
 // closePairs returns every pair i<j with cosine distance ≤ threshold that
-// is not forbidden, computed by workers goroutines over interleaved rows.
-func closePairs(ctx context.Context, flat []float32, n, dim int, threshold float32, workers int, forbidden func(a, b int32) bool) ([]edge, error) {
+// is not forbidden, computed by workers goroutines over interleaved rows;
+// one slice per worker.
+func closePairs(ctx context.Context, flat []float32, n, dim int, threshold float32, workers int, forbidden func(a, b int32) bool) ([][]pairD, error) {
 	minDot := 1 - threshold
-	out := make([][]edge, workers)
+	out := make([][]pairD, workers)
 	var wg sync.WaitGroup
 	var canceled bool
 	var mu sync.Mutex
@@ -227,7 +353,7 @@ func closePairs(ctx context.Context, flat []float32, n, dim int, threshold float
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var es []edge
+			var es []pairD
 			for i := w; i < n; i += workers {
 				if ctx.Err() != nil {
 					mu.Lock()
@@ -241,14 +367,16 @@ func closePairs(ctx context.Context, flat []float32, n, dim int, threshold float
 					d4 := dot4(a, flat[j*dim:(j+4)*dim])
 					for k, dot := range d4 {
 						if dot >= minDot {
-							es = append(es, edge{d: 1 - dot, a: int32(i), b: int32(j + k)})
+							if !forbidden(int32(i), int32(j+k)) {
+								es = append(es, pairD{a: int32(i), b: int32(j + k), d: 1 - dot})
+							}
 						}
 					}
 				}
 				for ; j < n; j++ {
 					dot := dot32(a, flat[j*dim:(j+1)*dim])
-					if dot >= minDot {
-						es = append(es, edge{d: 1 - dot, a: int32(i), b: int32(j)})
+					if dot >= minDot && !forbidden(int32(i), int32(j)) {
+						es = append(es, pairD{a: int32(i), b: int32(j), d: 1 - dot})
 					}
 				}
 			}
@@ -259,18 +387,7 @@ func closePairs(ctx context.Context, flat []float32, n, dim int, threshold float
 	if canceled {
 		return nil, fmt.Errorf("identity: cluster: %w", ctx.Err())
 	}
-	var all []edge
-	for _, es := range out {
-		for _, e := range es {
-			if !forbidden(e.a, e.b) {
-				all = append(all, e)
-			}
-		}
-	}
-	slices.SortFunc(all, func(x, y edge) int {
-		return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b))
-	})
-	return all, nil
+	return out, nil
 }
 
 func dot32(a, b []float32) float32 {

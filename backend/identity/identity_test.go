@@ -117,6 +117,42 @@ func TestAgglomerateMatchesTextbook(t *testing.T) {
 	}
 }
 
+// TestAgglomerateWorkers: big clusters take the parallel distance path;
+// the partition must not depend on the number of workers.
+func TestAgglomerateWorkers(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(4, 4))
+	a, b := tracktest.RandomUnit(r, 32), tracktest.RandomUnit(r, 32)
+	var vecs [][]float32
+	var cannot [][2]int
+	for i := range 2400 {
+		base := a
+		if i%5 == 0 {
+			base = b
+		}
+		vecs = append(vecs, tracktest.Noisy(r, base, 0.5))
+		if i%97 == 0 && i > 0 {
+			cannot = append(cannot, [2]int{i, i - 1})
+		}
+	}
+	one, err := identity.Agglomerate(context.Background(), vecs, cannot, 0.5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, err := identity.Agglomerate(context.Background(), vecs, cannot, 0.5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !samePartition(one, many) {
+		t.Fatal("partition depends on the number of workers")
+	}
+	for _, p := range cannot {
+		if one[p[0]] == one[p[1]] {
+			t.Fatalf("cannot-link %v violated", p)
+		}
+	}
+}
+
 func TestAgglomerateEdges(t *testing.T) {
 	t.Parallel()
 	got, err := identity.Agglomerate(context.Background(), nil, nil, 0.5, 0)
@@ -491,27 +527,32 @@ func TestFacebankAndReview(t *testing.T) {
 	}
 }
 
-// BenchmarkCluster10k clusters 10 000 tracks of 400 people.
+// BenchmarkCluster10k clusters 10 000 tracks over an hour: 400 people of
+// 25 tracks each, and 20 people of 500 (dense: 2.5 M close pairs).
 func BenchmarkCluster10k(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	var bases [][]float32
-	for range 400 {
-		bases = append(bases, tracktest.RandomUnit(r, 128))
-	}
-	tracks := make([]track.Track, 10_000)
-	for i := range tracks {
-		start := r.Int64N(3_600_000)
-		tracks[i] = track.Track{ID: int64(i + 1), StartPTSms: start, EndPTSms: start + 1000 + r.Int64N(8000),
-			Embedding: tracktest.Noisy(r, bases[r.IntN(len(bases))], 0.6), MedianFaceH: 100,
-			DetIDs: make([]int64, 5)}
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		res, err := identity.Cluster(context.Background(), tracks, identity.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(res.Metrics.Clusters), "clusters")
+	for _, people := range []int{400, 20} {
+		b.Run(fmt.Sprintf("people=%d", people), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var bases [][]float32
+			for range people {
+				bases = append(bases, tracktest.RandomUnit(r, 128))
+			}
+			tracks := make([]track.Track, 10_000)
+			for i := range tracks {
+				start := r.Int64N(3_600_000)
+				tracks[i] = track.Track{ID: int64(i + 1), StartPTSms: start, EndPTSms: start + 1000 + r.Int64N(8000),
+					Embedding: tracktest.Noisy(r, bases[r.IntN(len(bases))], 0.6), MedianFaceH: 100,
+					DetIDs: make([]int64, 5)}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				res, err := identity.Cluster(context.Background(), tracks, identity.Config{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(res.Metrics.Clusters), "clusters")
+			}
+		})
 	}
 }
 

@@ -142,7 +142,7 @@ type Metrics struct {
 // Result is the output of Build.
 type Result struct {
 	Tracks  []Track
-	Cuts    []int64 // the cut frame indices used
+	Cuts    []int64 // the cut frame indices given, sorted
 	Metrics Metrics
 }
 
@@ -179,7 +179,8 @@ func (l *live) predict(pos int) [4]float32 {
 // any order); when empty, the distinct frames of dets are used, so missing
 // frames cannot be told apart from frames without faces. cuts are frame
 // indices where a new shot starts (see CutDetector). Detections on frames
-// outside the list are ignored. Track IDs are 1-based, in order of start.
+// outside the list are ignored. A cut between two sampled frames applies
+// to the later one. Track IDs are 1-based, in order of start.
 func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	if len(frames) == 0 {
@@ -200,21 +201,22 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 	}
 	byPos := make([][]Detection, len(frames))
 	var considered int
+	dim := embDim(dets)
 	for _, d := range dets {
 		p, ok := pos[d.FrameIndex]
 		if !ok || d.Score < cfg.LowScore {
 			continue
 		}
-		if len(d.Embedding) > 0 && len(d.Embedding) != embDim(dets) {
-			return Result{}, fmt.Errorf("track: detection %d: embedding has %d values, others %d", d.DetID, len(d.Embedding), embDim(dets))
+		if len(d.Embedding) > 0 && len(d.Embedding) != dim {
+			return Result{}, fmt.Errorf("track: detection %d: embedding has %d values, others %d", d.DetID, len(d.Embedding), dim)
 		}
 		byPos[p] = append(byPos[p], d)
 		considered++
 	}
-	cutSet := map[int64]bool{}
-	for _, c := range cuts {
-		cutSet[c] = true
-	}
+	cuts = slices.Clone(cuts)
+	slices.Sort(cuts)
+	cuts = slices.Compact(cuts)
+	nextCut := 0
 
 	var (
 		active   []*live
@@ -227,10 +229,17 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 				return Result{}, fmt.Errorf("track: build: %w", err)
 			}
 		}
+		// A cut at or before this frame (and after the previous one)
+		// starts a new shot here, whether or not it was sampled.
+		cut := false
+		for nextCut < len(cuts) && cuts[nextCut] <= f.Index {
+			cut = cut || p > 0
+			nextCut++
+		}
 		// End tracks at a shot cut and after too long a gap.
 		keep := active[:0]
 		for _, l := range active {
-			if cutSet[f.Index] || p-l.lastPos-1 > cfg.MaxGap {
+			if cut || p-l.lastPos-1 > cfg.MaxGap {
 				finished = append(finished, l)
 				continue
 			}
@@ -274,13 +283,7 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 	}
 	finished = append(finished, active...)
 
-	res := Result{Cuts: slices.Sorted(func(yield func(int64) bool) {
-		for c := range cutSet {
-			if !yield(c) {
-				return
-			}
-		}
-	})}
+	res := Result{Cuts: cuts}
 	switches := 0
 	for _, l := range finished {
 		res.Tracks = append(res.Tracks, l.finish(cfg))

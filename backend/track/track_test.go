@@ -93,6 +93,8 @@ func TestGapAndCut(t *testing.T) {
 		{"gap of 2 with MaxGap 1 splits", func(i int) bool { return i < 10 || i >= 12 }, nil, 1, 2},
 		{"cut splits", func(int) bool { return true }, []int64{100}, 0, 2},
 		{"two cuts", func(int) bool { return true }, []int64{50, 150}, 0, 3},
+		{"cut between sampled frames", func(int) bool { return true }, []int64{98}, 0, 2},
+		{"cut before the first frame", func(int) bool { return true }, []int64{-5, 0}, 0, 1},
 	}
 	for _, tc := range tests {
 		var dets []track.Detection
@@ -250,5 +252,19 @@ func TestIoU(t *testing.T) {
 		if got := track.IoU(a, tc.b); got < tc.want-1e-6 || got > tc.want+1e-6 {
 			t.Errorf("IoU(%v) = %v, want %v", tc.b, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkBuild tracks a 45-minute episode of 12 people sampled at 5 fps.
+func BenchmarkBuild(b *testing.B) {
+	ep := tracktest.Generate(tracktest.Random(1, 12, 2_700_000))
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := track.Build(context.Background(), ep.Frames, ep.Dets, ep.CutFrames, track.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(ep.Dets)), "detections")
+		b.ReportMetric(float64(len(res.Tracks)), "tracks")
 	}
 }
