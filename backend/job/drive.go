@@ -348,6 +348,20 @@ func (r *Runner) attempt(jr *jobRun, i int) error {
 	next.StartedAt, next.FinishedAt, next.HeartbeatAt, next.NextRetryAt = &now, nil, &now, nil
 	next.Owner, next.Result, next.Error, next.SkipReason, next.Fingerprint = r.owner, nil, nil, "", fp
 	next.Progress.Done = 0
+	ctx, cancel := context.WithCancelCause(r.ctx)
+	defer cancel(nil)
+	sr := &stageRun{r: r, jr: jr, def: def, idx: i, ctx: ctx, cancel: cancel, stalled: make(chan struct{}),
+		stage: next, lastLife: now, lastAdvance: now, lastEvent: now, eta: newETA(now, 0)}
+	jr.mu.Lock()
+	jr.cur = sr // visible to the Rescuer from the moment the stage is running
+	jr.mu.Unlock()
+	defer func() {
+		jr.mu.Lock()
+		if jr.cur == sr {
+			jr.cur = nil
+		}
+		jr.mu.Unlock()
+	}()
 	if err := r.transition(jr, i, next, StatusPending, ""); err != nil {
 		return err
 	}
@@ -365,20 +379,9 @@ func (r *Runner) attempt(jr *jobRun, i int) error {
 	if err != nil {
 		r.stageLog(j, st.Name, slog.LevelWarn, "reading the checkpoint failed: "+err.Error())
 	}
-	ctx, cancel := context.WithCancelCause(r.ctx)
-	defer cancel(nil)
-	sr := &stageRun{r: r, jr: jr, def: def, idx: i, ctx: ctx, cancel: cancel, stalled: make(chan struct{}),
-		stage: next, lastLife: now, lastAdvance: now, lastEvent: now, eta: newETA(now, 0), checkpoint: cp}
-	jr.mu.Lock()
-	jr.cur = sr
-	jr.mu.Unlock()
-	defer func() {
-		jr.mu.Lock()
-		if jr.cur == sr {
-			jr.cur = nil
-		}
-		jr.mu.Unlock()
-	}()
+	sr.mu.Lock()
+	sr.checkpoint = cp
+	sr.mu.Unlock()
 	if jr.canceled() {
 		cancel(errCanceled)
 	}
@@ -654,7 +657,9 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 	mine := map[string]bool{}
 	r.mu.Lock()
 	var runs []*stageRun
+	driven := map[string]bool{}
 	for _, jr := range r.jobs {
+		driven[jr.id] = true
 		jr.mu.Lock()
 		if jr.cur != nil {
 			runs = append(runs, jr.cur)
@@ -696,8 +701,8 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 	for ai := range active {
 		j := active[ai]
 		for i, st := range j.Stages {
-			if st.Status != StatusRunning || mine[j.ID+"\x00"+st.Name] {
-				continue
+			if st.Status != StatusRunning || mine[j.ID+"\x00"+st.Name] || st.Owner == r.owner && driven[j.ID] {
+				continue // the in-memory pass (or the driver about to finish) handles it
 			}
 			var next Stage
 			var what string
