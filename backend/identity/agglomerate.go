@@ -17,12 +17,14 @@ import (
 //
 // It relies on an identity of average linkage over unit vectors: the mean
 // cosine distance between two clusters is 1 − (ΣA·ΣB)/(|A||B|), so a
-// cluster is its vector sum and no distance matrix is kept. Because a
-// merged cluster's distance to k is a weighted mean of its parts'
-// distances to k, a pair further apart than threshold can never come
-// closer; so only pairs within threshold are ever stored (a sparse graph
-// found by one parallel pass over all pairs), and a heap over those edges
-// gives the exact average-linkage merge order.
+// cluster is its vector sum and no distance matrix is kept. Average
+// linkage is reducible (a merged cluster is never nearer to k than the
+// nearer of its parts), so a pair further apart than threshold can never
+// come closer: only pairs within threshold are stored (a sparse graph
+// found by one parallel pass over all pairs), and a heap holding a lower
+// bound of each cluster's nearest-neighbour distance, refreshed lazily
+// when a stale bound comes out on top, yields the exact average-linkage
+// merge order. Memory is O(n·dim + pairs within threshold).
 func Agglomerate(ctx context.Context, vecs [][]float32, cannot [][2]int, threshold float64, workers int) ([]int, error) {
 	n := len(vecs)
 	labels := make([]int, n)

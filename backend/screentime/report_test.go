@@ -1,0 +1,52 @@
+package screentime_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"castscope/backend/errs"
+	"castscope/backend/screentime"
+)
+
+func TestWriteHTML(t *testing.T) {
+	t.Parallel()
+	rep := fixture(t)
+	var buf bytes.Buffer
+	err := screentime.WriteHTML(&buf, rep, screentime.RunInfo{
+		GeneratedAt: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
+		Settings:    map[string]string{"cluster threshold": "0.5"},
+		Models:      map[string]string{"detector": "retinaface-mnet025"},
+		Rate:        screentime.Rate25, StartTC: "10:00:00:00",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{
+		"<title>Screen time — rhobh_s05_e03</title>",
+		"Kyle Richards", "Lisa &amp; &#34;Ken&#34;", // escaped
+		"2026-01-02 03:04 UTC", "cluster threshold", "retinaface-mnet025",
+		"10:00:00:23 – 10:00:04:03", // first Kyle segment 0.9–4.1 s at 25 fps (22.5 frames rounds up)
+		"preset <b>default</b>",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+}
+
+func TestParseClock(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{"75.5": 75500, "1:15.5": 75500, "01:02:03": 3723000, " 0:07 ": 7000} {
+		if got, err := screentime.ParseClock(in); err != nil || got != want {
+			t.Errorf("ParseClock(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "1:2:3:4", "x", "-3", "1.5:00"} {
+		if _, err := screentime.ParseClock(in); !errs.HasCode(err, errs.Usage) {
+			t.Errorf("ParseClock(%q): %v, want a usage error", in, err)
+		}
+	}
+}
