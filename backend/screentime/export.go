@@ -258,6 +258,12 @@ func fileURL(p string) string {
 	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
+// fcpFormatNames are Final Cut Pro's names of the 1080p formats by rate.
+var fcpFormatNames = map[[2]int64]string{
+	{24000, 1001}: "2398", {24, 1}: "24", {25, 1}: "25", {30000, 1001}: "2997",
+	{30, 1}: "30", {50, 1}: "50", {60000, 1001}: "5994", {60, 1}: "60",
+}
+
 // WriteFCPXML writes FCPXML 1.9: the source as an asset, a project whose
 // sequence holds the whole clip (starting at the source timecode), and on
 // the clip a marker at the start of each segment plus a keyword over it,
@@ -282,7 +288,11 @@ func WriteFCPXML(w io.Writer, r Report, o ExportOptions) error {
 	}
 	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE fcpxml>\n")
 	b.WriteString("<fcpxml version=\"1.9\">\n  <resources>\n")
-	fmt.Fprintf(&b, "    <format id=\"r1\" frameDuration=\"%s\" width=\"%d\" height=\"%d\"/>\n", fd, wd, ht)
+	name := ""
+	if n, ok := fcpFormatNames[[2]int64{c.rate.Num, c.rate.Den}]; ok && wd == 1920 && ht == 1080 {
+		name = fmt.Sprintf(" name=\"FFVideoFormat1080p%s\"", n)
+	}
+	fmt.Fprintf(&b, "    <format id=\"r1\"%s frameDuration=\"%s\" width=\"%d\" height=\"%d\"/>\n", name, fd, wd, ht)
 	fmt.Fprintf(&b, "    <asset id=\"r2\" name=\"%s\" start=\"%s\" duration=\"%s\" hasVideo=\"1\" format=\"r1\" videoSources=\"1\">\n", esc(c.name), start, dur)
 	src := fileURL(c.mediaPath)
 	if src == "" {

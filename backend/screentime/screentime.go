@@ -156,7 +156,7 @@ func Compute(in Input, o Options) (Report, error) {
 		}
 	}
 	dur := in.DurationMs
-	if dur <= 0 {
+	if dur <= 0 && len(in.Tracks) > 0 {
 		dur = lastSample + iv
 	}
 	rep := Report{
@@ -181,7 +181,8 @@ func Compute(in Input, o Options) (Report, error) {
 		if err != nil {
 			return Report{}, err
 		}
-		p := Person{IdentityID: id.ID, Label: id.Label, Tracks: len(id.TrackIDs), Locked: id.Locked, Segments: ss}
+		label := cmp.Or(id.Label, id.Name, fmt.Sprintf("Person %d", id.ID))
+		p := Person{IdentityID: id.ID, Label: label, Tracks: len(id.TrackIDs), Locked: id.Locked, Segments: ss}
 		p.ScreenTimeS = sec(total(ss))
 		p.MarginS = sec(int64(len(ss)) * iv)
 		p.Appearances = len(ss)

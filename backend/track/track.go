@@ -135,7 +135,7 @@ type Metrics struct {
 	ShortTrackFraction float64 `json:"short_track_fraction"`
 	MeanTrackLen       float64 `json:"mean_track_len"`
 	IDSwitchEstimate   int     `json:"id_switch_estimate"` // tracks whose head and tail look like two people
-	FragmentEstimate   int     `json:"fragment_estimate"`  // tracks that look like the continuation of an ended one
+	FragmentEstimate   int     `json:"fragment_estimate"`  // tracks that look like the continuation of one ended shortly before in the same shot
 	BridgedGaps        int     `json:"bridged_gaps"`
 }
 
@@ -495,9 +495,10 @@ func computeMetrics(tracks []Track, frames []Frame, considered int, cuts []int64
 	return m
 }
 
-// fragments counts tracks that start within MaxGap samples after another
-// ended, in the same shot, near its last box, with a similar embedding:
-// one face cut in two.
+// fragments counts tracks that start within twice the bridging window
+// after another ended, in the same shot, near its last box, with a similar
+// embedding: one face cut in two (a gap just too long to bridge, or a
+// match the tracker missed).
 func fragments(tracks []Track, frames []Frame, cuts []int64, cfg Config) int {
 	pos := make(map[int64]int, len(frames))
 	for i, f := range frames {
@@ -512,7 +513,7 @@ func fragments(tracks []Track, frames []Frame, cuts []int64, cfg Config) int {
 				continue
 			}
 			gap := pos[b.StartFrame] - pos[a.EndFrame]
-			if gap <= 0 || gap > cfg.MaxGap+1 {
+			if gap <= 0 || gap > 2*(cfg.MaxGap+1) {
 				continue
 			}
 			if i, _ := slices.BinarySearch(cuts, a.EndFrame+1); i < len(cuts) && cuts[i] <= b.StartFrame {

@@ -81,20 +81,21 @@ func TestGapAndCut(t *testing.T) {
 			Box: [4]float32{100, 100, 180, 200}, Score: 0.9, Embedding: tracktest.Noisy(r, base, 0.5)}
 	}
 	tests := []struct {
-		name    string
-		present func(i int) bool
-		cuts    []int64
-		maxGap  int
-		want    int
+		name      string
+		present   func(i int) bool
+		cuts      []int64
+		maxGap    int
+		want      int
+		fragments int
 	}{
-		{"continuous", func(int) bool { return true }, nil, 0, 1},
-		{"gap of 5 bridged", func(i int) bool { return i < 10 || i >= 15 }, nil, 0, 1},
-		{"gap of 6 splits", func(i int) bool { return i < 10 || i >= 16 }, nil, 0, 2},
-		{"gap of 2 with MaxGap 1 splits", func(i int) bool { return i < 10 || i >= 12 }, nil, 1, 2},
-		{"cut splits", func(int) bool { return true }, []int64{100}, 0, 2},
-		{"two cuts", func(int) bool { return true }, []int64{50, 150}, 0, 3},
-		{"cut between sampled frames", func(int) bool { return true }, []int64{98}, 0, 2},
-		{"cut before the first frame", func(int) bool { return true }, []int64{-5, 0}, 0, 1},
+		{"continuous", func(int) bool { return true }, nil, 0, 1, 0},
+		{"gap of 5 bridged", func(i int) bool { return i < 10 || i >= 15 }, nil, 0, 1, 0},
+		{"gap of 6 splits", func(i int) bool { return i < 10 || i >= 16 }, nil, 0, 2, 1},
+		{"gap of 2 with MaxGap 1 splits", func(i int) bool { return i < 10 || i >= 12 }, nil, 1, 2, 1},
+		{"cut splits", func(int) bool { return true }, []int64{100}, 0, 2, 0},
+		{"two cuts", func(int) bool { return true }, []int64{50, 150}, 0, 3, 0},
+		{"cut between sampled frames", func(int) bool { return true }, []int64{98}, 0, 2, 0},
+		{"cut before the first frame", func(int) bool { return true }, []int64{-5, 0}, 0, 1, 0},
 	}
 	for _, tc := range tests {
 		var dets []track.Detection
@@ -118,6 +119,9 @@ func TestGapAndCut(t *testing.T) {
 			}
 			if n != len(dets) {
 				t.Errorf("%d detections in tracks, want %d", n, len(dets))
+			}
+			if res.Metrics.FragmentEstimate != tc.fragments {
+				t.Errorf("fragment estimate %d, want %d", res.Metrics.FragmentEstimate, tc.fragments)
 			}
 		})
 	}
@@ -144,6 +148,17 @@ func TestEmbeddingGateSeparatesSwappedFaces(t *testing.T) {
 	}
 	if len(res.Tracks) != 2 || res.Tracks[0].Len() != 10 {
 		t.Fatalf("got %d tracks, want 2 of 10", len(res.Tracks))
+	}
+	if res.Metrics.IDSwitchEstimate != 0 {
+		t.Errorf("id switches %d with the gate on", res.Metrics.IDSwitchEstimate)
+	}
+	// With the gate off the swap hides inside one track: the estimate sees it.
+	res, err = track.Build(context.Background(), frames, dets, nil, track.Config{MinCosine: -1, ReacquireCosine: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tracks) != 1 || res.Metrics.IDSwitchEstimate != 1 {
+		t.Fatalf("gate off: %d tracks, %d id switches; want 1 and 1", len(res.Tracks), res.Metrics.IDSwitchEstimate)
 	}
 	// Without embeddings the same boxes make one track.
 	for i := range dets {
