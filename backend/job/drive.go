@@ -712,7 +712,8 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 					continue // just finishing here
 				}
 				next = st
-				next.Status, next.Owner, next.NextRetryAt = StatusPending, "", nil
+				// the crashed attempt does not count against MaxAttempts
+				next.Status, next.Owner, next.NextRetryAt, next.Attempt = StatusPending, "", nil, max(st.Attempt-1, 0)
 				what = fmt.Sprintf("stage=recovered owner=%s was not alive; resuming from checkpoint", st.Owner)
 			case st.HeartbeatAt != nil && now.Sub(*st.HeartbeatAt) >= r.cfg.StallAfter:
 				next = r.stalledNext(st, now, now.Sub(*st.HeartbeatAt))
