@@ -134,13 +134,12 @@ func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	groups := map[int][]int64{}
+	var gs []*group // in label order, for determinism
 	for i, l := range labels {
-		groups[l] = append(groups[l], eligible[i].ID)
-	}
-	var gs []*group
-	for _, ids := range groups {
-		gs = append(gs, &group{tracks: setOf(ids)})
+		for len(gs) <= l {
+			gs = append(gs, &group{tracks: map[int64]bool{}})
+		}
+		gs[l].tracks[eligible[i].ID] = true
 	}
 	if !cfg.KeepShortApart {
 		attach(gs, short, byID, cfg)
@@ -161,7 +160,7 @@ func attach(gs []*group, short []*track.Track, byID map[int64]*track.Track, cfg 
 	cents := make([][]float32, len(gs))
 	for i, g := range gs {
 		var sum []float64
-		for tid := range g.tracks {
+		for _, tid := range sortedKeys(g.tracks) {
 			e := byID[tid].Embedding
 			if sum == nil {
 				sum = make([]float64, len(e))
@@ -191,7 +190,7 @@ func attach(gs []*group, short []*track.Track, byID map[int64]*track.Track, cfg 
 		}
 		clash := false
 		if !cfg.AllowOverlap {
-			for tid := range gs[bi].tracks {
+			for tid := range gs[bi].tracks { // any order: a yes/no answer
 				o := byID[tid]
 				if o.StartPTSms <= t.EndPTSms && t.StartPTSms <= o.EndPTSms {
 					clash = true
@@ -254,7 +253,7 @@ func finish(gs []*group, byID map[int64]*track.Track) Result {
 		}
 		id := Identity{Person: g.person, Name: g.name, Locked: g.locked}
 		var sum []float64
-		for tid := range g.tracks {
+		for _, tid := range sortedKeys(g.tracks) {
 			t, ok := byID[tid]
 			if !ok {
 				continue

@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -625,5 +626,35 @@ func TestShortTracksAttach(t *testing.T) {
 	}
 	if !slices.Equal(res.Unidentified, []int64{3, 4, 5, 6}) {
 		t.Fatalf("KeepShortApart: unidentified %v", res.Unidentified)
+	}
+}
+
+func TestOpsJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	tracks, x1, x2, a, _ := curationFixture()
+	res, err := identity.Cluster(context.Background(), tracks, identity.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log identity.Log
+	log.Merge(*find(res, x1[0]), *find(res, x2[0]))
+	log.Rename(*find(identity.Apply(res, tracks, log.Ops), x1[0]), "Xena")
+	log.Split([]int64{a[0]}, "Other")
+	log.Lock(*find(identity.Apply(res, tracks, log.Ops), x1[0]))
+	data, err := json.Marshal(log.Ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []identity.Op
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(identity.Apply(res, tracks, log.Ops))
+	got, _ := json.Marshal(identity.Apply(res, tracks, back))
+	if string(got) != string(want) {
+		t.Fatalf("replaying stored ops differs:\n got %s\nwant %s", got, want)
+	}
+	if x := find(identity.Apply(res, tracks, back), x1[0]); x.Label != "Xena" || !x.Locked || x.Size != 6 {
+		t.Fatalf("Xena %+v", x)
 	}
 }

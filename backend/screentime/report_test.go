@@ -50,3 +50,29 @@ func TestParseClock(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONRoundTripExportsAlike(t *testing.T) {
+	t.Parallel()
+	rep := fixture(t)
+	var js bytes.Buffer
+	if err := screentime.WriteJSON(&js, rep); err != nil {
+		t.Fatal(err)
+	}
+	back, err := screentime.ReadJSON(&js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := screentime.ExportOptions{Rate: screentime.Rate2997DF, StartTC: "01:00:00;00", IncludeUnidentified: true}
+	for _, f := range []screentime.Format{screentime.FormatEDL, screentime.FormatFCPXML, screentime.FormatOTIO, screentime.FormatCSV} {
+		var a, b bytes.Buffer
+		if err := screentime.Export(&a, f, rep, o); err != nil {
+			t.Fatal(err)
+		}
+		if err := screentime.Export(&b, f, back, o); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() {
+			t.Errorf("%s export differs after a JSON round trip", f)
+		}
+	}
+}
