@@ -34,7 +34,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
+	"castscope/backend/errs"
 	"castscope/backend/track"
 )
 
@@ -420,4 +422,25 @@ func ReviewOrder(res Result, tracks []track.Track, limit int) []Review {
 		out = out[:limit]
 	}
 	return out
+}
+
+// NewReference makes a facebank reference from the faces found in one
+// headshot. A headshot must hold exactly one face: none or several is a
+// typed error naming the file.
+func NewReference(name, file string, faces [][]float32) (Reference, error) {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("The headshot %s has no name.", file), "Give every cast-list photo the person's name.")
+	case len(faces) == 0:
+		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("No face was found in the headshot %s.", file), "Use a clear, front-facing photo of one person.")
+	case len(faces) > 1:
+		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("The headshot %s shows %d faces.", file, len(faces)), "Crop the photo to the one person it names.")
+	case len(faces[0]) == 0:
+		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("The face in the headshot %s has no embedding.", file), "Run the headshot through the face model again.")
+	}
+	e := make([]float64, len(faces[0]))
+	for i, v := range faces[0] {
+		e[i] = float64(v)
+	}
+	return Reference{Name: strings.TrimSpace(name), File: file, Embedding: unit64(e)}, nil
 }

@@ -8,8 +8,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
+	"castscope/backend/errs"
 	"castscope/backend/identity"
 	"castscope/backend/track"
 	"castscope/backend/track/tracktest"
@@ -656,5 +658,23 @@ func TestOpsJSONRoundTrip(t *testing.T) {
 	}
 	if x := find(identity.Apply(res, tracks, back), x1[0]); x.Label != "Xena" || !x.Locked || x.Size != 6 {
 		t.Fatalf("Xena %+v", x)
+	}
+}
+
+func TestNewReference(t *testing.T) {
+	t.Parallel()
+	face := []float32{3, 4}
+	ref, err := identity.NewReference(" Kyle ", "kyle.jpg", [][]float32{face})
+	if err != nil || ref.Name != "Kyle" || ref.File != "kyle.jpg" || math.Abs(float64(ref.Embedding[0])-0.6) > 1e-6 {
+		t.Fatalf("one face: %+v %v", ref, err)
+	}
+	for _, tc := range []struct {
+		name  string
+		faces [][]float32
+	}{{"Kyle", nil}, {"Kyle", [][]float32{face, face}}, {"", [][]float32{face}}, {"Kyle", [][]float32{{}}}} {
+		_, err := identity.NewReference(tc.name, "shots/kyle.jpg", tc.faces)
+		if !errs.HasCode(err, errs.Usage) || !strings.Contains(err.Error(), "shots/kyle.jpg") {
+			t.Errorf("%q with %d faces: %v, want a usage error naming the file", tc.name, len(tc.faces), err)
+		}
 	}
 }

@@ -56,3 +56,29 @@ func WriteCSV(w io.Writer, r Report) error {
 	}
 	return nil
 }
+
+// SegmentRow is one row of segments.parquet: a segment of a person (or of
+// the unidentified faces, IdentityID 0). Per identity, the durations sum
+// exactly to the report's screen time.
+type SegmentRow struct {
+	IdentityID int64  `json:"identity_id"`
+	Label      string `json:"label"`
+	Index      int    `json:"index"` // 1-based within the person
+	StartMs    int64  `json:"start_ms"`
+	EndMs      int64  `json:"end_ms"`
+}
+
+// SegmentRows flattens the report's segments, people first (in report
+// order), then the unidentified faces.
+func (r Report) SegmentRows() []SegmentRow {
+	var out []SegmentRow
+	for _, p := range r.People {
+		for i, s := range p.Segments {
+			out = append(out, SegmentRow{IdentityID: p.IdentityID, Label: p.Label, Index: i + 1, StartMs: s.StartMs, EndMs: s.EndMs})
+		}
+	}
+	for i, s := range r.Unidentified.Segments {
+		out = append(out, SegmentRow{Label: "unidentified", Index: i + 1, StartMs: s.StartMs, EndMs: s.EndMs})
+	}
+	return out
+}

@@ -76,3 +76,24 @@ func TestJSONRoundTripExportsAlike(t *testing.T) {
 		}
 	}
 }
+
+func TestSegmentRowsSumToReport(t *testing.T) {
+	t.Parallel()
+	rep := fixture(t)
+	sums := map[int64]int64{}
+	rows := rep.SegmentRows()
+	for _, r := range rows {
+		sums[r.IdentityID] += r.EndMs - r.StartMs
+	}
+	for _, p := range rep.People {
+		if float64(sums[p.IdentityID])/1000 != p.ScreenTimeS {
+			t.Errorf("%s: rows sum to %d ms, report says %v s", p.Label, sums[p.IdentityID], p.ScreenTimeS)
+		}
+	}
+	if float64(sums[0])/1000 != rep.Unidentified.ScreenTimeS {
+		t.Errorf("unidentified rows sum to %d ms, report %v s", sums[0], rep.Unidentified.ScreenTimeS)
+	}
+	if len(rows) != 5 || rows[len(rows)-1].Label != "unidentified" {
+		t.Fatalf("rows %+v", rows)
+	}
+}

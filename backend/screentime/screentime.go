@@ -1,7 +1,10 @@
 // Package screentime turns tracks and identities into a screen-time
 // report — per person time, share, appearances, segments, overlaps and a
-// co-appearance matrix — and writes it as JSON, CSV and as markers an
-// editing system imports (CMX3600 EDL, FCPXML, OpenTimelineIO).
+// co-appearance matrix — and writes it as JSON, CSV, a printable HTML run
+// report and markers an editing system imports (CMX3600 EDL, FCPXML 1.9,
+// OpenTimelineIO), with offline validators for the EDL and FCPXML. It also
+// answers "who is on screen at t" (Report.At) and compares the report with
+// hand-logged timings (ParseLogged, Compare).
 //
 // Decisions:
 //   - Time is kept in integer milliseconds; seconds appear only in output.
