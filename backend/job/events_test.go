@@ -58,7 +58,10 @@ func TestSlowFlag(t *testing.T) {
 		return nil, nil
 	}})
 	j := e.submit(r, job.Request{EpisodeKey: key})
-	waitFor(t, "running", func() bool { return e.stage(j.ID, "detect").Status == job.StatusRunning })
+	waitFor(t, "progress", func() bool {
+		v, _ := r.StageView(context.Background(), j.ID)
+		return len(v) == 1 && v[0].Done == 5
+	})
 	e.clock.Advance(11 * time.Minute)
 	waitFor(t, "slow event", func() bool {
 		for _, ev := range e.ev.all() {

@@ -252,7 +252,10 @@ func TestStallRetryThenOK(t *testing.T) {
 		return "second", nil
 	}})
 	j := e.submit(r, job.Request{EpisodeKey: key})
-	waitFor(t, "running", func() bool { return e.stage(j.ID, "detect").Status == job.StatusRunning })
+	waitFor(t, "progress", func() bool {
+		v, _ := r.StageView(context.Background(), j.ID)
+		return len(v) == 1 && v[0].Done == 1
+	})
 	if n, _ := r.Rescue(context.Background()); n != 0 {
 		t.Fatalf("rescued a live stage")
 	}
