@@ -20,15 +20,15 @@ import (
 )
 
 const (
-	crashEnv   = "CASTSCOPE_CRASH_CHILD"
-	crashItems = 1500
+	crashEnv      = "CASTSCOPE_CRASH_CHILD"
+	crashItemsEnv = "CASTSCOPE_CRASH_ITEMS"
 )
 
 // itemsStage appends "item N" lines to items.txt and checkpoints the next
 // item and the file offset after each; a resumed attempt truncates the file
 // to the checkpoint, so a kill between write and checkpoint loses nothing
 // and duplicates nothing.
-func itemsStage(dir string) job.StageFunc {
+func itemsStage(dir string, crashItems int) job.StageFunc {
 	return func(ctx context.Context, rep job.Reporter) (any, error) {
 		var cp struct {
 			Next   int   `json:"next"`
@@ -61,7 +61,7 @@ func itemsStage(dir string) job.StageFunc {
 			if err := rep.SaveCheckpoint(cp); err != nil {
 				return nil, err
 			}
-			rep.Progress(int64(i+1), crashItems, "items")
+			rep.Progress(int64(i+1), int64(crashItems), "items")
 			time.Sleep(3 * time.Millisecond)
 		}
 		return map[string]int{"items": crashItems}, nil
@@ -74,6 +74,7 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("child of TestCrashRecovery")
 	}
+	items, _ := strconv.Atoi(os.Getenv(crashItemsEnv))
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
 	if err != nil {
@@ -81,7 +82,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	defer st.Close()
 	r := job.NewRunner(job.Config{Store: st, HeartbeatEvery: 50 * time.Millisecond, RescueEvery: 100 * time.Millisecond},
-		job.StageDef{Name: "detect", Flag: "detected", Heavy: true, Run: itemsStage(dir)})
+		job.StageDef{Name: "detect", Flag: "detected", Heavy: true, Run: itemsStage(dir, items)})
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +115,7 @@ func TestCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		kills = 5
 	}
+	crashItems := 75 * kills // about 300 ms of work per kill
 	dir := t.TempDir()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
@@ -129,7 +131,7 @@ func TestCrashRecovery(t *testing.T) {
 
 	child := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashItemsEnv+"="+strconv.Itoa(crashItems))
 		return cmd
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
