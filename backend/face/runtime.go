@@ -323,3 +323,14 @@ func (rt *Runtime) openSession(kind, path string, sc SessionConfig) (*session, e
 	}
 	return &session{s: s, in: ins[0], outs: outs, provider: cmp.Or(chosen, ProviderCPU), load: time.Since(t0)}, nil
 }
+
+// Preferred returns the provider a session would try first: the first of
+// TensorRT, CUDA, CoreML and DirectML the library offers, else the CPU.
+func (rt *Runtime) Preferred() string {
+	for _, p := range providerOrder {
+		if rt.offers(p) {
+			return p
+		}
+	}
+	return ProviderCPU
+}

@@ -16,7 +16,7 @@ function settings(): Settings {
     provider: 'CPUExecutionProvider',
     require_gpu: false,
     sample_fps: 2,
-    detect_preset: 'balanced',
+    detect_preset: 'default',
     stall_after_s: 300,
   };
 }

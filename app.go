@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"castscope/backend/errs"
+	"castscope/backend/inspect"
+	"castscope/backend/job"
+	"castscope/backend/service"
+)
+
+// Event names on the Wails bus (declared once; frontend/src/lib/events.ts
+// listens to the same names).
+const (
+	EventStage   = "castscope:stage"
+	EventEpisode = "castscope:episode"
+)
+
+// App holds the Wails context and the backend. Its exported methods are
+// bound to the frontend (window.go.main.App.*): each is a few lines over
+// package service and returns (T, error) — Wails rejects the JS promise
+// with "ERR_CODE message" on error.
+type App struct {
+	ctx     context.Context
+	backend *service.Backend
+	openErr error
+}
+
+// NewApp returns an App; the backend opens in startup.
+func NewApp() *App { return &App{} }
+
+func (a *App) startup(ctx context.Context) {
+	a.ctx = ctx
+	a.backend, a.openErr = service.Open(ctx, service.Options{Notifier: wailsNotifier{ctx}})
+	if a.openErr != nil {
+		runtime.LogErrorf(ctx, "castscope: open data folder: %v", a.openErr)
+	}
+}
+
+func (a *App) shutdown(context.Context) {
+	if a.backend != nil {
+		a.backend.Close()
+	}
+}
+
+// wailsNotifier forwards engine events to the Wails event bus.
+type wailsNotifier struct{ ctx context.Context }
+
+func (n wailsNotifier) Notify(ev job.Event) { runtime.EventsEmit(n.ctx, EventStage, ev) }
+
+// ready returns the backend, or the typed error that kept it from opening.
+func (a *App) ready() (*service.Backend, error) {
+	if a.backend == nil {
+		if a.openErr != nil {
+			return nil, uiError(a.openErr)
+		}
+		return nil, uiError(errs.New(errs.Internal, "The backend is still starting.", "Try again in a moment."))
+	}
+	return a.backend, nil
+}
+
+// uiError turns any error into "ERR_CODE message (hint)" for the frontend;
+// causes stay in the log.
+func uiError(err error) error {
+	if err == nil {
+		return nil
+	}
+	e := errs.As(err)
+	msg := fmt.Sprintf("%s %s", e.Code, e.Message)
+	if e.Hint != "" {
+		msg += " — " + e.Hint
+	}
+	return errors.New(msg)
+}
+
+// AddVideos registers files and queues the full pipeline for new episodes;
+// a second add of the same file returns the existing episode unchanged.
+func (a *App) AddVideos(paths []string) ([]service.EpisodeView, error) {
+	b, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	views, err := b.AddVideos(a.ctx, paths)
+	for _, v := range views {
+		runtime.EventsEmit(a.ctx, EventEpisode, v)
+	}
+	return views, uiError(err)
+}
+
+// ChooseVideos opens the native file dialog, then adds what was chosen.
+func (a *App) ChooseVideos() ([]service.EpisodeView, error) {
+	paths, err := runtime.OpenMultipleFilesDialog(a.ctx, runtime.OpenDialogOptions{
+		Title: "Add videos",
+		Filters: []runtime.FileFilter{
+			{DisplayName: "Videos", Pattern: "*.mp4;*.mov;*.mkv;*.m4v;*.avi;*.webm;*.mxf;*.ts;*.mts"},
+			{DisplayName: "All files", Pattern: "*"},
+		},
+	})
+	if err != nil || len(paths) == 0 {
+		return nil, uiError(err)
+	}
+	return a.AddVideos(paths)
+}
+
+// ListEpisodes returns every episode with its latest job.
+func (a *App) ListEpisodes() ([]service.EpisodeView, error) {
+	b, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	v, err := b.EpisodeViews(a.ctx)
+	return v, uiError(err)
+}
+
+// RunEpisode runs stages of key (empty: all; "detect+": detect and after)
+// and returns the job id.
+func (a *App) RunEpisode(key string, stages []string) (string, error) {
+	b, err := a.ready()
+	if err != nil {
+		return "", err
+	}
+	j, _, err := b.Run(a.ctx, key, stages, service.RunOverrides{})
+	return j.ID, uiError(err)
+}
+
+// RetryStage runs stage of jobID's episode again, with everything after it.
+func (a *App) RetryStage(jobID, stage string) (string, error) {
+	b, err := a.ready()
+	if err != nil {
+		return "", err
+	}
+	id, err := b.Retry(a.ctx, jobID, stage)
+	return id, uiError(err)
+}
+
+// CancelJob cancels a queued or running job; artifacts are kept.
+func (a *App) CancelJob(jobID string) error {
+	b, err := a.ready()
+	if err != nil {
+		return err
+	}
+	return uiError(b.Runner.Cancel(a.ctx, jobID))
+}
+
+// Inspect returns the state inspector's report for key.
+func (a *App) Inspect(key string) (inspect.Report, error) {
+	b, err := a.ready()
+	if err != nil {
+		return inspect.Report{}, err
+	}
+	r, err := b.Inspect(a.ctx, key)
+	return r, uiError(err)
+}
+
+// JobLogs returns the log lines of one job (seed format).
+func (a *App) JobLogs(jobID string) ([]service.LogLine, error) {
+	b, err := a.ready()
+	if err != nil {
+		return nil, err
+	}
+	l, err := b.JobLogs(a.ctx, jobID)
+	return l, uiError(err)
+}
+
+// GetSettings returns the settings with the doctor's findings.
+func (a *App) GetSettings() (service.SettingsView, error) {
+	b, err := a.ready()
+	if err != nil {
+		return service.SettingsView{}, err
+	}
+	return b.SettingsView(a.ctx), nil
+}
+
+// SaveSettings stores settings for the jobs submitted from now on.
+func (a *App) SaveSettings(s service.SettingsView) error {
+	b, err := a.ready()
+	if err != nil {
+		return err
+	}
+	return uiError(b.SaveSettingsView(s))
+}
+
+// OpenDataFolder shows the data folder in the system's file manager.
+func (a *App) OpenDataFolder() error {
+	b, err := a.ready()
+	if err != nil {
+		return err
+	}
+	runtime.BrowserOpenURL(a.ctx, "file://"+filepath.ToSlash(b.DataDir))
+	return nil
+}
+
+// ExportJSON rewrites every state.json and meta.json from the database.
+func (a *App) ExportJSON() error {
+	b, err := a.ready()
+	if err != nil {
+		return err
+	}
+	return uiError(b.Store.ExportAll(a.ctx))
+}

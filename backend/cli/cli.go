@@ -1,0 +1,157 @@
+// Package cli is Castscope's headless face: the subcommands of the one
+// binary (run, inspect, export-json, doctor, version). It drives the same
+// backend as the window (package service) and prints engine events as one
+// line per stage change or progress step.
+//
+// Exit codes: 0 when every stage ended ok or skipped; 3 when a stage ended
+// in error (the last line is "error: ERR_… message"); 2 for usage errors.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"castscope/backend/errs"
+	"castscope/backend/version"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 3
+	ExitUsage = 2
+)
+
+type command struct {
+	name    string
+	usage   string
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) int
+}
+
+// Env is where a command reads and writes; tests pass buffers.
+type Env struct {
+	Stdout, Stderr io.Writer
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "castscope run VIDEO... [--data DIR] [--stages LIST] [--fps N] [--preset P] [--require-gpu]", "register and process videos", runCmd},
+		{"inspect", "castscope inspect EPISODE_KEY [--data DIR] [--json]", "the state inspector: registry, jobs, artifacts, last log lines", inspectCmd},
+		{"export-json", "castscope export-json [--data DIR]", "rewrite every episodes/*/state.json and data/jobs/*/meta.json from the database", exportCmd},
+		{"doctor", "castscope doctor [--data DIR] [--json]", "versions, ONNX Runtime library and providers, models and their sha256", doctorCmd},
+		{"version", "castscope version", "print the version", versionCmd},
+	}
+}
+
+// IsCommand reports whether arg names a subcommand (or asks for help), so
+// main can tell the headless face from the window.
+func IsCommand(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	for _, c := range commands {
+		if c.name == arg {
+			return true
+		}
+	}
+	return false
+}
+
+// Main runs one subcommand and returns the process exit code.
+func Main(ctx context.Context, args []string, env *Env) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		usage(env.Stdout)
+		return ExitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.Stderr, "castscope: unknown command %q\n\n", args[0])
+	usage(env.Stderr)
+	return ExitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Castscope %s: who is on screen, when, and for how long.\n\n", version.Version)
+	fmt.Fprintln(w, "Usage:\n  castscope                 open the window")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  castscope %-15s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun `castscope COMMAND --help` for a command's flags.")
+	fmt.Fprintln(w, "The data folder is --data DIR, else $CASTSCOPE_DATA, else the user data dir.")
+}
+
+// newFlags returns a flag set that prints the command's usage on --help.
+func newFlags(env *Env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	for _, c := range commands {
+		if c.name == name {
+			fs.Usage = func() {
+				fmt.Fprintf(env.Stderr, "Usage: %s\n\n%s.\n\nFlags:\n", c.usage, capitalize(c.summary))
+				fs.PrintDefaults()
+			}
+		}
+	}
+	return fs
+}
+
+// parse parses flags that may come before, between or after positional
+// arguments (castscope run a.mp4 --fps 2 b.mp4). It returns the positional
+// arguments, or an exit code ≥ 0 when parsing ended the command.
+func parse(fs *flag.FlagSet, args []string) ([]string, int) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, ExitOK
+			}
+			return nil, ExitUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, -1
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), -1
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// printError writes the hint, then the typed error line every failing
+// command ends with.
+func printError(w io.Writer, err error) {
+	e := errs.As(err)
+	if e.Hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", e.Hint)
+	}
+	fmt.Fprintf(w, "error: %s %s\n", e.Code, e.Message)
+}
+
+func versionCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "version")
+	if _, code := parse(fs, args); code >= 0 {
+		return code
+	}
+	fmt.Fprintf(env.Stdout, "castscope %s\n", version.Version)
+	return ExitOK
+}

@@ -1,0 +1,281 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"castscope/backend/errs"
+	"castscope/backend/job"
+	"castscope/backend/service"
+)
+
+func runCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "run")
+	data := fs.String("data", "", "data folder (default $CASTSCOPE_DATA or the user data dir)")
+	stages := fs.String("stages", "", "comma-separated stages to run (default all; `detect+` = detect and after)")
+	fps := fs.Float64("fps", 0, "frames sampled per second (default from settings, 5; -1 = every frame)")
+	preset := fs.String("preset", "", "detection preset: fast, default or detail")
+	requireGPU := fs.Bool("require-gpu", false, "fail instead of falling back to the CPU")
+	rerun := fs.Bool("rerun", false, "run stages again even when their outputs are up to date")
+	pos, code := parse(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) == 0 {
+		return usageError(env, fs.Usage, "castscope run: give at least one VIDEO")
+	}
+	var o service.RunOverrides
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "fps" {
+			v := *fps
+			o.SampleFPS = &v
+		}
+	})
+	o.Preset, o.RequireGPU, o.Rerun = *preset, *requireGPU, *rerun
+
+	pr := newPrinter(env.Stdout)
+	b, err := service.Open(ctx, service.Options{DataDir: *data, Notifier: pr})
+	if err != nil {
+		printError(env.Stderr, err)
+		return ExitError
+	}
+	defer b.Close()
+	fmt.Fprintf(env.Stdout, "data: %s\n", b.DataDir)
+
+	var lastErr error
+	var jobs []string
+	for _, path := range pos {
+		ep, existing, err := b.AddVideo(ctx, path)
+		if err != nil {
+			printError(env.Stdout, err)
+			lastErr = err
+			continue
+		}
+		note := ""
+		if existing {
+			note = " (already registered)"
+		}
+		fmt.Fprintf(env.Stdout, "registered %s <- %s%s\n", ep.Key, ep.VideoPath, note)
+		j, existingJob, err := b.Run(ctx, ep.Key, stageList(*stages), o)
+		if err != nil {
+			printError(env.Stdout, err)
+			lastErr = err
+			continue
+		}
+		what := "queued"
+		if existingJob {
+			what = "already queued or running; following it"
+		}
+		names := make([]string, len(j.Stages))
+		for i, s := range j.Stages {
+			names[i] = s.Name
+		}
+		fmt.Fprintf(env.Stdout, "job %s %s: %s\n", j.ID, what, strings.Join(names, ", "))
+		jobs = append(jobs, j.ID)
+	}
+	for _, id := range jobs {
+		j, err := b.Runner.Wait(ctx, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(env.Stdout, "interrupted: running stages stop now and resume from their checkpoint on the next run")
+				lastErr = errs.New(errs.Canceled, "Interrupted.", "Run the same command again to resume.")
+				break
+			}
+			lastErr = err
+			continue
+		}
+		for _, s := range j.Stages {
+			if s.Status == job.StatusError && s.Error != nil {
+				lastErr = &errs.Error{Code: errs.Code(s.Error.Code), Message: s.Error.Message, Hint: s.Error.Hint}
+			}
+		}
+		fmt.Fprintf(env.Stdout, "job %s finished: %s\n", j.ID, summary(j))
+	}
+	if lastErr != nil {
+		printError(env.Stdout, lastErr)
+		return ExitError
+	}
+	return ExitOK
+}
+
+func summary(j job.Job) string {
+	count := map[job.Status]int{}
+	for _, s := range j.Stages {
+		count[s.Status]++
+	}
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", count[job.Status(k)], k)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// printer prints engine events as lines: every status change, and progress
+// at most every 5 % or 5 s per stage.
+type printer struct {
+	mu    sync.Mutex
+	w     io.Writer
+	now   func() time.Time
+	last  map[string]progressMark
+	start map[string]time.Time
+}
+
+type progressMark struct {
+	bucket int
+	at     time.Time
+}
+
+func newPrinter(w io.Writer) *printer {
+	return &printer{w: w, now: time.Now, last: map[string]progressMark{}, start: map[string]time.Time{}}
+}
+
+func (p *printer) Notify(ev job.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id := ev.JobID + "/" + ev.Stage
+	tag := fmt.Sprintf("[%s] %s", strings.ToUpper(ev.Stage), ev.EpisodeKey)
+	switch ev.Status {
+	case job.StatusRunning:
+		m, seen := p.last[id]
+		if !seen {
+			p.start[id] = p.now()
+			p.last[id] = progressMark{bucket: -1, at: p.now()}
+			attempt := ""
+			if ev.Attempt > 1 {
+				attempt = fmt.Sprintf(" (attempt %d of %d)", ev.Attempt, ev.MaxAttempts)
+			}
+			fmt.Fprintf(p.w, "%s running%s\n", tag, attempt)
+			return
+		}
+		if ev.Total <= 0 && ev.Done <= 0 {
+			return
+		}
+		bucket := -1
+		if ev.Total > 0 {
+			bucket = int(20 * float64(ev.Done) / float64(ev.Total))
+		}
+		if bucket == m.bucket && p.now().Sub(m.at) < 5*time.Second {
+			return
+		}
+		p.last[id] = progressMark{bucket: bucket, at: p.now()}
+		fmt.Fprintf(p.w, "%s %s\n", tag, progressText(ev))
+	case job.StatusPending:
+		if ev.NextRetryAt != nil {
+			delete(p.last, id)
+			msg := ""
+			if ev.Error != nil {
+				msg = fmt.Sprintf(" after %s %s", ev.Error.Code, ev.Error.Message)
+			}
+			fmt.Fprintf(p.w, "%s retry %d of %d at %s%s\n", tag, ev.Attempt+1, ev.MaxAttempts, ev.NextRetryAt.Local().Format("15:04:05"), msg)
+		}
+	case job.StatusOK:
+		fmt.Fprintf(p.w, "%s ok%s%s\n", tag, p.took(id), resultText(ev.Result))
+		delete(p.last, id)
+	case job.StatusSkipped:
+		fmt.Fprintf(p.w, "%s skipped%s\n", tag, skipText(ev))
+	case job.StatusError:
+		code, msg := "ERR_INTERNAL", ""
+		if ev.Error != nil {
+			code, msg = ev.Error.Code, ev.Error.Message
+		}
+		fmt.Fprintf(p.w, "%s error%s %s %s\n", tag, p.took(id), code, msg)
+		delete(p.last, id)
+	}
+}
+
+func (p *printer) took(id string) string {
+	t, ok := p.start[id]
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf(" in %.1fs", p.now().Sub(t).Seconds())
+}
+
+func skipText(ev job.Event) string {
+	if ev.SkipReason != "" {
+		return ": " + ev.SkipReason
+	}
+	return ""
+}
+
+func progressText(ev job.Event) string {
+	var b strings.Builder
+	unit := ev.Unit
+	if ev.Total > 0 {
+		fmt.Fprintf(&b, "%d/%d %s (%d%%)", ev.Done, ev.Total, unit, int(math.Floor(100*float64(ev.Done)/float64(ev.Total))))
+	} else {
+		fmt.Fprintf(&b, "%d %s", ev.Done, unit)
+	}
+	if ev.Rate > 0 {
+		fmt.Fprintf(&b, " %.1f %s/s", ev.Rate, unit)
+	}
+	switch {
+	case ev.ETAState == "learning":
+		b.WriteString(" learning ETA…")
+	case ev.ETASeconds != nil:
+		b.WriteString(" " + etaText(*ev.ETASeconds))
+	}
+	if ev.Slow {
+		b.WriteString(" (slow: no progress for a while)")
+	}
+	return b.String()
+}
+
+func etaText(s float64) string {
+	switch {
+	case s < 60:
+		return "ETA <1 min"
+	case s < 3600:
+		return fmt.Sprintf("ETA ~%d min", int(math.Round(s/60)))
+	default:
+		return fmt.Sprintf("ETA ~%d h %d min", int(s)/3600, int(math.Round(math.Mod(s, 3600)/60)))
+	}
+}
+
+func resultText(raw json.RawMessage) string {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		switch v.(type) {
+		case float64, string, bool:
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case float64:
+			if v == math.Trunc(v) {
+				fmt.Fprintf(&b, " %s=%d", k, int64(v))
+			} else {
+				fmt.Fprintf(&b, " %s=%.3g", k, v)
+			}
+		case string:
+			if strings.ContainsAny(v, " \t") {
+				fmt.Fprintf(&b, " %s=%q", k, v)
+			} else {
+				fmt.Fprintf(&b, " %s=%s", k, v)
+			}
+		case bool:
+			fmt.Fprintf(&b, " %s=%v", k, v)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,480 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"castscope/backend/artifact"
+	"castscope/backend/errs"
+	"castscope/backend/face"
+	"castscope/backend/job"
+	"castscope/backend/modelpack"
+	"castscope/backend/video"
+)
+
+// partFrames is how many sampled frames go into one Parquet part (and one
+// checkpoint): at 5 fps, 250 frames is 50 s of video — little to redo after
+// a crash, few enough parts to merge quickly.
+const partFrames = 250
+
+// queueDepth bounds every channel of the detect pipeline: memory stays flat
+// whatever the video's length (a 1080p BGR frame is 6 MiB).
+const queueDepth = 8
+
+// DetectResult is the detect stage's result (the seed's keys first).
+type DetectResult struct {
+	FacesDetected      int64   `json:"faces_detected"`
+	EmbeddingsComputed int64   `json:"embeddings_computed"`
+	FramesProcessed    int64   `json:"frames_processed"`
+	Provider           string  `json:"provider"`
+	DetectorLoadS      float64 `json:"detector_load_s"`
+	EmbedderLoadS      float64 `json:"embedder_load_s"`
+	Preset             string  `json:"preset"`
+	ResumedFromFrame   int64   `json:"resumed_from_frame,omitempty"`
+}
+
+// DetStats is det_stats.json.
+type DetStats struct {
+	FramesProcessed    int64   `json:"frames_processed"`
+	FacesDetected      int64   `json:"faces_detected"`
+	EmbeddingsComputed int64   `json:"embeddings_computed"`
+	Provider           string  `json:"provider"`
+	DetectorLoadS      float64 `json:"detector_load_s"`
+	EmbedderLoadS      float64 `json:"embedder_load_s"`
+	WallS              float64 `json:"wall_s"`
+	FramesPerS         float64 `json:"frames_per_s"`
+	Preset             string  `json:"preset"`
+	SampleFPS          float64 `json:"sample_fps"`
+	Width              int     `json:"width"`
+	Height             int     `json:"height"`
+	Models             []struct {
+		Name   string `json:"name"`
+		SHA256 string `json:"sha256"`
+	} `json:"models"`
+}
+
+func (d Deps) detectStage() job.StageDef {
+	files := func(key string) []string {
+		dir := HarvestDir(d.DataDir, key)
+		return []string{filepath.Join(dir, "detections.parquet"), filepath.Join(dir, "embeddings.parquet"), filepath.Join(dir, "det_stats.json")}
+	}
+	return job.StageDef{
+		Name: "detect", Label: Label("detect"), Flag: "detected", Heavy: true,
+		Run: d.runDetect,
+		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
+			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
+			s := settingsOf(j)
+			var sums []string
+			for _, m := range modelpack.Default().Models {
+				sums = append(sums, m.SHA256)
+			}
+			return fingerprint("detect/1", ep.Fingerprint, s.SampleFPS, s.DetectPreset, sums), err
+		},
+		Complete: func(ctx context.Context, j job.Job) bool { return exists(files(j.EpisodeKey)...) },
+	}
+}
+
+// models checks and loads both models on the best provider.
+func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embedder, error) {
+	env := d.Env()
+	pack := modelpack.Default()
+	paths := map[string]string{}
+	for _, name := range []string{"retinaface", "arcface"} {
+		m, _ := pack.Find(name)
+		p, err := modelpack.Check(env.ModelsDir, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		paths[name] = p
+	}
+	rt, err := face.OpenRuntime(env.ORTLib)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := face.SessionConfig{RequireGPU: s.RequireGPU}
+	r.Logf("model=retinaface loading...")
+	det, err := face.NewDetector(rt, paths["retinaface"], face.DetectorConfig{Preset: s.DetectPreset}, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.Logf("model=retinaface loaded in %.1fs provider=%s", det.LoadTime().Seconds(), det.Provider())
+	r.Logf("model=arcface loading...")
+	emb, err := face.NewEmbedder(rt, paths["arcface"], sc, 0)
+	if err != nil {
+		det.Close()
+		return nil, nil, err
+	}
+	r.Logf("model=arcface loaded in %.1fs provider=%s", emb.LoadTime().Seconds(), emb.Provider())
+	return det, emb, nil
+}
+
+func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
+	start := time.Now()
+	ep, err := d.episodeOf(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	info, err := videoInfo(ep)
+	if err != nil {
+		return nil, err
+	}
+	s := settingsOf(r.Job())
+	smp := sampling(s)
+	indices := video.SampleIndices(info, smp)
+	total := int64(len(indices))
+
+	det, emb, err := d.models(r, s)
+	if err != nil {
+		return nil, err
+	}
+	defer det.Close()
+	defer emb.Close()
+	job.SetRateKey(r, fmt.Sprintf("%s/%dx%d/%s", det.Provider(), info.Width, info.Height, s.DetectPreset))
+
+	dir := HarvestDir(d.DataDir, ep.Key)
+	if err := os.MkdirAll(filepath.Join(dir, "diagnostics"), 0o755); err != nil {
+		return nil, errs.FS(err, dir)
+	}
+	set, err := artifact.OpenDetectSet(dir, partFrames)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Abort()
+
+	// Resume: a first attempt starts clean (parts left by another job
+	// are not ours); a resumed attempt continues after the last part that
+	// is durable in both files. The parts are the truth, the checkpoint
+	// only says that this job wrote them.
+	if len(r.Checkpoint()) == 0 {
+		if err := set.Reset(); err != nil {
+			return nil, err
+		}
+	}
+	cp := set.ResumePoint()
+	resumedFrom, framesAtStart := cp.NextFrame, cp.Frames
+	if resumedFrom > 0 {
+		r.Logf("resume from frame=%d frames=%d faces=%d", cp.NextFrame, cp.Frames, cp.Rows)
+	}
+	r.Progress(cp.Frames, total, "frames")
+
+	reader, err := video.OpenReader(ep.VideoPath, info, smp, cp.NextFrame)
+	if err != nil {
+		return nil, err
+	}
+	defer reader.Close()
+
+	sheet := newContactSheet(24, max(1, int(total/24)))
+	defer sheet.Close()
+
+	out, errc := runDetectPipeline(ctx, reader, det, emb, sheet)
+	for fr := range out {
+		for i := range fr.dets {
+			fr.dets[i].DetID = cp.NextDetID
+			fr.embs[i].DetID = cp.NextDetID
+			cp.NextDetID++
+		}
+		if err := set.Add(fr.index, fr.dets, fr.embs); err != nil {
+			drain(out)
+			return nil, err
+		}
+		cp.Frames++
+		cp.Rows += int64(len(fr.dets))
+		cp.EmbRows += int64(len(fr.embs))
+		cp.NextFrame = fr.index + 1
+		if set.PartFull() {
+			if err := set.Flush(); err != nil {
+				drain(out)
+				return nil, err
+			}
+			if err := r.SaveCheckpoint(set.ResumePoint()); err != nil {
+				drain(out)
+				return nil, err
+			}
+			r.Logf("frames=%d faces=%d", cp.Frames, cp.Rows)
+		}
+		r.Progress(cp.Frames, total, "frames")
+	}
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	if err := set.Finish(); err != nil {
+		return nil, err
+	}
+	wall := time.Since(start).Seconds()
+	stats := DetStats{
+		FramesProcessed: cp.Frames, FacesDetected: cp.Rows, EmbeddingsComputed: cp.EmbRows,
+		Provider: det.Provider(), DetectorLoadS: det.LoadTime().Seconds(), EmbedderLoadS: emb.LoadTime().Seconds(),
+		WallS: wall, Preset: s.DetectPreset, SampleFPS: s.SampleFPS, Width: info.Width, Height: info.Height,
+	}
+	if wall > 0 {
+		stats.FramesPerS = float64(cp.Frames-framesAtStart) / wall
+	}
+	for _, m := range modelpack.Default().Models {
+		stats.Models = append(stats.Models, struct {
+			Name   string `json:"name"`
+			SHA256 string `json:"sha256"`
+		}{m.Name, m.SHA256})
+	}
+	if err := writeJSON(filepath.Join(dir, "det_stats.json"), stats); err != nil {
+		return nil, err
+	}
+	if err := sheet.Write(filepath.Join(dir, "diagnostics", "contact_sheet.jpg")); err != nil {
+		r.Logf("contact sheet not written: %s", errs.As(err).Message)
+	}
+	r.Logf("frames=%d faces=%d", cp.Frames, cp.Rows)
+	return DetectResult{
+		FacesDetected: cp.Rows, EmbeddingsComputed: cp.EmbRows, FramesProcessed: cp.Frames,
+		Provider: det.Provider(), DetectorLoadS: det.LoadTime().Seconds(), EmbedderLoadS: emb.LoadTime().Seconds(),
+		Preset: s.DetectPreset, ResumedFromFrame: resumedFrom,
+	}, nil
+}
+
+// frameRows is one sampled frame's output, in frame order.
+type frameRows struct {
+	index int64
+	dets  []artifact.DetectionRow
+	embs  []artifact.EmbeddingRow
+}
+
+type decoded struct {
+	index, pts int64
+	mat        gocv.Mat
+}
+
+type detected struct {
+	decoded
+	faces []face.Face
+}
+
+// runDetectPipeline runs decode → detect → align+embed in three goroutines
+// joined by bounded channels and returns the rows in frame order. errc
+// receives the first error (or nil) after out is closed.
+func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Detector, emb *face.Embedder, sheet *contactSheet) (<-chan frameRows, <-chan error) {
+	ctx, cancel := context.WithCancel(ctx)
+	frames := make(chan decoded, queueDepth)
+	faces := make(chan detected, queueDepth)
+	out := make(chan frameRows, queueDepth)
+	errc := make(chan error, 1)
+	var once sync.Once
+	var first error
+	fail := func(err error) {
+		once.Do(func() { first = err; cancel() })
+	}
+	var wg sync.WaitGroup
+	wg.Add(3)
+
+	go func() { // decode
+		defer wg.Done()
+		defer close(frames)
+		for {
+			f, ok, err := reader.Next(ctx)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if !ok {
+				return
+			}
+			item := decoded{index: f.Index, pts: f.PTSms, mat: f.Mat.Clone()}
+			select {
+			case frames <- item:
+			case <-ctx.Done():
+				item.mat.Close()
+				return
+			}
+		}
+	}()
+
+	go func() { // detect, batched
+		defer wg.Done()
+		defer close(faces)
+		batch := max(1, det.BatchSize())
+		var pend []decoded
+		flush := func() bool {
+			if len(pend) == 0 {
+				return true
+			}
+			mats := make([]gocv.Mat, len(pend))
+			for i, p := range pend {
+				mats[i] = p.mat
+			}
+			res, err := det.Detect(mats)
+			if err != nil {
+				closeDecoded(pend)
+				pend = nil
+				fail(err)
+				return false
+			}
+			for i, p := range pend {
+				select {
+				case faces <- detected{decoded: p, faces: res[i]}:
+				case <-ctx.Done():
+					closeDecoded(pend[i:])
+					pend = nil
+					return false
+				}
+			}
+			pend = pend[:0]
+			return true
+		}
+		for f := range frames {
+			pend = append(pend, f)
+			if len(pend) < batch && len(frames) > 0 {
+				continue
+			}
+			if !flush() {
+				break
+			}
+		}
+		if ctx.Err() == nil {
+			flush()
+		}
+		for f := range frames { // after a failure: free what is queued
+			f.mat.Close()
+		}
+	}()
+
+	go func() { // align + embed, one frame at a time in order, crops batched
+		defer wg.Done()
+		defer close(out)
+		for f := range faces {
+			rows, err := embedFrame(f, emb, sheet)
+			f.mat.Close()
+			if err != nil {
+				fail(err)
+				break
+			}
+			select {
+			case out <- rows:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		for f := range faces {
+			f.mat.Close()
+		}
+	}()
+
+	go func() {
+		wg.Wait()
+		if first == nil && ctx.Err() != nil {
+			first = ctx.Err()
+		}
+		if errors.Is(first, context.Canceled) || errors.Is(first, context.DeadlineExceeded) {
+			first = context.Cause(ctx)
+		}
+		cancel()
+		errc <- first
+	}()
+	return out, errc
+}
+
+func closeDecoded(ds []decoded) {
+	for _, d := range ds {
+		d.mat.Close()
+	}
+}
+
+func drain(out <-chan frameRows) {
+	for range out {
+	}
+}
+
+// embedFrame aligns and embeds every face of one frame.
+func embedFrame(f detected, emb *face.Embedder, sheet *contactSheet) (frameRows, error) {
+	rows := frameRows{index: f.index}
+	if len(f.faces) == 0 {
+		return rows, nil
+	}
+	crops := make([]gocv.Mat, len(f.faces))
+	for i, fc := range f.faces {
+		crops[i] = face.Align(f.mat, fc)
+	}
+	defer func() {
+		for _, c := range crops {
+			c.Close()
+		}
+	}()
+	vecs, err := emb.Embed(crops)
+	if err != nil {
+		return rows, err
+	}
+	for i, fc := range f.faces {
+		lm := make([]float32, 0, 10)
+		for _, p := range fc.Landmarks {
+			lm = append(lm, p[0], p[1])
+		}
+		rows.dets = append(rows.dets, artifact.DetectionRow{
+			FrameIndex: f.index, PTSms: f.pts,
+			X1: fc.Box[0], Y1: fc.Box[1], X2: fc.Box[2], Y2: fc.Box[3],
+			Score: fc.Score, Landmarks: lm, FaceW: fc.Width(), FaceH: fc.Height(),
+			Blur: face.BlurScore(crops[i]),
+		})
+		rows.embs = append(rows.embs, artifact.EmbeddingRow{FrameIndex: f.index, Vec: vecs[i]})
+		sheet.Offer(crops[i])
+	}
+	return rows, nil
+}
+
+// contactSheet keeps every k-th aligned face (up to n) for
+// diagnostics/contact_sheet.jpg: a quick look at what was detected.
+type contactSheet struct {
+	mu    sync.Mutex
+	n, k  int
+	seen  int
+	tiles []gocv.Mat
+}
+
+func newContactSheet(n, k int) *contactSheet { return &contactSheet{n: n, k: k} }
+
+func (c *contactSheet) Offer(crop gocv.Mat) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen++
+	if len(c.tiles) < c.n && (c.seen-1)%c.k == 0 {
+		c.tiles = append(c.tiles, crop.Clone())
+	}
+}
+
+func (c *contactSheet) Write(path string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.tiles) == 0 {
+		return nil
+	}
+	const cols, side = 6, face.AlignSize
+	rows := (len(c.tiles) + cols - 1) / cols
+	sheet := gocv.NewMatWithSize(rows*side, cols*side, gocv.MatTypeCV8UC3)
+	defer sheet.Close()
+	for i, t := range c.tiles {
+		roi := sheet.Region(image.Rect((i%cols)*side, (i/cols)*side, (i%cols+1)*side, (i/cols+1)*side))
+		t.CopyTo(&roi)
+		roi.Close()
+	}
+	buf, err := gocv.IMEncode(gocv.JPEGFileExt, sheet)
+	if err != nil {
+		return fmt.Errorf("pipeline: encode contact sheet: %w", err)
+	}
+	defer buf.Close()
+	if err := os.WriteFile(path, buf.GetBytes(), 0o644); err != nil {
+		return errs.FS(err, path)
+	}
+	return nil
+}
+
+func (c *contactSheet) Close() {
+	for _, t := range c.tiles {
+		t.Close()
+	}
+	c.tiles = nil
+}

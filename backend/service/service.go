@@ -1,0 +1,194 @@
+// Package service is the backend both faces of Castscope share — the window
+// (app.go) and the command line (package cli). Open wires the SQLite store,
+// the job runner with the pipeline's stages, the worker log and the user's
+// settings; the methods are what a user can do: add videos, run, cancel,
+// inspect, export.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"castscope/backend/artifact"
+	"castscope/backend/episode"
+	"castscope/backend/errs"
+	"castscope/backend/inspect"
+	"castscope/backend/job"
+	"castscope/backend/logx"
+	"castscope/backend/pipeline"
+	"castscope/backend/sqlite"
+)
+
+// Options configure Open. Zero values work.
+type Options struct {
+	DataDir  string       // "" → ResolveDataDir("")
+	Notifier job.Notifier // receives every stage event (nil: none)
+	Logger   *slog.Logger // extra sink besides logs/worker.log (nil: none)
+	Workers  int          // heavy stages at a time (0 → 1)
+}
+
+// Backend is an open data folder with its runner started.
+type Backend struct {
+	DataDir string
+	Store   *sqlite.Store
+	Runner  *job.Runner
+	Log     *logx.Log
+
+	mu       sync.Mutex
+	settings Settings
+}
+
+// Open opens (creating if needed) the data folder and starts the runner,
+// which first recovers any stage a dead process left running.
+func Open(ctx context.Context, opts Options) (*Backend, error) {
+	dir := ResolveDataDir(opts.DataDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, errs.FS(err, dir)
+	}
+	settings, err := LoadSettings(dir)
+	if err != nil {
+		return nil, err
+	}
+	lg, err := logx.Open(dir, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: lg.Slog()})
+	if err != nil {
+		lg.Close()
+		return nil, err
+	}
+	b := &Backend{DataDir: dir, Store: store, Log: lg, settings: settings.Normalized()}
+	stages := pipeline.Stages(pipeline.Deps{
+		Store:   store,
+		DataDir: dir,
+		Env:     b.pipelineEnv,
+	})
+	b.Runner = job.NewRunner(job.Config{
+		Store:        store,
+		Notifier:     opts.Notifier,
+		Logger:       lg.Slog(),
+		HeavyWorkers: opts.Workers,
+		StallAfter:   secondsToDuration(b.settings.StallAfterS),
+	}, stages...)
+	if err := b.Runner.Start(ctx); err != nil {
+		store.Close()
+		lg.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Close stops the runner (running stages are canceled and resume on the
+// next start) and closes the store and the log.
+func (b *Backend) Close() error {
+	err := b.Runner.Close()
+	if e := b.Store.Close(); err == nil {
+		err = e
+	}
+	b.Log.Close()
+	return err
+}
+
+// Settings returns the current settings with defaults filled in.
+func (b *Backend) Settings() Settings {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.settings
+}
+
+// SaveSettings validates, stores and applies s to jobs submitted from now on.
+func (b *Backend) SaveSettings(s Settings) error {
+	if err := SaveSettings(b.DataDir, s); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.settings = s.Normalized()
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Backend) pipelineEnv() pipeline.Env {
+	s := b.Settings()
+	return pipeline.Env{ModelsDir: ModelsDir(b.DataDir, s), ORTLib: s.ORTLib}
+}
+
+// AddResult is the outcome of adding one file.
+type AddResult struct {
+	Path     string           `json:"path"`
+	Episode  *episode.Episode `json:"episode,omitempty"`
+	Existing bool             `json:"existing"`
+	Error    *errs.Error      `json:"error,omitempty"`
+}
+
+// AddVideo registers one file; a second add of the same file returns the
+// existing episode.
+func (b *Backend) AddVideo(ctx context.Context, path string) (episode.Episode, bool, error) {
+	return b.Store.RegisterEpisode(ctx, path)
+}
+
+// Run submits a job for key. stages empty → the whole pipeline; one stage
+// name suffixed with "+" (e.g. "detect+") → that stage and everything after.
+// An equal job already queued or running is returned with existing=true.
+func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOverrides) (job.Job, bool, error) {
+	if _, err := b.Store.Episode(ctx, key); err != nil {
+		return job.Job{}, false, err
+	}
+	names, err := pipeline.Select(stages)
+	if err != nil {
+		return job.Job{}, false, err
+	}
+	s := b.Settings()
+	if o.SampleFPS != nil {
+		s.SampleFPS = *o.SampleFPS
+	}
+	if o.Preset != "" {
+		s.DetectPreset = o.Preset
+	}
+	if o.RequireGPU {
+		s.RequireGPU = true
+	}
+	if err := s.Validate(); err != nil {
+		return job.Job{}, false, err
+	}
+	settings, err := json.Marshal(pipeline.JobSettings{
+		SampleFPS:    s.SampleFPS,
+		DetectPreset: s.DetectPreset,
+		RequireGPU:   s.RequireGPU,
+	})
+	if err != nil {
+		return job.Job{}, false, fmt.Errorf("service: encode job settings: %w", err)
+	}
+	return b.Runner.Submit(ctx, job.Request{
+		EpisodeKey: key,
+		Mode:       pipeline.Mode(names),
+		Stages:     names,
+		Settings:   settings,
+		Rerun:      o.Rerun,
+	})
+}
+
+// RunOverrides change the settings of one run (CLI flags).
+type RunOverrides struct {
+	SampleFPS  *float64
+	Preset     string
+	RequireGPU bool
+	Rerun      bool
+}
+
+// Inspect builds the state inspector's report for key.
+func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, error) {
+	key = strings.TrimSpace(key)
+	if err := episode.ValidateKey(key); err != nil {
+		return inspect.Report{}, err
+	}
+	return inspect.Build(ctx, b.Store, b.DataDir, key, artifact.CountRows)
+}
+
+func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

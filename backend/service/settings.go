@@ -1,0 +1,133 @@
+package service
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"castscope/backend/errs"
+)
+
+// Settings are the user's choices, kept in {data}/settings.json. The zero
+// value is valid: every empty field falls back to its default.
+type Settings struct {
+	RequireGPU   bool    `json:"require_gpu"`
+	SampleFPS    float64 `json:"sample_fps"`    // frames sampled per second; 0 → DefaultSampleFPS, <0 → every frame
+	DetectPreset string  `json:"detect_preset"` // fast | default | detail
+	StallAfterS  float64 `json:"stall_after_s"` // heartbeat age that fails a stage with ERR_STAGE_STALLED
+	ModelsDir    string  `json:"models_dir,omitempty"`
+	ORTLib       string  `json:"ort_lib,omitempty"`
+}
+
+// Defaults for Settings' empty fields.
+const (
+	DefaultSampleFPS    = 5.0
+	DefaultDetectPreset = "default"
+	DefaultStallAfter   = 2 * time.Minute
+)
+
+// Normalized returns s with defaults filled in.
+func (s Settings) Normalized() Settings {
+	s.SampleFPS = cmp.Or(s.SampleFPS, DefaultSampleFPS)
+	s.DetectPreset = cmp.Or(s.DetectPreset, DefaultDetectPreset)
+	s.StallAfterS = cmp.Or(s.StallAfterS, DefaultStallAfter.Seconds())
+	return s
+}
+
+// Validate rejects settings the pipeline cannot run with.
+func (s Settings) Validate() error {
+	switch s.DetectPreset {
+	case "", "fast", "default", "detail":
+	default:
+		return errs.New(errs.Usage, fmt.Sprintf("Unknown detection preset %q.", s.DetectPreset), "Use fast, default or detail.")
+	}
+	if s.SampleFPS > 120 {
+		return errs.New(errs.Usage, fmt.Sprintf("Sampling rate %.1f fps is too high.", s.SampleFPS), "Use up to 120 fps, or a negative value for every frame.")
+	}
+	if s.StallAfterS < 0 || (s.StallAfterS > 0 && s.StallAfterS < 5) {
+		return errs.New(errs.Usage, fmt.Sprintf("Stall timeout %.0f s is too short.", s.StallAfterS), "Use at least 5 seconds.")
+	}
+	return nil
+}
+
+func settingsPath(dataDir string) string { return filepath.Join(dataDir, "settings.json") }
+
+// LoadSettings reads {data}/settings.json; a missing file gives defaults.
+func LoadSettings(dataDir string) (Settings, error) {
+	var s Settings
+	b, err := os.ReadFile(settingsPath(dataDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("service: read settings: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, errs.Wrap(errs.Usage, err, fmt.Sprintf("Settings file %s is not valid JSON.", settingsPath(dataDir)), "Fix or delete the file; defaults are used without it.")
+	}
+	return s, nil
+}
+
+// SaveSettings writes {data}/settings.json atomically.
+func SaveSettings(dataDir string, s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("service: encode settings: %w", err)
+	}
+	return writeFileAtomic(settingsPath(dataDir), append(b, '\n'))
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return errs.FS(err, path)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return errs.FS(err, path)
+	}
+	if err := tmp.Close(); err != nil {
+		return errs.FS(err, path)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return errs.FS(err, path)
+	}
+	return nil
+}
+
+// DefaultDataDir is the user data dir: $XDG_DATA_HOME/castscope
+// (~/.local/share/castscope) on Linux, %AppData%\castscope on Windows,
+// ~/Library/Application Support/castscope on macOS.
+func DefaultDataDir() string {
+	home, _ := os.UserHomeDir()
+	switch runtime.GOOS {
+	case "windows":
+		return filepath.Join(cmp.Or(os.Getenv("AppData"), home), "castscope")
+	case "darwin":
+		return filepath.Join(home, "Library", "Application Support", "castscope")
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "castscope")
+	}
+	return filepath.Join(home, ".local", "share", "castscope")
+}
+
+// ResolveDataDir picks the data folder: flag, then $CASTSCOPE_DATA, then
+// the default, as an absolute path.
+func ResolveDataDir(flagValue string) string {
+	d := cmp.Or(flagValue, os.Getenv("CASTSCOPE_DATA"), DefaultDataDir())
+	if abs, err := filepath.Abs(d); err == nil {
+		return abs
+	}
+	return d
+}
