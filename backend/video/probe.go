@@ -34,7 +34,9 @@ const probeFrames = 10
 
 // Info is what validate records about a video. Width and Height are those
 // of the frames the Reader delivers (after rotation by the stream's display
-// matrix, which OpenCV applies); Rotation is that matrix's angle.
+// matrix, which OpenCV applies); Rotation is that matrix's angle as the
+// legacy "rotate" tag gives it (0, 90, 180 or 270), for information only:
+// the frames are already upright.
 type Info struct {
 	Path              string  `json:"path"`
 	Container         string  `json:"container"`
