@@ -61,6 +61,11 @@ func TestProbeGenerated(t *testing.T) {
 				if info.FPS < 14 || info.FPS > 16 {
 					t.Errorf("fps = %.2f, want the average ≈ 15", info.FPS)
 				}
+				// Every frame decodes, in order, and none is invented.
+				frames, _ := readAll(t, info.Path, info, Sampling{}, 0, nil)
+				if len(frames) != 60 {
+					t.Errorf("reader delivered %d frames of the VFR clip, want 60", len(frames))
+				}
 			}},
 		{"rotation", "rot.mp4", []string{"-i", sharedClip(t), "-c", "copy", "-metadata:s:v:0", "rotate=90"},
 			func(t *testing.T, info Info) {
@@ -170,5 +175,22 @@ func TestNormRotation(t *testing.T) {
 		if got := normRotation(in); got != want {
 			t.Errorf("normRotation(%d) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+// Without ffprobe on PATH, Probe relies on OpenCV alone.
+func TestProbeWithoutFFprobe(t *testing.T) {
+	clip := sharedClip(t)
+	audio := ffmpeg(t, filepath.Join(t.TempDir(), "audio.m4a"), "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac")
+	t.Setenv("PATH", t.TempDir())
+	info, err := Probe(context.Background(), clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Frames != 100 || info.FPS != 25 || info.Width != 320 || info.Height != 240 || info.Codec == "" || info.Container != "mp4" {
+		t.Errorf("Probe without ffprobe = %+v", info)
+	}
+	if _, err := Probe(context.Background(), audio); errs.CodeOf(err) != errs.VideoUnreadable {
+		t.Errorf("audio-only without ffprobe: code %s (%v), want ERR_VIDEO_UNREADABLE", errs.CodeOf(err), err)
 	}
 }
