@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, &Env{Stdout: &out, Stderr: &errb})
+	return code, out.String(), errb.String()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"run", "--bogus", "x.mp4"},
+		{"run", "--data", data},
+		{"inspect", "--data", data},
+		{"inspect", "a", "b", "--data", data},
+		{"run", "--fps", "many", "x.mp4"},
+		{"doctor", "--nope"},
+	} {
+		code, _, _ := run(t, args...)
+		if code != ExitUsage {
+			t.Errorf("castscope %s: exit %d, want %d", strings.Join(args, " "), code, ExitUsage)
+		}
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, c := range commands {
+		code, _, stderr := run(t, c.name, "--help")
+		if code != ExitOK || !strings.Contains(stderr, "Usage: castscope "+c.name) {
+			t.Errorf("%s --help: exit %d, output %q", c.name, code, stderr)
+		}
+	}
+	code, stdout, _ := run(t, "help")
+	if code != ExitOK || !strings.Contains(stdout, "castscope run") {
+		t.Errorf("help: exit %d, %q", code, stdout)
+	}
+}
+
+func TestParseAllowsFlagsAfterArguments(t *testing.T) {
+	fs := newFlags(&Env{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, "run")
+	fps := fs.Float64("fps", 0, "")
+	pos, code := parse(fs, []string{"a.mp4", "--fps", "2", "b c.mp4", "--", "--weird.mp4"})
+	if code >= 0 {
+		t.Fatalf("parse ended with %d", code)
+	}
+	if *fps != 2 || strings.Join(pos, "|") != "a.mp4|b c.mp4|--weird.mp4" {
+		t.Fatalf("fps=%v pos=%q", *fps, pos)
+	}
+}
+
+// TestRunBadInputs: a missing file and a folder fail before anything is
+// registered; a zero-byte file is registered and its validate stage fails
+// with a typed error. Each exits 3 with "error: ERR_…" as the last line.
+func TestRunBadInputs(t *testing.T) {
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "Empty Show S01E01 ünï.mp4")
+	if err := os.WriteFile(zero, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "notes.mp4")
+	if err := os.WriteFile(text, []byte("this is not a video\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path, code string
+		registered       bool
+	}{
+		{"missing", filepath.Join(dir, "nope.mp4"), "ERR_INPUT_NOT_FOUND", false},
+		{"directory", dir, "ERR_INPUT_NOT_FOUND", false},
+		{"zero-byte", zero, "ERR_VIDEO_UNREADABLE", true},
+		{"text file", text, "ERR_VIDEO_UNREADABLE", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := t.TempDir()
+			code, stdout, stderr := run(t, "run", c.path, "--data", data, "--stages", "validate")
+			if code != ExitError {
+				t.Fatalf("exit %d, want 3\n%s%s", code, stdout, stderr)
+			}
+			if last := lastLine(stdout); !strings.HasPrefix(last, "error: "+c.code+" ") {
+				t.Fatalf("last line %q, want error: %s …\n%s", last, c.code, stdout)
+			}
+			eps, _ := filepath.Glob(filepath.Join(data, "episodes", "*", "state.json"))
+			if c.registered != (len(eps) == 1) {
+				t.Fatalf("registered episodes %v, want registered=%v", eps, c.registered)
+			}
+			if c.registered {
+				// The failed attempt is recorded: a job whose validate is error.
+				metas, _ := filepath.Glob(filepath.Join(data, "data", "jobs", "*", "meta.json"))
+				if len(metas) != 1 {
+					t.Fatalf("jobs %v, want one", metas)
+				}
+				var meta struct {
+					Stages map[string]struct {
+						Status string `json:"status"`
+						Error  *struct {
+							Code string `json:"code"`
+						} `json:"error"`
+					} `json:"stages"`
+				}
+				b, _ := os.ReadFile(metas[0])
+				if err := json.Unmarshal(b, &meta); err != nil {
+					t.Fatal(err)
+				}
+				v := meta.Stages["validate"]
+				if v.Status != "error" || v.Error == nil || v.Error.Code != c.code {
+					t.Fatalf("validate in meta.json: %+v", v)
+				}
+			}
+		})
+	}
+}
+
+func TestInspectUnknownEpisode(t *testing.T) {
+	code, stdout, stderr := run(t, "inspect", "no_such_s01_e01", "--data", t.TempDir())
+	if code != ExitError {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout+stderr, "no_such_s01_e01") {
+		t.Fatalf("output does not name the episode:\n%s%s", stdout, stderr)
+	}
+}
+
+func TestInspectRejectsHostileKey(t *testing.T) {
+	code, stdout, stderr := run(t, "inspect", "../../etc", "--data", t.TempDir())
+	if code != ExitError || !strings.Contains(stdout+stderr, "ERR_INVALID_EPISODE_KEY") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestDoctorNamesBadModel: a damaged model file is named with its problem,
+// and doctor exits 3 instead of crashing.
+func TestDoctorNamesBadModel(t *testing.T) {
+	models := t.TempDir()
+	if err := os.WriteFile(filepath.Join(models, "retinaface_mnet025_640.onnx"), []byte("garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CASTSCOPE_MODELS", models)
+	code, stdout, _ := run(t, "doctor", "--data", t.TempDir())
+	if code != ExitError {
+		t.Fatalf("exit %d, want 3\n%s", code, stdout)
+	}
+	for _, want := range []string{"retinaface_mnet025_640.onnx", "ERR_MODEL_CHECKSUM", "mobilefacenet_arcface_128.onnx", "ERR_MODEL_MISSING"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// TestRunWithMissingModelFailsDetect: validate and extract succeed, detect
+// ends in error naming the missing model file.
+func TestRunWithMissingModelFailsDetect(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	dir := t.TempDir()
+	clip := filepath.Join(dir, "Show_S01_E02.mp4")
+	out, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=2",
+		"-pix_fmt", "yuv420p", clip).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	t.Setenv("CASTSCOPE_MODELS", t.TempDir())
+	code, stdout, stderr := run(t, "run", clip, "--data", t.TempDir(), "--stages", "validate,extract,detect")
+	if code != ExitError {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	last := lastLine(stdout)
+	if !strings.HasPrefix(last, "error: ERR_MODEL_MISSING ") || !strings.Contains(last, "retinaface_mnet025_640.onnx") {
+		t.Fatalf("last line %q\n%s", last, stdout)
+	}
+	if !strings.Contains(stdout, "[VALIDATE] show_s01_e02 ok") || !strings.Contains(stdout, "[EXTRACT] show_s01_e02 ok") {
+		t.Fatalf("earlier stages did not end ok:\n%s", stdout)
+	}
+}
