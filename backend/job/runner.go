@@ -424,6 +424,12 @@ func (r *Runner) Wait(ctx context.Context, jobID string) (Job, error) {
 			return Job{}, err
 		}
 		if j.Done() && j.FinishedAt != nil {
+			// the JSON exports are right by the time Wait returns
+			if f, ok := r.store.(interface{ Flush(context.Context) error }); ok {
+				if err := f.Flush(ctx); err != nil {
+					r.log.Warn("writing the JSON exports failed; they will be retried", "job_id", jobID, "error", err)
+				}
+			}
 			return j, nil
 		}
 		if jr != nil && jr.err != nil {

@@ -56,12 +56,19 @@ type Store struct {
 	log       *slog.Logger
 	writeFile func(string, []byte) error
 
-	wmu       sync.Mutex // serializes write transactions and exports
-	exported  []dirtyKey // exported since the last commit: their dirty rows go next commit
-	failed    map[dirtyKey]bool
-	exportErr error
+	wmu       sync.Mutex // serializes write transactions
 	logWrites int
 	closed    bool
+
+	exportRun    sync.Mutex // one export pass at a time
+	expMu        sync.Mutex // guards the four fields below
+	pending      dirtySet   // changed since their last export
+	exported     []dirtyKey // exported: their dirty_exports rows go with the next commit
+	failed       map[dirtyKey]bool
+	exportErr    error
+	kick         chan struct{}
+	stop         chan struct{}
+	exporterDone chan struct{}
 }
 
 var _ job.Store = (*Store)(nil)
@@ -99,6 +106,11 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 		log:       opts.Logger,
 		writeFile: opts.WriteFile,
 		failed:    map[dirtyKey]bool{},
+		pending:   dirtySet{},
+		kick:      make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+
+		exporterDone: make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -143,6 +155,7 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 	if err := s.flushDirty(ctx); err != nil {
 		s.log.Warn("exports owed from the last run could not be written", "error", err)
 	}
+	go s.exporter()
 	return s, nil
 }
 
@@ -263,6 +276,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.wmu.Unlock()
+	close(s.stop)
+	<-s.exporterDone
 	ferr := s.flushDirty(context.Background())
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -294,8 +309,12 @@ type dirtySet map[dirtyKey]bool
 func (d dirtySet) episode(key string) { d[dirtyKey{kindEpisode, key}] = true }
 func (d dirtySet) job(id string)      { d[dirtyKey{kindJob, id}] = true }
 
-// write runs fn in one IMMEDIATE transaction on the writer connection,
-// then writes the exports of what fn marked dirty.
+// exportDebounce is how long the exporter waits to coalesce changes.
+const exportDebounce = 50 * time.Millisecond
+
+// write runs fn in one IMMEDIATE transaction on the writer connection and
+// queues the exports of what fn marked dirty (recorded in dirty_exports in
+// the same transaction, so a crash cannot lose them).
 func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx, d dirtySet) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -311,29 +330,76 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx, d di
 	if err := fn(tx, d); err != nil {
 		return mapErr(err, what)
 	}
-	for _, k := range s.exported {
+	s.expMu.Lock()
+	done := s.exported
+	s.exported = nil
+	s.expMu.Unlock()
+	requeue := func() {
+		s.expMu.Lock()
+		s.exported = append(s.exported, done...)
+		s.expMu.Unlock()
+	}
+	for _, k := range done {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_exports WHERE kind=? AND id=?`, k.kind, k.id); err != nil {
+			requeue()
 			return mapErr(err, what)
 		}
 	}
 	for k := range d {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_exports (kind, id) VALUES (?, ?)`, k.kind, k.id); err != nil {
+			requeue()
 			return mapErr(err, what)
 		}
 	}
 	if err := tx.Commit(); err != nil {
+		requeue()
 		return mapErr(err, what)
 	}
-	s.exported = s.exported[:0]
-	for k := range s.failed {
-		d[k] = true
+	if len(d) > 0 {
+		s.expMu.Lock()
+		for k := range d {
+			s.pending[k] = true
+		}
+		s.expMu.Unlock()
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
 	}
-	s.exportLocked(ctx, d)
 	return nil
 }
 
-// exportLocked writes the exports of keys; s.wmu is held.
-func (s *Store) exportLocked(ctx context.Context, keys dirtySet) {
+// exporter writes queued exports, coalescing bursts of changes.
+func (s *Store) exporter() {
+	defer close(s.exporterDone)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.kick:
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(exportDebounce):
+		}
+		s.exportPending(context.Background())
+	}
+}
+
+// exportPending writes every queued export (and retries failed ones). One
+// pass at a time, each reading the committed state, so the last export of
+// a key always reflects its last commit.
+func (s *Store) exportPending(ctx context.Context) {
+	s.exportRun.Lock()
+	defer s.exportRun.Unlock()
+	s.expMu.Lock()
+	keys := s.pending
+	s.pending = dirtySet{}
+	for k := range s.failed {
+		keys[k] = true
+	}
+	s.expMu.Unlock()
 	ordered := make([]dirtyKey, 0, len(keys))
 	for k := range keys {
 		ordered = append(ordered, k)
@@ -345,37 +411,50 @@ func (s *Store) exportLocked(ctx context.Context, keys dirtySet) {
 		var err error
 		switch k.kind {
 		case kindEpisode:
-			err = s.exportEpisode(ctx, s.w, k.id)
+			err = s.exportEpisode(ctx, s.r, k.id)
 		case kindJob:
-			err = s.exportJob(ctx, s.w, k.id)
+			err = s.exportJob(ctx, s.r, k.id)
 		}
+		s.expMu.Lock()
 		if err != nil {
 			s.failed[k] = true
 			s.exportErr = err
-			s.log.Error("export failed; it will be retried", "kind", k.kind, "id", k.id, "error", err)
-			continue
+		} else {
+			delete(s.failed, k)
+			s.exported = append(s.exported, k)
 		}
-		delete(s.failed, k)
-		s.exported = append(s.exported, k)
+		if len(s.failed) == 0 {
+			s.exportErr = nil
+		}
+		s.expMu.Unlock()
+		if err != nil {
+			s.log.Error("export failed; it will be retried", "kind", k.kind, "id", k.id, "error", err)
+		}
 	}
-	if len(s.failed) == 0 {
-		s.exportErr = nil
-	}
+}
+
+// Flush writes every queued export now and returns the typed error of
+// exports still owed (nil if none). The runner calls it before Wait
+// returns.
+func (s *Store) Flush(ctx context.Context) error {
+	s.exportPending(ctx)
+	return s.ExportErr()
 }
 
 // ExportErr returns the typed error of exports still owed (nil if none).
 func (s *Store) ExportErr() error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	s.expMu.Lock()
+	defer s.expMu.Unlock()
 	return s.exportErr
 }
 
-// flushDirty exports everything in dirty_exports and clears the rows.
+// flushDirty exports everything recorded in dirty_exports and clears the
+// rows that were written.
 func (s *Store) flushDirty(ctx context.Context) error {
 	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	rows, err := s.w.QueryContext(ctx, `SELECT kind, id FROM dirty_exports`)
 	if err != nil {
+		s.wmu.Unlock()
 		return mapErr(err, "read owed exports")
 	}
 	d := dirtySet{}
@@ -383,21 +462,32 @@ func (s *Store) flushDirty(ctx context.Context) error {
 		var k dirtyKey
 		if err := rows.Scan(&k.kind, &k.id); err != nil {
 			rows.Close()
+			s.wmu.Unlock()
 			return mapErr(err, "read owed exports")
 		}
 		d[k] = true
 	}
 	rows.Close()
-	for k := range s.failed {
-		d[k] = true
+	s.wmu.Unlock()
+	s.expMu.Lock()
+	for k := range d {
+		s.pending[k] = true
 	}
-	s.exportLocked(ctx, d)
-	if len(s.exported) > 0 {
+	s.expMu.Unlock()
+	s.exportPending(ctx)
+
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.expMu.Lock()
+	done := s.exported
+	s.exported = nil
+	s.expMu.Unlock()
+	if len(done) > 0 {
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
 			return mapErr(err, "clear owed exports")
 		}
-		for _, k := range s.exported {
+		for _, k := range done {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_exports WHERE kind=? AND id=?`, k.kind, k.id); err != nil {
 				tx.Rollback()
 				return mapErr(err, "clear owed exports")
@@ -406,35 +496,34 @@ func (s *Store) flushDirty(ctx context.Context) error {
 		if err := tx.Commit(); err != nil {
 			return mapErr(err, "clear owed exports")
 		}
-		s.exported = s.exported[:0]
 	}
-	return s.exportErr
+	return s.ExportErr()
 }
 
 // ExportAll rewrites every state.json and meta.json (`castscope
 // export-json`).
 func (s *Store) ExportAll(ctx context.Context) error {
-	s.wmu.Lock()
 	d := dirtySet{}
 	for _, q := range []struct{ kind, sql string }{{kindEpisode, `SELECT key FROM episodes`}, {kindJob, `SELECT id FROM jobs`}} {
-		rows, err := s.w.QueryContext(ctx, q.sql)
+		rows, err := s.r.QueryContext(ctx, q.sql)
 		if err != nil {
-			s.wmu.Unlock()
 			return mapErr(err, "list for export")
 		}
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				s.wmu.Unlock()
 				return mapErr(err, "list for export")
 			}
 			d[dirtyKey{q.kind, id}] = true
 		}
 		rows.Close()
 	}
-	s.exportLocked(ctx, d)
-	s.wmu.Unlock()
+	s.expMu.Lock()
+	for k := range d {
+		s.pending[k] = true
+	}
+	s.expMu.Unlock()
 	return s.flushDirty(ctx)
 }
 

@@ -97,6 +97,7 @@ func TestRegisterEpisodeDedupes(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
+	s.Flush(ctx)
 	eps, _ := s.Episodes(ctx)
 	if len(eps) != 4 {
 		t.Fatalf("%d episodes", len(eps))
@@ -147,6 +148,9 @@ func TestEpisodeStatesAndExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := s.SetEpisodeVideo(ctx, ep.Key, json.RawMessage(`{"fps":25}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(filepath.Join(dir, "episodes", ep.Key, "state.json"))
@@ -291,14 +295,17 @@ func TestExportWriteFailureHeals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
 	full = true
 	mu.Unlock()
 	if err := s.SetEpisodeState(ctx, ep.Key, "validated", true); err != nil {
 		t.Fatalf("the commit must stand: %v", err)
 	}
-	if !errs.HasCode(s.ExportErr(), errs.DiskFull) {
-		t.Fatalf("export error %v", s.ExportErr())
+	if err := s.Flush(ctx); !errs.HasCode(err, errs.DiskFull) || !errs.HasCode(s.ExportErr(), errs.DiskFull) {
+		t.Fatalf("export error %v", err)
 	}
 	if err := s.ExportAll(ctx); !errs.HasCode(err, errs.DiskFull) {
 		t.Fatalf("ExportAll: %v", err)
@@ -316,8 +323,8 @@ func TestExportWriteFailureHeals(t *testing.T) {
 	if err := s.SetEpisodeState(ctx, ep.Key, "extracted_frames", false); err != nil {
 		t.Fatal(err)
 	}
-	if s.ExportErr() != nil {
-		t.Fatalf("not healed: %v", s.ExportErr())
+	if err := s.Flush(ctx); err != nil || s.ExportErr() != nil {
+		t.Fatalf("not healed: %v", err)
 	}
 	if sf := readState(t, dir, ep.Key); !sf.States["validated"] {
 		t.Fatal("the owed export was not written")
