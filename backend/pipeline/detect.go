@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -143,7 +144,7 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "diagnostics"), 0o755); err != nil {
 		return nil, errs.FS(err, dir)
 	}
-	set, err := artifact.OpenDetectSet(dir, partFrames)
+	set, err := artifact.OpenDetectSet(dir, cmp.Or(d.PartFrames, partFrames))
 	if err != nil {
 		return nil, err
 	}

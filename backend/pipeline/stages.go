@@ -34,6 +34,9 @@ type Deps struct {
 	Store   Store
 	DataDir string
 	Env     func() Env
+	// PartFrames is how many sampled frames detect writes per Parquet part
+	// and checkpoint (0 → partFrames).
+	PartFrames int
 }
 
 // JobSettings are the settings a job runs with; they are part of the job
@@ -133,9 +136,9 @@ func Stages(d Deps) []job.StageDef {
 		d.validateStage(),
 		d.extractStage(),
 		d.detectStage(),
-		notBuilt("track"),
-		notBuilt("cluster"),
-		notBuilt("analytics"),
+		d.trackStage(),
+		d.clusterStage(),
+		d.analyticsStage(),
 	}
 }
 
