@@ -150,6 +150,9 @@ func (e *env) wait(r *job.Runner, id string) job.Job {
 func (e *env) checkExports() {
 	e.t.Helper()
 	ctx := context.Background()
+	if err := e.store.Flush(ctx); err != nil {
+		e.t.Fatal(err)
+	}
 	eps, err := e.store.Episodes(ctx)
 	if err != nil {
 		e.t.Fatal(err)

@@ -219,6 +219,8 @@ func TestCancelRunningJob(t *testing.T) {
 	}}, job.StageDef{Name: "track", Run: ok(nil)})
 	j := e.submit(r, job.Request{EpisodeKey: key})
 	<-started
+	waitFor(t, "running", func() bool { return e.stage(j.ID, "detect").Status == job.StatusRunning })
+	e.checkExports() // mid-run: running + pending
 	if err := r.Cancel(context.Background(), j.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -343,18 +345,25 @@ func TestIdempotentSubmit(t *testing.T) {
 	if fresh != 1 {
 		t.Errorf("%d submits created a job", fresh)
 	}
+	e.checkExports()
 	other, ex, _ := r.Submit(context.Background(), job.Request{EpisodeKey: key, Settings: []byte(`{"fps":3}`)})
 	if ex || other.ID == ids[0] {
 		t.Errorf("different settings returned the existing job")
 	}
 	close(release)
-	e.wait(r, ids[0])
+	if _, err := r.Wait(context.Background(), ids[0]); err != nil {
+		t.Fatal(err)
+	}
 	again, ex, _ := r.Submit(context.Background(), req)
 	if ex || again.ID == ids[0] {
 		t.Errorf("a finished job was returned as existing")
 	}
-	e.wait(r, again.ID)
-	e.wait(r, other.ID)
+	for _, id := range []string{again.ID, other.ID} {
+		if _, err := r.Wait(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.checkExports()
 }
 
 func TestRerunMarksDownstreamStale(t *testing.T) {
