@@ -45,6 +45,7 @@ func init() {
 		{"run", "castscope run VIDEO... [--data DIR] [--stages LIST] [--fps N] [--preset P] [--require-gpu]", "register and process videos", runCmd},
 		{"inspect", "castscope inspect EPISODE_KEY [--data DIR] [--json]", "the state inspector: registry, jobs, artifacts, last log lines", inspectCmd},
 		{"export-json", "castscope export-json [--data DIR]", "rewrite every episodes/*/state.json and data/jobs/*/meta.json from the database", exportCmd},
+		{"export", "castscope export EPISODE_KEY --format csv|json|edl|fcpxml|otio [--person NAME] [--out FILE] [--data DIR]", "export screen time for an editing system (segments CSV, JSON, CMX3600 EDL, FCPXML, OpenTimelineIO)", screenTimeExportCmd},
 		{"doctor", "castscope doctor [--data DIR] [--json]", "versions, ONNX Runtime library and providers, models and their sha256", doctorCmd},
 		{"version", "castscope version", "print the version", versionCmd},
 	}

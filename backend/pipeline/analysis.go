@@ -1,0 +1,803 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"castscope/backend/artifact"
+	"castscope/backend/episode"
+	"castscope/backend/errs"
+	"castscope/backend/identity"
+	"castscope/backend/job"
+	"castscope/backend/modelpack"
+	"castscope/backend/screentime"
+	"castscope/backend/track"
+	"castscope/backend/video"
+)
+
+// The artifacts of track, cluster and analytics, in data/harvest/{key}/.
+const (
+	tracksFile          = "tracks.parquet"
+	tracksMetricsFile   = "tracks_metrics.json"
+	cutsFile            = "cuts.json"
+	identitiesFile      = "identities.parquet"
+	identitiesMetrics   = "identities_metrics.json"
+	curationFile        = "curation.json"
+	screentimeJSONFile  = "screentime.json"
+	screentimeCSVFile   = "screentime.csv"
+	segmentsFile        = "segments.parquet"
+	reportHTMLFile      = "report.html"
+	trackAlgorithm      = "track/1"
+	clusterAlgorithm    = "cluster/1"
+	analyticsAlgorithm  = "analytics/1"
+	defaultScreenPreset = string(screentime.PresetDefault)
+)
+
+// Shot cuts come from a joint colour histogram of each sampled frame,
+// downscaled first to cutWidth pixels wide (the aspect kept), cutBins
+// levels per channel (cutBins³ bins), compared by track.CutDetector.
+//
+// Cost, measured on the demo episode (Castscope_Demo_S01_E01.mp4: 640×360,
+// 15 fps, 244 frames, 82 sampled at 5 fps) on the shared 2-core build
+// machine: decoding again at the job's sampling plus the histograms took
+// 0.28 s (about 3.5 ms per sampled frame, the skipped frames between
+// samples grabbed but not converted), against 22.5 s for detect on the
+// same frames (CPU provider); the stage reports cut_decode_s on every run.
+// Decoding is the cost, the 64 px downscale and histogram are noise next
+// to it, so storing histograms during detect would save little. It found
+// the demo's 5 cuts (frames 39, 78, 123, 162, 198: two photo changes per
+// loop of the source clip and the loop point).
+const (
+	cutWidth = 64
+	cutBins  = 8
+)
+
+// TrackRow is one face track of tracks.parquet. The per-detection lists
+// (Frames, PTSms, DetIDs, Scores; Boxes as x1,y1,x2,y2 per detection) run
+// in parallel, in frame order. Embedding is the L2-normalised mean of the
+// detections' embeddings (empty when none had one).
+type TrackRow struct {
+	TrackID     int64     `parquet:"track_id" json:"track_id"`
+	StartFrame  int64     `parquet:"start_frame" json:"start_frame"`
+	EndFrame    int64     `parquet:"end_frame" json:"end_frame"`
+	StartPTSms  int64     `parquet:"start_pts_ms" json:"start_pts_ms"`
+	EndPTSms    int64     `parquet:"end_pts_ms" json:"end_pts_ms"`
+	Frames      []int64   `parquet:"frames" json:"frames"`
+	PTSms       []int64   `parquet:"pts_ms" json:"pts_ms"`
+	DetIDs      []int64   `parquet:"det_ids" json:"det_ids"`
+	Boxes       []float32 `parquet:"boxes" json:"boxes"`
+	Scores      []float32 `parquet:"scores" json:"scores"`
+	Embedding   []float32 `parquet:"embedding" json:"embedding"`
+	Quality     float32   `parquet:"quality" json:"quality"`
+	MeanScore   float32   `parquet:"mean_score" json:"mean_score"`
+	MedianFaceH float32   `parquet:"median_face_h" json:"median_face_h"`
+}
+
+// IdentityRow is one person of identities.parquet. Tracks in no identity
+// (background faces, unclear short tracks) are not rows: they are the
+// tracks of tracks.parquet that no row names.
+type IdentityRow struct {
+	IdentityID    int64     `parquet:"identity_id" json:"identity_id"`
+	Person        string    `parquet:"person" json:"person"` // stable curation key ("" if never curated)
+	Name          string    `parquet:"name" json:"name"`
+	Label         string    `parquet:"label" json:"label"`
+	TrackIDs      []int64   `parquet:"track_ids" json:"track_ids"`
+	Centroid      []float32 `parquet:"centroid" json:"centroid"`
+	Size          int64     `parquet:"size" json:"size"` // tracks
+	Detections    int64     `parquet:"detections" json:"detections"`
+	Locked        bool      `parquet:"locked" json:"locked"`
+	FacebankName  string    `parquet:"facebank_name" json:"facebank_name"`
+	FacebankScore float32   `parquet:"facebank_score" json:"facebank_score"`
+}
+
+// SegmentRow is one row of segments.parquet (screentime.SegmentRow with
+// Parquet names): per identity the durations sum exactly to the report.
+type SegmentRow struct {
+	IdentityID int64  `parquet:"identity_id" json:"identity_id"` // 0: unidentified faces
+	Label      string `parquet:"label" json:"label"`
+	Index      int32  `parquet:"index" json:"index"`
+	StartMs    int64  `parquet:"start_ms" json:"start_ms"`
+	EndMs      int64  `parquet:"end_ms" json:"end_ms"`
+}
+
+// AnalysisSettings are the job settings of track, cluster and analytics.
+// They are read from the job's settings JSON under these names (zero
+// values take the packages' defaults).
+type AnalysisSettings struct {
+	ClusterThreshold float64 `json:"cluster_threshold"` // cosine distance; identity.DefaultThreshold
+	MinTrackLen      int     `json:"min_track_len"`     // detections; identity.DefaultMinTrackLen
+	ScreenTimePreset string  `json:"screentime_preset"` // default | strict
+}
+
+func analysisSettingsOf(j job.Job) AnalysisSettings {
+	var s AnalysisSettings
+	_ = json.Unmarshal(j.Settings, &s)
+	s.ClusterThreshold = cmp.Or(s.ClusterThreshold, identity.DefaultThreshold)
+	s.MinTrackLen = cmp.Or(s.MinTrackLen, identity.DefaultMinTrackLen)
+	s.ScreenTimePreset = cmp.Or(strings.ToLower(strings.TrimSpace(s.ScreenTimePreset)), defaultScreenPreset)
+	return s
+}
+
+func (s AnalysisSettings) clusterConfig() identity.Config {
+	return identity.Config{Threshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen}
+}
+
+// trackConfig is the tracker's configuration (the package defaults; part
+// of the fingerprint so that changing them re-runs the stage).
+var trackConfig = track.Config{}
+
+var cutConfig = track.CutDetector{}
+
+// need returns ERR_ARTIFACT_MISSING naming the stage that writes path
+// when path does not exist.
+func need(path, stage string) error {
+	if exists(path) {
+		return nil
+	}
+	return errs.New(errs.ArtifactMissing, fmt.Sprintf("%s does not exist.", filepath.Base(path)),
+		fmt.Sprintf("Run the %s stage first (castscope run VIDEO --stages %s+).", stage, stage))
+}
+
+// fileID identifies a file's version cheaply: size and modification time.
+func fileID(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", st.Size(), st.ModTime().UnixNano())
+}
+
+// contentID hashes a small file's content ("" when absent).
+func contentID(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// sampleIntervalMs is the time between two sampled frames.
+func sampleIntervalMs(info video.Info, s JobSettings) int64 {
+	fps := info.FPS
+	if s.SampleFPS > 0 && s.SampleFPS < fps {
+		fps = s.SampleFPS
+	}
+	if fps <= 0 {
+		return 0
+	}
+	return int64(math.Round(1000 / fps))
+}
+
+// ---- track ----------------------------------------------------------
+
+// TrackResult is the track stage's result: the tracker's metrics plus
+// what the shot-cut pass cost.
+type TrackResult struct {
+	track.Metrics
+	CutFrames   []int64 `json:"cut_frames"`
+	FramesRead  int     `json:"frames_read"`
+	CutDecodeS  float64 `json:"cut_decode_s"`
+	TrackBuildS float64 `json:"track_build_s"`
+}
+
+// Cuts is cuts.json: the shot changes found on the sampled frames.
+type Cuts struct {
+	Frames     []int64 `json:"frames"` // first sampled frame of each new shot
+	PTSms      []int64 `json:"pts_ms"`
+	Method     string  `json:"method"`
+	Threshold  float64 `json:"threshold"`
+	FramesRead int     `json:"frames_read"`
+	DecodeS    float64 `json:"decode_s"`
+}
+
+func (d Deps) trackStage() job.StageDef {
+	return job.StageDef{
+		Name: "track", Label: Label("track"), Flag: "tracked", Heavy: true,
+		Run: d.runTrack,
+		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
+			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
+			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			return fingerprint(trackAlgorithm, ep.Fingerprint, settingsOf(j).SampleFPS, trackConfig, cutConfig, cutWidth, cutBins,
+				fileID(filepath.Join(dir, "detections.parquet")), fileID(filepath.Join(dir, "embeddings.parquet")),
+				fileID(filepath.Join(dir, "manifest.parquet"))), err
+		},
+		Complete: func(ctx context.Context, j job.Job) bool {
+			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			return exists(filepath.Join(dir, tracksFile), filepath.Join(dir, tracksMetricsFile), filepath.Join(dir, cutsFile))
+		},
+	}
+}
+
+func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
+	ep, err := d.episodeOf(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	info, err := videoInfo(ep)
+	if err != nil {
+		return nil, err
+	}
+	s := settingsOf(r.Job())
+	dir := HarvestDir(d.DataDir, ep.Key)
+	frames, dets, err := readTrackInputs(dir)
+	if err != nil {
+		return nil, err
+	}
+	r.Logf("frames=%d detections=%d", len(frames), len(dets))
+
+	t0 := time.Now()
+	cuts, read, err := detectCuts(ctx, r, ep.VideoPath, info, sampling(s))
+	if err != nil {
+		return nil, err
+	}
+	decodeS := time.Since(t0).Seconds()
+	r.Logf("cuts=%d frames_read=%d decode=%.2fs", len(cuts), read, decodeS)
+
+	t1 := time.Now()
+	res, err := track.Build(ctx, frames, dets, cuts, trackConfig)
+	if err != nil {
+		return nil, err
+	}
+	buildS := time.Since(t1).Seconds()
+
+	rows := make([]TrackRow, len(res.Tracks))
+	for i, t := range res.Tracks {
+		rows[i] = trackRow(t)
+	}
+	if err := artifact.WriteFile(filepath.Join(dir, tracksFile), rows); err != nil {
+		return nil, err
+	}
+	pts := map[int64]int64{}
+	for _, f := range frames {
+		pts[f.Index] = f.PTSms
+	}
+	cj := Cuts{Frames: nonNil(res.Cuts), Method: fmt.Sprintf("half-L1 distance of %d-bin colour histograms of frames downscaled to %d px wide", cutBins*cutBins*cutBins, cutWidth),
+		Threshold: cmp.Or(cutConfig.Threshold, track.DefaultCutThreshold), FramesRead: read, DecodeS: decodeS, PTSms: []int64{}}
+	for _, c := range res.Cuts {
+		p, ok := pts[c]
+		if !ok {
+			p = video.PTSms(info, c)
+		}
+		cj.PTSms = append(cj.PTSms, p)
+	}
+	if err := writeJSON(filepath.Join(dir, cutsFile), cj); err != nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(dir, tracksMetricsFile), res.Metrics); err != nil {
+		return nil, err
+	}
+	m := res.Metrics
+	r.Logf("tracks=%d assigned=%d/%d short=%.2f id_switches=%d fragments=%d", m.Tracks, m.AssignedDetections, m.Detections, m.ShortTrackFraction, m.IDSwitchEstimate, m.FragmentEstimate)
+	return TrackResult{Metrics: m, CutFrames: nonNil(res.Cuts), FramesRead: read, CutDecodeS: round3(decodeS), TrackBuildS: round3(buildS)}, nil
+}
+
+// readTrackInputs reads the sampled frame list and the detections joined
+// with their embeddings.
+func readTrackInputs(dir string) ([]track.Frame, []track.Detection, error) {
+	manifest := filepath.Join(dir, "manifest.parquet")
+	detPath := filepath.Join(dir, "detections.parquet")
+	embPath := filepath.Join(dir, "embeddings.parquet")
+	if err := need(manifest, "extract"); err != nil {
+		return nil, nil, err
+	}
+	for _, p := range []string{detPath, embPath} {
+		if err := need(p, "detect"); err != nil {
+			return nil, nil, err
+		}
+	}
+	mrows, err := artifact.ReadAll[artifact.ManifestRow](manifest)
+	if err != nil {
+		return nil, nil, err
+	}
+	var frames []track.Frame
+	for _, m := range mrows {
+		if m.Sampled {
+			frames = append(frames, track.Frame{Index: m.FrameIndex, PTSms: m.PTSms})
+		}
+	}
+	drows, err := artifact.ReadAll[artifact.DetectionRow](detPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	erows, err := artifact.ReadAll[artifact.EmbeddingRow](embPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	emb := make(map[int64][]float32, len(erows))
+	for _, e := range erows {
+		emb[e.DetID] = e.Vec
+	}
+	dets := make([]track.Detection, len(drows))
+	for i, d := range drows {
+		dets[i] = track.Detection{
+			DetID: d.DetID, FrameIndex: d.FrameIndex, PTSms: d.PTSms,
+			Box: [4]float32{d.X1, d.Y1, d.X2, d.Y2}, Score: d.Score,
+			Embedding: emb[d.DetID], FaceH: d.FaceH,
+		}
+	}
+	return frames, dets, nil
+}
+
+// detectCuts decodes the sampled frames again and returns the frames that
+// start a new shot, and how many frames it read.
+func detectCuts(ctx context.Context, r job.Reporter, path string, info video.Info, smp video.Sampling) ([]int64, int, error) {
+	total := int64(len(video.SampleIndices(info, smp)))
+	rd, err := video.OpenReader(path, info, smp, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rd.Close()
+	small := gocv.NewMat()
+	defer small.Close()
+	det := cutConfig
+	var cuts []int64
+	n := 0
+	r.Progress(0, total, "frames")
+	for {
+		f, ok, err := rd.Next(ctx)
+		if err != nil {
+			return nil, n, err
+		}
+		if !ok {
+			break
+		}
+		if det.Push(frameHist(f.Mat, &small)) {
+			cuts = append(cuts, f.Index)
+		}
+		n++
+		r.Progress(int64(n), total, "frames")
+	}
+	return cuts, n, nil
+}
+
+// frameHist downscales a BGR frame into small and returns its joint
+// colour histogram (cutBins³ bins).
+func frameHist(m gocv.Mat, small *gocv.Mat) []float32 {
+	hist := make([]float32, cutBins*cutBins*cutBins)
+	if m.Empty() || m.Cols() == 0 {
+		return hist
+	}
+	h := max(1, m.Rows()*cutWidth/m.Cols())
+	gocv.Resize(m, small, image.Pt(cutWidth, h), 0, 0, gocv.InterpolationArea)
+	b, err := small.DataPtrUint8()
+	if err != nil {
+		return hist
+	}
+	const shift = 8 - 3 // 256 levels → cutBins (8) levels
+	ch := small.Channels()
+	if ch < 3 {
+		for _, v := range b {
+			k := int(v >> shift)
+			hist[k*cutBins*cutBins+k*cutBins+k]++
+		}
+		return hist
+	}
+	for i := 0; i+2 < len(b); i += ch {
+		hist[int(b[i]>>shift)*cutBins*cutBins+int(b[i+1]>>shift)*cutBins+int(b[i+2]>>shift)]++
+	}
+	return hist
+}
+
+func trackRow(t track.Track) TrackRow {
+	boxes := make([]float32, 0, 4*len(t.Boxes))
+	for _, b := range t.Boxes {
+		boxes = append(boxes, b[:]...)
+	}
+	return TrackRow{
+		TrackID: t.ID, StartFrame: t.StartFrame, EndFrame: t.EndFrame, StartPTSms: t.StartPTSms, EndPTSms: t.EndPTSms,
+		Frames: t.Frames, PTSms: t.PTSms, DetIDs: t.DetIDs, Boxes: boxes, Scores: t.Scores,
+		Embedding: t.Embedding, Quality: t.Quality, MeanScore: t.MeanScore, MedianFaceH: t.MedianFaceH,
+	}
+}
+
+// Track converts a row back into a track.Track.
+func (r TrackRow) Track() track.Track {
+	t := track.Track{
+		ID: r.TrackID, StartFrame: r.StartFrame, EndFrame: r.EndFrame, StartPTSms: r.StartPTSms, EndPTSms: r.EndPTSms,
+		Frames: r.Frames, PTSms: r.PTSms, DetIDs: r.DetIDs, Scores: r.Scores,
+		Quality: r.Quality, MeanScore: r.MeanScore, MedianFaceH: r.MedianFaceH,
+	}
+	if len(r.Embedding) > 0 {
+		t.Embedding = r.Embedding
+	}
+	for i := 0; i+3 < len(r.Boxes); i += 4 {
+		t.Boxes = append(t.Boxes, [4]float32{r.Boxes[i], r.Boxes[i+1], r.Boxes[i+2], r.Boxes[i+3]})
+	}
+	return t
+}
+
+// ReadTracks reads tracks.parquet of an episode's harvest folder.
+func ReadTracks(dir string) ([]track.Track, error) {
+	p := filepath.Join(dir, tracksFile)
+	if err := need(p, "track"); err != nil {
+		return nil, err
+	}
+	rows, err := artifact.ReadAll[TrackRow](p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]track.Track, len(rows))
+	for i, r := range rows {
+		out[i] = r.Track()
+	}
+	return out, nil
+}
+
+// ---- cluster --------------------------------------------------------
+
+// ClusterResult is the cluster stage's result.
+type ClusterResult struct {
+	identity.Metrics
+	Identities   int     `json:"identities"`
+	CurationOps  int     `json:"curation_ops"`
+	Threshold    float64 `json:"threshold"`
+	MinTrackLen  int     `json:"min_track_len"`
+	LockedPeople int     `json:"locked_people"`
+}
+
+// IdentitiesMetrics is identities_metrics.json.
+type IdentitiesMetrics struct {
+	identity.Metrics
+	Threshold    float64 `json:"threshold"`
+	MinTrackLen  int     `json:"min_track_len"`
+	MinFaceH     float32 `json:"min_face_h"`
+	CurationOps  int     `json:"curation_ops"`
+	Unidentified []int64 `json:"unidentified"` // track ids in no identity
+}
+
+func (d Deps) clusterStage() job.StageDef {
+	return job.StageDef{
+		Name: "cluster", Label: Label("cluster"), Flag: "clustered",
+		Run: d.runCluster,
+		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
+			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			a := analysisSettingsOf(j)
+			return fingerprint(clusterAlgorithm, a.clusterConfig(), fileID(filepath.Join(dir, tracksFile)), contentID(filepath.Join(dir, curationFile))), nil
+		},
+		Complete: func(ctx context.Context, j job.Job) bool {
+			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			return exists(filepath.Join(dir, identitiesFile), filepath.Join(dir, identitiesMetrics))
+		},
+	}
+}
+
+func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
+	key := r.Job().EpisodeKey
+	if err := episode.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	dir := HarvestDir(d.DataDir, key)
+	a := analysisSettingsOf(r.Job())
+	tracks, err := ReadTracks(dir)
+	if err != nil {
+		return nil, err
+	}
+	r.Progress(0, int64(len(tracks)), "tracks")
+	ops, err := readCuration(filepath.Join(dir, curationFile))
+	if err != nil {
+		return nil, err
+	}
+	res, err := clusterTracks(ctx, tracks, a.clusterConfig(), ops)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]IdentityRow, len(res.Identities))
+	locked := 0
+	for i, id := range res.Identities {
+		rows[i] = IdentityRow{IdentityID: id.ID, Person: id.Person, Name: id.Name, Label: id.Label,
+			TrackIDs: id.TrackIDs, Centroid: id.Centroid, Size: int64(id.Size), Detections: int64(id.Detections),
+			Locked: id.Locked, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore}
+		if id.Locked {
+			locked++
+		}
+	}
+	if err := artifact.WriteFile(filepath.Join(dir, identitiesFile), rows); err != nil {
+		return nil, err
+	}
+	cfg := a.clusterConfig()
+	if err := writeJSON(filepath.Join(dir, identitiesMetrics), IdentitiesMetrics{
+		Metrics: res.Metrics, Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen,
+		MinFaceH: cmp.Or(cfg.MinFaceH, identity.DefaultMinFaceH), CurationOps: len(ops), Unidentified: nonNil(res.Unidentified),
+	}); err != nil {
+		return nil, err
+	}
+	r.Progress(int64(len(tracks)), int64(len(tracks)), "tracks")
+	m := res.Metrics
+	r.Logf("identities=%d clustered=%d unidentified=%d singletons=%.2f largest=%.2f curation_ops=%d", m.Clusters, m.ClusteredTracks, m.UnidentifiedTracks, m.SingletonFraction, m.LargestClusterFraction, len(ops))
+	return ClusterResult{Metrics: m, Identities: len(res.Identities), CurationOps: len(ops),
+		Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen, LockedPeople: locked}, nil
+}
+
+// clusterTracks clusters tracks and replays the curation log on the result.
+func clusterTracks(ctx context.Context, tracks []track.Track, cfg identity.Config, ops []identity.Op) (identity.Result, error) {
+	res, err := identity.Cluster(ctx, tracks, cfg)
+	if err != nil {
+		return identity.Result{}, fmt.Errorf("pipeline: cluster: %w", err)
+	}
+	if len(ops) > 0 {
+		res = identity.Apply(res, tracks, ops)
+	}
+	return res, nil
+}
+
+// readCuration reads curation.json (an identity.Log, or a bare list of
+// operations); no file is an empty log.
+func readCuration(path string) ([]identity.Op, error) {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errs.FS(err, path)
+	}
+	bad := func(err error) error {
+		return job.Permanent(errs.Wrap(errs.Usage, err, fmt.Sprintf("%s is not a curation log.", filepath.Base(path)), "Fix or remove the file, then run cluster again."))
+	}
+	trim := strings.TrimSpace(string(b))
+	if strings.HasPrefix(trim, "[") {
+		var ops []identity.Op
+		if err := json.Unmarshal(b, &ops); err != nil {
+			return nil, bad(err)
+		}
+		return ops, nil
+	}
+	var l identity.Log
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, bad(err)
+	}
+	return l.Ops, nil
+}
+
+// ReadIdentities reads identities.parquet back into an identity.Result;
+// Unidentified lists the tracks of tracks that no identity holds.
+func ReadIdentities(dir string, tracks []track.Track) (identity.Result, error) {
+	p := filepath.Join(dir, identitiesFile)
+	if err := need(p, "cluster"); err != nil {
+		return identity.Result{}, err
+	}
+	rows, err := artifact.ReadAll[IdentityRow](p)
+	if err != nil {
+		return identity.Result{}, err
+	}
+	res := identity.Result{Identities: make([]identity.Identity, len(rows))}
+	in := map[int64]bool{}
+	for i, r := range rows {
+		res.Identities[i] = identity.Identity{ID: r.IdentityID, Person: r.Person, Name: r.Name, Label: r.Label,
+			TrackIDs: r.TrackIDs, Centroid: r.Centroid, Size: int(r.Size), Detections: int(r.Detections),
+			Locked: r.Locked, FacebankName: r.FacebankName, FacebankScore: r.FacebankScore}
+		for _, t := range r.TrackIDs {
+			in[t] = true
+		}
+	}
+	for _, t := range tracks {
+		if !in[t.ID] {
+			res.Unidentified = append(res.Unidentified, t.ID)
+		}
+	}
+	slices.Sort(res.Unidentified)
+	return res, nil
+}
+
+// ---- analytics ------------------------------------------------------
+
+// AnalyticsResult is the analytics stage's result.
+type AnalyticsResult struct {
+	People          int           `json:"people"`
+	DurationS       float64       `json:"duration_s"`
+	SampleIntervalS float64       `json:"sample_interval_s"`
+	Preset          string        `json:"preset"`
+	FacesOnScreenS  float64       `json:"faces_on_screen_s"`
+	UnidentifiedS   float64       `json:"unidentified_s"`
+	Top             []PersonShare `json:"top"` // up to 5, most screen time first
+}
+
+// PersonShare is one line of AnalyticsResult.Top.
+type PersonShare struct {
+	Label       string  `json:"label"`
+	ScreenTimeS float64 `json:"screen_time_s"`
+	Share       float64 `json:"share"`
+}
+
+func (d Deps) analyticsStage() job.StageDef {
+	files := func(key string) []string {
+		dir := HarvestDir(d.DataDir, key)
+		return []string{filepath.Join(dir, screentimeJSONFile), filepath.Join(dir, screentimeCSVFile), filepath.Join(dir, segmentsFile), filepath.Join(dir, reportHTMLFile)}
+	}
+	return job.StageDef{
+		Name: "analytics", Label: Label("analytics"), Flag: "analyzed",
+		Run: d.runAnalytics,
+		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
+			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
+			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			return fingerprint(analyticsAlgorithm, analysisSettingsOf(j).ScreenTimePreset, settingsOf(j).SampleFPS, string(ep.Video),
+				fileID(filepath.Join(dir, tracksFile)), fileID(filepath.Join(dir, identitiesFile))), err
+		},
+		Complete: func(ctx context.Context, j job.Job) bool { return exists(files(j.EpisodeKey)...) },
+	}
+}
+
+func (d Deps) runAnalytics(ctx context.Context, r job.Reporter) (any, error) {
+	ep, err := d.episodeOf(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	info, err := videoInfo(ep)
+	if err != nil {
+		return nil, err
+	}
+	s := settingsOf(r.Job())
+	a := analysisSettingsOf(r.Job())
+	dir := HarvestDir(d.DataDir, ep.Key)
+	r.Progress(0, 4, "files")
+	tracks, err := ReadTracks(dir)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := ReadIdentities(dir, tracks)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := screentime.Compute(screentime.Input{
+		EpisodeKey: ep.Key, DurationMs: int64(math.Round(info.DurationS * 1000)),
+		SampleIntervalMs: sampleIntervalMs(info, s), Tracks: tracks, Identities: ids,
+	}, screentime.Options{Preset: screentime.Preset(a.ScreenTimePreset)})
+	if err != nil {
+		return nil, err
+	}
+	if err := writeReport(dir, rep, runInfo(ep, info, s, a)); err != nil {
+		return nil, err
+	}
+	r.Progress(4, 4, "files")
+	res := AnalyticsResult{People: len(rep.People), DurationS: rep.DurationS, SampleIntervalS: rep.SampleIntervalS,
+		Preset: string(rep.Preset), FacesOnScreenS: rep.FacesOnScreenS, UnidentifiedS: rep.Unidentified.ScreenTimeS, Top: []PersonShare{}}
+	for _, p := range rep.People {
+		if len(res.Top) < 5 {
+			res.Top = append(res.Top, PersonShare{Label: p.Label, ScreenTimeS: p.ScreenTimeS, Share: round3(p.Share)})
+		}
+		r.Logf("person=%q screen_time=%.2fs ±%.2fs share=%.3f appearances=%d", p.Label, p.ScreenTimeS, p.MarginS, p.Share, p.Appearances)
+	}
+	r.Logf("people=%d unidentified=%.2fs duration=%.2fs", len(rep.People), rep.Unidentified.ScreenTimeS, rep.DurationS)
+	return res, nil
+}
+
+// writeReport writes screentime.json, screentime.csv, segments.parquet and
+// report.html.
+func writeReport(dir string, rep screentime.Report, info screentime.RunInfo) error {
+	type out struct {
+		name  string
+		write func(f *os.File) error
+	}
+	for _, o := range []out{
+		{screentimeJSONFile, func(f *os.File) error { return screentime.WriteJSON(f, rep) }},
+		{screentimeCSVFile, func(f *os.File) error { return screentime.WriteCSV(f, rep) }},
+		{reportHTMLFile, func(f *os.File) error { return screentime.WriteHTML(f, rep, info) }},
+	} {
+		if err := writeFileAtomic(filepath.Join(dir, o.name), o.write); err != nil {
+			return err
+		}
+	}
+	var rows []SegmentRow
+	for _, s := range rep.SegmentRows() {
+		rows = append(rows, SegmentRow{IdentityID: s.IdentityID, Label: s.Label, Index: int32(s.Index), StartMs: s.StartMs, EndMs: s.EndMs})
+	}
+	return artifact.WriteFile(filepath.Join(dir, segmentsFile), rows)
+}
+
+// writeFileAtomic writes path through a temporary file and a rename.
+func writeFileAtomic(path string, write func(f *os.File) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return errs.FS(err, path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return errs.FS(err, path)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return errs.FS(err, path) // a typed error passes through
+	}
+	if err := tmp.Close(); err != nil {
+		return errs.FS(err, path)
+	}
+	return errs.FS(os.Rename(tmp.Name(), path), path)
+}
+
+// RateOf is the timecode rate of a probed video: its frame rate snapped
+// to a common rate, drop-frame when the start timecode says so (";").
+func RateOf(info video.Info) screentime.Rate {
+	return screentime.RateFromFPS(info.FPS, strings.Contains(info.StartTimecode, ";"))
+}
+
+func runInfo(ep episode.Episode, info video.Info, s JobSettings, a AnalysisSettings) screentime.RunInfo {
+	ri := screentime.RunInfo{
+		Title: cmp.Or(ep.Title, filepath.Base(ep.VideoPath), ep.Key), GeneratedAt: time.Now(),
+		Rate: RateOf(info), StartTC: info.StartTimecode,
+		Settings: map[string]string{
+			"sample fps":         strconv.FormatFloat(s.SampleFPS, 'g', -1, 64),
+			"detect preset":      s.DetectPreset,
+			"cluster threshold":  strconv.FormatFloat(a.ClusterThreshold, 'g', -1, 64),
+			"min track length":   strconv.Itoa(a.MinTrackLen),
+			"screen-time preset": a.ScreenTimePreset,
+			"tracker":            trackAlgorithm + " (package defaults)",
+		},
+		Models: map[string]string{},
+	}
+	for _, m := range modelpack.Default().Models {
+		ri.Models[cmp.Or(m.Role, m.Name)] = fmt.Sprintf("%s (%s) sha256:%s", m.Name, m.File, m.SHA256)
+	}
+	return ri
+}
+
+// ReadReport reads an episode's screentime.json; absent, it is
+// ERR_ARTIFACT_MISSING with a hint to run analytics.
+func ReadReport(dataDir, key string) (screentime.Report, error) {
+	if err := episode.ValidateKey(key); err != nil {
+		return screentime.Report{}, err
+	}
+	p := filepath.Join(HarvestDir(dataDir, key), screentimeJSONFile)
+	f, err := os.Open(p)
+	if os.IsNotExist(err) {
+		return screentime.Report{}, errs.New(errs.ArtifactMissing, fmt.Sprintf("Episode %s has no screen-time report (%s).", key, screentimeJSONFile),
+			"Run the analytics stage first (castscope run VIDEO --stages analytics).")
+	}
+	if err != nil {
+		return screentime.Report{}, errs.FS(err, p)
+	}
+	defer f.Close()
+	rep, err := screentime.ReadJSON(f)
+	if err != nil {
+		return screentime.Report{}, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s of episode %s cannot be read.", screentimeJSONFile, key), "Run the analytics stage again.")
+	}
+	return rep, nil
+}
+
+// ExportOptionsOf returns the export options of an episode: rate and
+// start timecode from its probed video, the clip's name and path.
+func ExportOptionsOf(ep episode.Episode) (screentime.ExportOptions, error) {
+	info, err := videoInfo(ep)
+	if err != nil {
+		return screentime.ExportOptions{}, err
+	}
+	return screentime.ExportOptions{
+		Rate: RateOf(info), StartTC: info.StartTimecode, Title: cmp.Or(ep.Title, ep.Key),
+		MediaPath: ep.VideoPath, Width: info.Width, Height: info.Height,
+	}, nil
+}
+
+// OnlyPerson keeps the report's row labelled name (case ignored) and drops
+// the unidentified faces; an unknown name is ERR_USAGE.
+func OnlyPerson(rep screentime.Report, name string) (screentime.Report, error) {
+	p, ok := rep.Person(name)
+	if !ok {
+		return rep, errs.New(errs.Usage, fmt.Sprintf("No person is labelled %q in this episode.", name), "Check the names in the Cast view or in screentime.csv.")
+	}
+	rep.People = []screentime.Person{p}
+	rep.Unidentified = screentime.Unidentified{Segments: []screentime.Segment{}}
+	rep.CoAppearance = screentime.CoAppearance{IdentityIDs: []int64{p.IdentityID}, Seconds: [][]float64{{p.ScreenTimeS}}}
+	return rep, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
