@@ -2,10 +2,12 @@ package job_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"castscope/backend/job"
+	"castscope/backend/sqlite"
 )
 
 // A body reporting progress 1000 times over 2 s of (fake) time yields at
@@ -113,4 +115,39 @@ func TestETAHistoryFromEarlierRun(t *testing.T) {
 	if second[0].ETAState != job.ETAHistory || second[0].Rate < 9 || second[0].Rate > 11 || second[0].ETASeconds == nil {
 		t.Fatalf("second run: %+v", second[0])
 	}
+}
+
+// BenchmarkReporterProgress measures Progress from a hot loop (1e6 calls
+// per run; use -benchtime=1x).
+func BenchmarkReporterProgress(b *testing.B) {
+	dir := b.TempDir()
+	st, err := sqlite.Open(context.Background(), dir, sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	const calls = 1_000_000
+	var elapsed time.Duration
+	r := job.NewRunner(job.Config{Store: st}, job.StageDef{Name: "detect", Run: func(ctx context.Context, rep job.Reporter) (any, error) {
+		start := time.Now()
+		for i := int64(1); i <= calls; i++ {
+			rep.Progress(i, calls, "frames")
+		}
+		elapsed += time.Since(start)
+		return nil, nil
+	}})
+	if err := r.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for range b.N {
+		j, _, err := r.Submit(context.Background(), job.Request{EpisodeKey: "bench", Rerun: true, Settings: []byte(fmt.Sprint(time.Now().UnixNano()))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Wait(context.Background(), j.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(calls*b.N), "ns/progress")
 }

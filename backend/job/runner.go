@@ -23,6 +23,19 @@
 //     by the runner every HeartbeatEvery; a body silent for StallAfter is
 //     stalled; a body alive but without new progress for NoProgressAfter is
 //     only flagged slow.
+//   - Crash recovery: a stage left running by a dead owner (pid gone, or a
+//     closed runner of this process) goes back to pending and resumes from
+//     its checkpoint; that crashed attempt does not count against
+//     MaxAttempts. Close does the same for the stages it interrupts.
+//   - A re-run stage that ends ok marks the ok/skipped records of every
+//     later stage of the episode in earlier jobs stale; a failed re-run
+//     changes nothing. A stale record never satisfies the skip check.
+//   - ETA: EWMA of the live rate once 3 samples (≥ 1 s each) exist; before
+//     that the stage's remembered rate for the same rate key (SetRateKey:
+//     provider, resolution…) — "history"; else "learning", never past 10 %
+//     of the work or 30 s (then the average rate so far, "live").
+//   - Events: every status change at once; progress at most every 250 ms
+//     per stage (the held-back one follows with the next heartbeat).
 //   - This package imports no vision package and not package sqlite.
 package job
 

@@ -10,9 +10,15 @@
 //     transaction each; schema_migrations records the versions.
 //   - After every committed change the affected episodes/{key}/state.json
 //     and data/jobs/{job_id}/meta.json are rewritten atomically (temp file
-//   - rename), in commit order. An export that fails (disk full) does not
-//     undo the commit: it is logged, remembered, and retried on the next
-//     write, ExportAll and Close, which return it as a typed error.
+//   - rename) by one background exporter that coalesces bursts (50 ms)
+//     and always reads the committed state, so the last export of a file
+//     reflects its last commit. Flush writes the queue now (job.Runner.Wait
+//     calls it before returning; Close calls it). The owed exports are
+//     recorded in dirty_exports inside the same transaction, so a crash
+//     between commit and export is healed by the next Open. An export that
+//     fails (disk full) never undoes the commit: it is logged, kept, retried
+//     on the next pass, and reported typed by Flush, ExportErr, ExportAll
+//     and Close.
 //   - Open never writes to a file that is not a SQLite database:
 //     ERR_DATABASE_CORRUPT leaves the user's file untouched.
 //   - RegisterEpisode deduplicates by path+size+mtime, then by a content
