@@ -12,8 +12,9 @@
 //     MaxKeyLen bytes (longer names keep a prefix plus a short hash so two
 //     long names never collide); a name with no ASCII letter or digit (for
 //     example all CJK) becomes "ep_" plus a hash of the name;
-//   - empty names, names with NUL or control bytes, path separators or
-//     ".." and names longer than 1024 bytes are rejected with
+//   - common Latin accents are folded ("Café" → "cafe");
+//   - empty names, names with NUL or control bytes or path separators, "."
+//     and "..", and names longer than 1024 bytes are rejected with
 //     ERR_INVALID_EPISODE_KEY.
 //
 // ValidateKey accepts only what Normalize can produce (plus "-"), so a key
@@ -151,14 +152,14 @@ func Normalize(name string) (string, error) {
 			return "", invalid("The episode name contains control characters.")
 		}
 	}
-	if strings.ContainsAny(name, `/\`) || strings.Contains(name, "..") {
-		return "", invalid("The episode name contains a path (\"/\", \"\\\" or \"..\").")
+	if strings.ContainsAny(name, `/\`) || strings.TrimSpace(name) == "." || strings.TrimSpace(name) == ".." {
+		return "", invalid("The episode name is a path (it holds \"/\" or \"\\\", or is \".\" or \"..\").")
 	}
 	base := strings.TrimSpace(videoExt.ReplaceAllString(strings.TrimSpace(name), ""))
 	if base == "" {
 		return "", invalid("The episode name is empty.")
 	}
-	lower := strings.ToLower(base)
+	lower := fold(strings.ToLower(base))
 	if m := sxxexx.FindStringSubmatch(lower); m != nil {
 		show := slug(m[1])
 		if show == "" {
@@ -208,6 +209,16 @@ func WithSuffix(key string, n int) string {
 func TitleOf(p string) string {
 	return videoExt.ReplaceAllString(path.Base(strings.ReplaceAll(p, `\`, "/")), "")
 }
+
+var accents = strings.NewReplacer(
+	"à", "a", "á", "a", "â", "a", "ã", "a", "ä", "a", "å", "a", "æ", "ae", "ç", "c",
+	"è", "e", "é", "e", "ê", "e", "ë", "e", "ì", "i", "í", "i", "î", "i", "ï", "i",
+	"ñ", "n", "ò", "o", "ó", "o", "ô", "o", "õ", "o", "ö", "o", "ø", "o", "œ", "oe",
+	"ù", "u", "ú", "u", "û", "u", "ü", "u", "ý", "y", "ÿ", "y", "ß", "ss",
+)
+
+// fold maps common Latin accented letters to ASCII.
+func fold(s string) string { return accents.Replace(s) }
 
 func slug(s string) string { return strings.Trim(nonSlug.ReplaceAllString(s, "_"), "_") }
 

@@ -22,7 +22,8 @@ func TestNormalize(t *testing.T) {
 		{"S01E02.mp4", "episode_s01_e02"},
 		{"My Holiday Video (2024).MP4", "my_holiday_video_2024"},
 		{"  spaced   name  ", "spaced_name"},
-		{"Café Crème", "caf_cr_me"},
+		{"Café Crème", "cafe_creme"},
+		{"Mr..Robot S01E01", "mr_robot_s01_e01"},
 		{"season 1 episode 2", "season_1_episode_2"},
 	}
 	for _, c := range cases {
