@@ -1,0 +1,100 @@
+package service
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"castscope/backend/errs"
+)
+
+func TestSettingsDefaultsAndValidation(t *testing.T) {
+	t.Parallel()
+	n := Settings{}.Normalized()
+	if n.SampleFPS != DefaultSampleFPS || n.DetectPreset != DefaultDetectPreset || n.StallAfterS != DefaultStallAfter.Seconds() {
+		t.Errorf("zero settings normalize to %+v", n)
+	}
+	for _, bad := range []Settings{{DetectPreset: "turbo"}, {SampleFPS: 500}, {StallAfterS: 1}} {
+		if errs.CodeOf(bad.Validate()) != errs.Usage {
+			t.Errorf("%+v validated", bad)
+		}
+	}
+	dir := t.TempDir()
+	if err := SaveSettings(dir, Settings{RequireGPU: true, SampleFPS: 2}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadSettings(dir)
+	if err != nil || !got.RequireGPU || got.SampleFPS != 2 {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if err := SaveSettings(dir, Settings{DetectPreset: "nope"}); err == nil {
+		t.Fatal("saved invalid settings")
+	}
+	if again, _ := LoadSettings(dir); again != got {
+		t.Errorf("a refused save changed the file: %+v", again)
+	}
+	os.WriteFile(filepath.Join(dir, "settings.json"), []byte("{oops"), 0o644)
+	if _, err := LoadSettings(dir); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("broken settings.json: %v", err)
+	}
+}
+
+func TestResolveDataDir(t *testing.T) {
+	t.Setenv("CASTSCOPE_DATA", "/tmp/from-env")
+	if got := ResolveDataDir("/tmp/from-flag"); got != "/tmp/from-flag" {
+		t.Errorf("flag should win: %s", got)
+	}
+	if got := ResolveDataDir(""); got != "/tmp/from-env" {
+		t.Errorf("env should be next: %s", got)
+	}
+	t.Setenv("CASTSCOPE_DATA", "")
+	t.Setenv("XDG_DATA_HOME", "/tmp/xdg")
+	if got := ResolveDataDir(""); got != "/tmp/xdg/castscope" {
+		t.Errorf("default: %s", got)
+	}
+}
+
+// TestAddVideosTwiceKeepsOneEpisodeAndOneJob: a second drop of the same
+// file selects the existing episode; no second episode, no second job.
+func TestAddVideosTwiceKeepsOneEpisodeAndOneJob(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	clip := filepath.Join(t.TempDir(), "Show_S02_E07_20251106.mp4")
+	if out, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=1", "-pix_fmt", "yuv420p", clip).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	t.Setenv("CASTSCOPE_MODELS", t.TempDir()) // detect fails fast; this test is about registration
+	ctx := context.Background()
+	b, err := Open(ctx, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	first, err := b.AddVideos(ctx, []string{clip})
+	if err != nil || len(first) != 1 || first[0].Episode.Key != "show_s02_e07" || first[0].LatestJob == nil {
+		t.Fatalf("first add: %+v %v", first, err)
+	}
+	second, err := b.AddVideos(ctx, []string{clip})
+	if err != nil || len(second) != 1 || second[0].Episode.Key != "show_s02_e07" {
+		t.Fatalf("second add: %+v %v", second, err)
+	}
+	eps, _ := b.Store.Episodes(ctx)
+	jobs, _ := b.Store.Jobs(ctx, "show_s02_e07")
+	if len(eps) != 1 || len(jobs) != 1 {
+		t.Fatalf("%d episodes and %d jobs after two adds, want 1 and 1", len(eps), len(jobs))
+	}
+	// A missing file next to a good one: the good one is still added.
+	views, err := b.AddVideos(ctx, []string{filepath.Join(t.TempDir(), "gone.mp4"), clip})
+	if errs.CodeOf(err) != errs.InputNotFound || len(views) != 1 {
+		t.Fatalf("mixed add: %d views, %v", len(views), err)
+	}
+	if _, _, err := b.Run(ctx, "show_s02_e07", []string{"bogus"}, RunOverrides{}); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("unknown stage: %v", err)
+	}
+	if _, _, err := b.Run(ctx, "nobody_s01_e01", nil, RunOverrides{}); errs.CodeOf(err) != errs.EpisodeNotRegistered {
+		t.Errorf("unknown episode: %v", err)
+	}
+}
