@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# End-to-end tests in real Chromium against the real backend (issue 5).
+#
+# Builds the -tags dev binary, starts its own Xvfb and a fresh data folder,
+# serves the frontend with working bindings on 127.0.0.1:<free port>, makes
+# the test videos with ffmpeg, and runs frontend/e2e/*.e2e.mjs (node:test +
+# playwright-core driving /usr/bin/chromium). Everything it starts is stopped
+# on exit. Artifacts: .cache/test-artifacts/e2e.png, e2e-app.log.
+#
+# Needs: Go, Node 20, frontend/node_modules (make npm), the models (make
+# models), the ONNX Runtime library (make ort), ffmpeg, Xvfb, chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH=/usr/local/go/bin:$HOME/go/bin:$PATH
+export LANG=${LANG:-en_US.UTF-8} LC_ALL=${LC_ALL:-en_US.UTF-8}
+
+MEDIA=${CASTSCOPE_MEDIA:-$ROOT/../shared/media}
+ORT_LIB=${CASTSCOPE_ORT_LIB:-$ROOT/third_party/onnxruntime/libonnxruntime.so.1}
+MODELS=${CASTSCOPE_MODELS:-$ROOT/models}
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+ARTIFACTS=$ROOT/.cache/test-artifacts
+APP=$ROOT/.cache/app-dev
+
+say() { echo "e2e: $*"; }
+die() { echo "e2e: FAIL: $*" >&2; exit 1; }
+
+for f in "$ORT_LIB" "$CHROMIUM" "$MEDIA/faces_synthetic.mp4" frontend/node_modules/playwright-core/package.json; do
+  [ -e "$f" ] || die "missing $f (run make deps)"
+done
+[ -d "$MODELS" ] || die "missing models folder $MODELS (run make models)"
+for c in go node ffmpeg Xvfb; do command -v "$c" >/dev/null || die "missing command $c"; done
+
+TMP=$(mktemp -d /tmp/castscope-e2e.XXXXXX)
+APP_PID='' XVFB_PID=''
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "$APP_PID" ] && kill -0 "$APP_PID" 2>/dev/null; then
+    kill "$APP_PID"
+    for _ in $(seq 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$APP_PID" 2>/dev/null
+  fi
+  if [ -n "$XVFB_PID" ]; then kill "$XVFB_PID" 2>/dev/null; wait "$XVFB_PID" 2>/dev/null; fi
+  [ -f "$TMP/app.log" ] && cp -f "$TMP/app.log" "$ARTIFACTS/e2e-app.log"
+  rm -rf "$TMP"
+  if [ $rc -eq 0 ]; then say "passed"; else echo "e2e: FAILED (rc=$rc; app log: $ARTIFACTS/e2e-app.log)" >&2; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$ARTIFACTS" "$ROOT/.cache"
+
+# 1. build
+say "frontend/dist (make frontend/dist/index.html)"
+make -s frontend/dist/index.html
+say "go build -tags dev,webkit2_41 -o .cache/app-dev ."
+go build -tags dev,webkit2_41 -o "$APP" .
+
+# 2. test media
+say "test videos in $TMP/media"
+mkdir -p "$TMP/media"
+src=$MEDIA/faces_synthetic.mp4
+ffmpeg -loglevel error -y -i "$src" -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p "$TMP/media/E2E_S01_E01.mp4"
+: > "$TMP/media/Broken_S01_E02.mp4"
+# the first runs detect through the measuring windows (16 s: looped once); the other nine
+# are 3 s with different offsets and titles, so every file has its own fingerprint
+for i in $(seq -w 1 10); do
+  if [ "$i" = 01 ]; then cut=(-stream_loop 1); else cut=(-ss "$((10#$i % 5))" -t 3); fi
+  ffmpeg -loglevel error -y "${cut[@]}" -i "$src" -metadata title="load $i" \
+    -c:v libx264 -preset ultrafast -crf 28 -pix_fmt yuv420p "$TMP/media/Load_S02_E$i.mp4"
+done
+
+# 3. display, data folder, app
+DISP=''
+for n in $(seq 90 199); do
+  if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then DISP=$n; break; fi
+done
+[ -n "$DISP" ] || die "no free X display in :90..:199"
+say "Xvfb :$DISP"
+Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >"$TMP/xvfb.log" 2>&1 &
+XVFB_PID=$!
+for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$DISP" ] && break; kill -0 "$XVFB_PID" 2>/dev/null || die "Xvfb exited: $(cat "$TMP/xvfb.log")"; sleep 0.1; done
+[ -e "/tmp/.X11-unix/X$DISP" ] || die "Xvfb :$DISP did not start"
+
+PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+URL=http://127.0.0.1:$PORT/
+say "app-dev -devserver 127.0.0.1:$PORT (data $TMP/data)"
+DISPLAY=":$DISP" CASTSCOPE_DATA="$TMP/data" CASTSCOPE_ORT_LIB="$ORT_LIB" CASTSCOPE_MODELS="$MODELS" \
+  "$APP" -devserver "127.0.0.1:$PORT" >"$TMP/app.log" 2>&1 &
+APP_PID=$!
+up=''
+for _ in $(seq 600); do
+  kill -0 "$APP_PID" 2>/dev/null || { tail -n 30 "$TMP/app.log" >&2; die "app exited before serving"; }
+  if node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$URL" 2>/dev/null; then up=1; break; fi
+  sleep 0.2
+done
+[ -n "$up" ] || { tail -n 30 "$TMP/app.log" >&2; die "app did not serve $URL within 120 s"; }
+
+# 4. tests
+say "node --test frontend/e2e/*.e2e.mjs against $URL"
+E2E_URL=$URL E2E_MEDIA=$TMP/media E2E_TMP=$TMP E2E_ARTIFACTS=$ARTIFACTS E2E_CHROMIUM=$CHROMIUM \
+  node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/*.e2e.mjs
