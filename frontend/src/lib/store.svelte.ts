@@ -174,7 +174,7 @@ export function handleStageEvent(ev: StageEvent): void {
     prev.eta_state !== ev.eta_state ||
     prev.next_retry_at !== ev.next_retry_at ||
     (prev.error?.code ?? '') !== (ev.error?.code ?? '');
-  if (ev.status === 'error' && ev.error) {
+  if (ev.status === 'error' && ev.error && ev.error.code !== 'ERR_CANCELED') {
     const key = `${ev.job_id}/${ev.stage}/${ev.attempt}`;
     if (!toasted.has(key) && !(prev && prev.status === 'error' && prev.attempt === ev.attempt)) {
       toasted.add(key);
