@@ -55,5 +55,8 @@ describe('other formatting', () => {
     expect(stageHeadline(stage({ status: 'error', error: { code: 'ERR_X', message: 'bad' } }), 'Track')).toBe(
       '❌ Track failed: bad',
     );
+    expect(
+      stageHeadline(stage({ status: 'error', error: { code: 'ERR_CANCELED', message: 'Not run because the validate stage failed.' } }), 'Track'),
+    ).toBe('⏹️ Track canceled: Not run because the validate stage failed.');
   });
 });

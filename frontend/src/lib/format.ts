@@ -129,6 +129,9 @@ export function stageHeadline(stage: StageView, label: string): string {
     case 'ok':
       return `${icon} ${label} complete`;
     case 'error':
+      // A stage that never ran because the job was canceled (or an earlier
+      // stage failed) did not fail itself.
+      if (stage.error?.code === 'ERR_CANCELED') return `⏹️ ${label} canceled: ${stage.error.message}`;
       return `${icon} ${label} failed: ${stage.error?.message || 'unknown error'}`;
     case 'skipped':
       return `${icon} ${label} (skipped)`;
