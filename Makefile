@@ -2,7 +2,7 @@
 #   make deps   install everything a fresh Debian 12 machine needs (idempotent; root or sudo)
 #   make run    build if needed and open the app
 #   make demo   run the pipeline headless on a sample video
-#   make test   all tests (Go + frontend + real window); depends on deps
+#   make test   all tests (Go, frontend, real window, end-to-end in Chromium); depends on deps
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 export LANG := en_US.UTF-8
@@ -20,7 +20,7 @@ DEMO_VIDEO        := .cache/demo/Castscope_Demo_S01_E01.mp4
 GO_SOURCES        := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './third_party/*' 2>/dev/null) go.mod go.sum models/models.json
 FRONTEND_SOURCES  := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.* -type f 2>/dev/null)
 
-.PHONY: deps apt locale ort npm gomod models build run demo test test-go test-frontend vet check clean
+.PHONY: deps apt locale ort npm gomod models build run demo test test-go test-frontend test-e2e vet check clean
 
 deps: apt locale ort gomod npm models
 	@echo "deps: ready"
@@ -87,7 +87,11 @@ test-go: deps frontend/dist/index.html $(BIN)
 test-frontend: npm
 	@cd frontend && npm test --silent
 
-test: deps vet check test-frontend test-go
+test-e2e: deps
+	CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) CASTSCOPE_MODELS=$(CURDIR)/models \
+	CASTSCOPE_MEDIA=$${CASTSCOPE_MEDIA:-$(SHARED)/media} bash scripts/e2e.sh
+
+test: deps vet check test-frontend test-go test-e2e
 	@echo "test: all passed"
 
 clean:
