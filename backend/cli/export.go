@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"castscope/backend/atomicfile"
 	"castscope/backend/errs"
 	"castscope/backend/pipeline"
 	"castscope/backend/screentime"
@@ -100,31 +99,10 @@ func screenTimeExportCmd(ctx context.Context, env *Env, args []string) int {
 		}
 		return ExitOK
 	}
-	if err := writeOut(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(*out, buf.Bytes()); err != nil {
 		printError(env.Stderr, err)
 		return ExitError
 	}
 	fmt.Fprintf(env.Stderr, "wrote %s (%s, %d people, %d bytes)\n", *out, f, len(rep.People), buf.Len())
 	return ExitOK
-}
-
-// writeOut writes b to path through a temporary file in the same folder.
-func writeOut(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".castscope-export-*")
-	if err != nil {
-		return errs.FS(err, path)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return errs.FS(err, path)
-	}
-	if err := tmp.Close(); err != nil {
-		return errs.FS(err, path)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return errs.FS(err, path)
-	}
-	return errs.FS(os.Rename(tmp.Name(), path), path)
 }

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"castscope/backend/atomicfile"
 	"castscope/backend/errs"
 	"castscope/models"
 )
@@ -202,7 +203,7 @@ func download(url, to string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
-	return writeAtomic(to, resp.Body)
+	return atomicfile.WriteFrom(to, resp.Body)
 }
 
 func fileSHA256(path string) (string, error) {
@@ -224,25 +225,5 @@ func copyAtomic(from, to string) error {
 		return err
 	}
 	defer in.Close()
-	return writeAtomic(to, in)
-}
-
-func writeAtomic(to string, in io.Reader) error {
-	tmp, err := os.CreateTemp(filepath.Dir(to), ".model-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), to)
+	return atomicfile.WriteFrom(to, in)
 }

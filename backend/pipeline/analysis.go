@@ -224,11 +224,7 @@ func (d Deps) trackStage() job.StageDef {
 }
 
 func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
-	ep, err := d.episodeOf(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	info, err := videoInfo(ep)
+	ep, info, err := d.validatedEpisode(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -632,11 +628,7 @@ func (d Deps) analyticsStage() job.StageDef {
 }
 
 func (d Deps) runAnalytics(ctx context.Context, r job.Reporter) (any, error) {
-	ep, err := d.episodeOf(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	info, err := videoInfo(ep)
+	ep, info, err := d.validatedEpisode(ctx, r)
 	if err != nil {
 		return nil, err
 	}

@@ -119,11 +119,7 @@ func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embed
 
 func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	start := time.Now()
-	ep, err := d.episodeOf(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	info, err := videoInfo(ep)
+	ep, info, err := d.validatedEpisode(ctx, r)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,17 @@ func (d Deps) validateStage() job.StageDef {
 	}
 }
 
+// validatedEpisode loads the job's episode and the probe result that the
+// validate stage stored.
+func (d Deps) validatedEpisode(ctx context.Context, r job.Reporter) (episode.Episode, video.Info, error) {
+	ep, err := d.episodeOf(ctx, r)
+	if err != nil {
+		return ep, video.Info{}, err
+	}
+	info, err := videoInfo(ep)
+	return ep, info, err
+}
+
 // videoInfo returns the probe result the validate stage stored.
 func videoInfo(ep episode.Episode) (video.Info, error) {
 	var info video.Info
@@ -81,11 +92,7 @@ func (d Deps) extractStage() job.StageDef {
 	return job.StageDef{
 		Name: "extract", Label: Label("extract"), Flag: "extracted_frames",
 		Run: func(ctx context.Context, r job.Reporter) (any, error) {
-			ep, err := d.episodeOf(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			info, err := videoInfo(ep)
+			ep, info, err := d.validatedEpisode(ctx, r)
 			if err != nil {
 				return nil, err
 			}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"castscope/backend/atomicfile"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/job"
@@ -185,7 +186,7 @@ func exists(paths ...string) bool {
 	return true
 }
 
-// writeJSON writes v to path atomically.
+// writeJSON writes v to path atomically, creating its folder.
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -194,17 +195,5 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return errs.FS(err, path)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return errs.FS(err, path)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return errs.FS(err, path)
-	}
-	if err := tmp.Close(); err != nil {
-		return errs.FS(err, path)
-	}
-	return errs.FS(os.Rename(tmp.Name(), path), path)
+	return atomicfile.Write(path, append(b, '\n'))
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"time"
 
+	"castscope/backend/atomicfile"
 	"castscope/backend/errs"
 )
 
@@ -83,26 +84,7 @@ func SaveSettings(dataDir string, s Settings) error {
 	if err != nil {
 		return fmt.Errorf("service: encode settings: %w", err)
 	}
-	return writeFileAtomic(settingsPath(dataDir), append(b, '\n'))
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return errs.FS(err, path)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return errs.FS(err, path)
-	}
-	if err := tmp.Close(); err != nil {
-		return errs.FS(err, path)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return errs.FS(err, path)
-	}
-	return nil
+	return atomicfile.Write(settingsPath(dataDir), append(b, '\n'))
 }
 
 // DefaultDataDir is the user data dir: $XDG_DATA_HOME/castscope
