@@ -72,7 +72,7 @@ $(DEMO_VIDEO):
 demo: deps $(BIN) $(DEMO_VIDEO)
 	./$(BIN) run "$(DEMO_VIDEO)" --data "$(DEMO_DATA)"
 
-vet:
+vet: frontend/dist/index.html
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	@go vet -tags $(TAGS) ./...
 
