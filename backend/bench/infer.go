@@ -15,7 +15,8 @@ import (
 )
 
 // maxKeptCrops bounds the aligned faces kept for the embedder timings
-// (112×112 BGR, 37 KiB each).
+// (112×112 BGR, 37 KiB each); beyond it the stage's embedder time is
+// extrapolated per face.
 const maxKeptCrops = 4000
 
 // DetTiming is the detector at one batch size.
@@ -36,8 +37,10 @@ type EmbTiming struct {
 
 // InferenceResult is bench (b). Times are Detect and Embed calls
 // (preprocessing, the model run, decoding of the outputs) in steady state:
-// each session runs once untimed first. Decoding the video and aligning
-// the faces are not in them.
+// each session runs once untimed first, and only one session is loaded
+// at a time (ONNX Runtime's worker threads spin after a run, so an idle
+// session beside the timed one would steal its cores). Decoding the video
+// and aligning the faces are not in the times.
 type InferenceResult struct {
 	Provider       string      `json:"provider"`
 	ORTVersion     string      `json:"ort_version"`
@@ -52,6 +55,9 @@ type InferenceResult struct {
 	StageDetectBatch int     `json:"stage_detect_batch"`
 	StageDetectS     float64 `json:"stage_detect_s"`
 	StageEmbedS      float64 `json:"stage_embed_s"`
+	// StageEmbedExtrapolated: more faces than maxKeptCrops; StageEmbedS
+	// is the kept faces' time scaled to all faces.
+	StageEmbedExtrapolated bool `json:"stage_embed_extrapolated,omitempty"`
 }
 
 // StageS is the pure inference time of the detect stage's work.
@@ -67,7 +73,10 @@ func withBatch(bs []int, want int) []int {
 }
 
 // Inference times the detector and embedder on the sampled frames of path,
-// with the models, ONNX Runtime and session settings the detect stage uses.
+// with the models, ONNX Runtime and session settings the detect stage
+// uses: one pass over the video per detector batch size (the stage's
+// batch size keeps the aligned faces), then the embedder at each batch
+// size on those faces.
 func Inference(ctx context.Context, path string, info video.Info, cfg Config) (InferenceResult, error) {
 	cfg = cfg.Defaults()
 	var res InferenceResult
@@ -90,176 +99,164 @@ func Inference(ctx context.Context, path string, info video.Info, cfg Config) (I
 	res.ORTVersion = rt.Version()
 	sc := face.SessionConfig{} // as the detect stage opens them
 
-	detBatches := withBatch(cfg.DetBatches, face.DefaultDetectBatch)
-	embBatches := withBatch(cfg.EmbBatches, face.DefaultEmbedBatch)
-	dets := make([]*face.Detector, len(detBatches))
+	var perFrame [][]gocv.Mat // aligned faces of each frame (stage batch size)
+	kept := 0
 	defer func() {
-		for _, d := range dets {
-			if d != nil {
-				d.Close()
+		for _, fc := range perFrame {
+			for _, c := range fc {
+				c.Close()
 			}
 		}
 	}()
-	stageDet := 0
-	for i, b := range detBatches {
-		d, err := face.NewDetector(rt, paths["retinaface"], face.DetectorConfig{Preset: cfg.Preset, BatchSize: b}, sc)
+	for _, b := range withBatch(cfg.DetBatches, face.DefaultDetectBatch) {
+		stage := b == face.DefaultDetectBatch
+		t, frames, err := detectPass(ctx, rt, paths["retinaface"], path, info, cfg, sc, b, &res, func(m gocv.Mat, fs []face.Face) {
+			if !stage {
+				return
+			}
+			res.Faces += len(fs)
+			var fc []gocv.Mat
+			for _, f := range fs {
+				if kept < maxKeptCrops {
+					fc = append(fc, face.Align(m, f))
+					kept++
+				}
+			}
+			if len(fc) > 0 {
+				perFrame = append(perFrame, fc)
+			}
+		})
 		if err != nil {
 			return res, err
 		}
-		dets[i] = d
-		if b == face.DefaultDetectBatch {
-			stageDet = i
+		res.Frames = frames
+		res.Detector = append(res.Detector, t)
+		if stage {
+			res.StageDetectS, res.StageDetectBatch = t.TotalS, t.Batch
 		}
-		res.Provider = d.Provider()
 	}
-	res.StageDetectBatch = dets[stageDet].BatchSize()
-	res.PassesPerFrame = dets[0].Passes(info.Width, info.Height)
-	embs := make([]*face.Embedder, len(embBatches))
-	defer func() {
-		for _, e := range embs {
-			if e != nil {
-				e.Close()
-			}
+	if res.Frames == 0 {
+		return res, fmt.Errorf("bench: %s gave no sampled frames", path)
+	}
+
+	var all []gocv.Mat
+	for _, fc := range perFrame {
+		all = append(all, fc...)
+	}
+	for _, b := range withBatch(cfg.EmbBatches, face.DefaultEmbedBatch) {
+		if err := ctx.Err(); err != nil {
+			return res, err
 		}
-	}()
-	stageEmb := 0
-	for i, b := range embBatches {
 		e, err := face.NewEmbedder(rt, paths["arcface"], sc, b)
 		if err != nil {
 			return res, err
 		}
-		embs[i] = e
-		if b == face.DefaultEmbedBatch {
-			stageEmb = i
+		t := EmbTiming{Batch: e.BatchSize(), Faces: len(all)}
+		if len(all) > 0 {
+			if _, err := e.Embed(all[:1]); err != nil { // warm-up
+				e.Close()
+				return res, err
+			}
+			start := time.Now()
+			if _, err := e.Embed(all); err != nil {
+				e.Close()
+				return res, err
+			}
+			t.TotalS = time.Since(start).Seconds()
+			t.MsPerFace = 1000 * t.TotalS / float64(len(all))
+			if b == face.DefaultEmbedBatch { // as the stage: one call per frame
+				start = time.Now()
+				for _, fc := range perFrame {
+					if _, err := e.Embed(fc); err != nil {
+						e.Close()
+						return res, err
+					}
+				}
+				res.StageEmbedS = time.Since(start).Seconds()
+				if res.Faces > len(all) {
+					res.StageEmbedS *= float64(res.Faces) / float64(len(all))
+					res.StageEmbedExtrapolated = true
+				}
+			}
 		}
+		e.Close()
+		res.Embedder = append(res.Embedder, t)
 	}
+	return res, nil
+}
 
-	smp := video.Sampling{FPS: max(cfg.FPS, 0)}
-	reader, err := video.OpenReader(path, info, smp, 0)
+// detectPass reads the sampled frames of path and times one detector at
+// batch size b on them in groups of b frames; each frame's faces go to
+// onFaces (untimed).
+func detectPass(ctx context.Context, rt *face.Runtime, model, path string, info video.Info, cfg Config, sc face.SessionConfig, b int,
+	res *InferenceResult, onFaces func(gocv.Mat, []face.Face)) (DetTiming, int, error) {
+	t := DetTiming{Batch: b}
+	d, err := face.NewDetector(rt, model, face.DetectorConfig{Preset: cfg.Preset, BatchSize: b}, sc)
 	if err != nil {
-		return res, err
+		return t, 0, err
+	}
+	defer d.Close()
+	res.Provider = d.Provider()
+	res.PassesPerFrame = d.Passes(info.Width, info.Height)
+	t.Batch = d.BatchSize()
+	reader, err := video.OpenReader(path, info, video.Sampling{FPS: max(cfg.FPS, 0)}, 0)
+	if err != nil {
+		return t, 0, err
 	}
 	defer reader.Close()
 
-	detS := make([]float64, len(dets))
-	var crops []gocv.Mat
+	frames, warm := 0, false
+	var pend []gocv.Mat
 	defer func() {
-		for _, c := range crops {
-			c.Close()
+		for _, m := range pend {
+			m.Close()
 		}
 	}()
-	group := max(1, slices.Max(detBatches))
-	var pend []gocv.Mat
-	warmDet, warmEmb := false, false
-	run := func() error {
+	flush := func() error {
 		if len(pend) == 0 {
 			return nil
 		}
-		defer func() {
-			for _, m := range pend {
-				m.Close()
-			}
-			pend = pend[:0]
-		}()
-		if !warmDet { // first runs allocate and plan: not steady state
-			warmDet = true
-			for _, d := range dets {
-				if _, err := d.Detect(pend[:1]); err != nil {
-					return err
-				}
-			}
-		}
-		var faces [][]face.Face
-		for i, d := range dets {
-			t := time.Now()
-			f, err := d.Detect(pend)
-			detS[i] += time.Since(t).Seconds()
-			if err != nil {
-				return err
-			}
-			if i == stageDet {
-				faces = f
-			}
-		}
-		for i, fs := range faces {
-			if len(fs) == 0 {
-				continue
-			}
-			fc := make([]gocv.Mat, len(fs))
-			for j, f := range fs {
-				fc[j] = face.Align(pend[i], f)
-			}
-			if !warmEmb {
-				warmEmb = true
-				for _, e := range embs {
-					if _, err := e.Embed(fc[:1]); err != nil {
-						return err
-					}
-				}
-			}
-			t := time.Now()
-			_, err := embs[stageEmb].Embed(fc)
-			res.StageEmbedS += time.Since(t).Seconds()
-			res.Faces += len(fs)
-			for _, c := range fc {
-				if err == nil && len(crops) < maxKeptCrops {
-					crops = append(crops, c)
-				} else {
-					c.Close()
-				}
-			}
-			if err != nil {
+		if !warm { // the first run allocates and plans: not steady state
+			warm = true
+			if _, err := d.Detect(pend[:1]); err != nil {
 				return err
 			}
 		}
+		start := time.Now()
+		faces, err := d.Detect(pend)
+		t.TotalS += time.Since(start).Seconds()
+		if err != nil {
+			return err
+		}
+		for i, m := range pend {
+			onFaces(m, faces[i])
+			m.Close()
+		}
+		pend = pend[:0]
 		return nil
 	}
 	for {
 		f, ok, err := reader.Next(ctx)
 		if err != nil {
-			return res, err
+			return t, frames, err
 		}
 		if !ok {
 			break
 		}
 		pend = append(pend, f.Mat.Clone())
-		res.Frames++
-		if len(pend) == group {
-			if err := run(); err != nil {
-				return res, err
+		frames++
+		if len(pend) == t.Batch {
+			if err := flush(); err != nil {
+				return t, frames, err
 			}
 		}
 	}
-	if err := run(); err != nil {
-		return res, err
+	if err := flush(); err != nil {
+		return t, frames, err
 	}
-	if res.Frames == 0 {
-		return res, fmt.Errorf("bench: %s gave no sampled frames", path)
+	if frames > 0 {
+		t.MsPerFrame = 1000 * t.TotalS / float64(frames)
+		t.MsPerInput = 1000 * t.TotalS / float64(frames*max(1, res.PassesPerFrame))
 	}
-	for i, d := range dets {
-		res.Detector = append(res.Detector, DetTiming{
-			Batch: d.BatchSize(), TotalS: detS[i],
-			MsPerFrame: 1000 * detS[i] / float64(res.Frames),
-			MsPerInput: 1000 * detS[i] / float64(res.Frames*max(1, res.PassesPerFrame)),
-		})
-	}
-	res.StageDetectS = detS[stageDet]
-
-	// The embedder at each batch size on the same faces, batched across frames.
-	for _, e := range embs {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		t := EmbTiming{Batch: e.BatchSize(), Faces: len(crops)}
-		if len(crops) > 0 {
-			start := time.Now()
-			if _, err := e.Embed(crops); err != nil {
-				return res, err
-			}
-			t.TotalS = time.Since(start).Seconds()
-			t.MsPerFace = 1000 * t.TotalS / float64(len(crops))
-		}
-		res.Embedder = append(res.Embedder, t)
-	}
-	return res, nil
+	return t, frames, nil
 }

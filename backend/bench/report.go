@@ -131,7 +131,7 @@ func Rows(r Result) []Row {
 	if s := r.Stage; s != nil {
 		rows = append(rows,
 			Row{"(c)", "detect stage wall (started→finished)", fmt.Sprintf("%.2f s, %d frames, %d faces, %s", s.WallS, s.Frames, s.Faces, s.Provider), "", ""},
-			Row{"(c)", "floor = " + s.Formula, fmt.Sprintf("%.2f s (decode %.2f + inference %.2f + model load %.2f)", s.FloorS, s.DecodeS, s.InferenceS, s.LoadS), "", ""},
+			Row{"(c)", "floor = " + s.Formula + where(s.Provider), fmt.Sprintf("%.2f s (decode %.2f + inference %.2f + model load %.2f)", s.FloorS, s.DecodeS, s.InferenceS, s.LoadS), "", ""},
 		)
 		_, v := Verdict(s.Overhead, GoalOverheadRatio, false)
 		rows = append(rows, Row{"(c)", "overhead wall ÷ floor", fmt.Sprintf("%.3f", s.Overhead), fmt.Sprintf("≤ %.2f", GoalOverheadRatio), v})
@@ -145,6 +145,14 @@ func Rows(r Result) []Row {
 		rows = append(rows, Row{"(d)", "peak RSS long ÷ short", fmt.Sprintf("%.3f", m.Ratio), fmt.Sprintf("≤ %.2f", GoalRSSRatio), v})
 	}
 	return rows
+}
+
+// where names the formula's case.
+func where(provider string) string {
+	if IsGPU(provider) {
+		return " (inference on a GPU)"
+	}
+	return " (CPU: cores shared)"
 }
 
 func fmtDur(s float64) string {

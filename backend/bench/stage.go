@@ -162,7 +162,7 @@ func childPeakRSS(ctx context.Context, cfg Config, clip, dataDir string) (float6
 		return 0, 0, wall, fmt.Errorf("bench: peak RSS is not available on this system")
 	}
 	var frames int64
-	if m, _ := filepath.Glob(filepath.Join(dataDir, "harvest", "*", "det_stats.json")); len(m) == 1 {
+	if m, _ := filepath.Glob(filepath.Join(pipeline.HarvestDir(dataDir, "*"), "det_stats.json")); len(m) == 1 {
 		if st, err := readDetStats(filepath.Dir(m[0])); err == nil {
 			frames = st.FramesProcessed
 		}
