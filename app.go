@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -193,6 +194,20 @@ func (a *App) OpenDataFolder() error {
 	}
 	runtime.BrowserOpenURL(a.ctx, "file://"+filepath.ToSlash(b.DataDir))
 	return nil
+}
+
+// Thumbnail returns the episode's poster frame as a data URL ("" before
+// the extract stage has written it).
+func (a *App) Thumbnail(key string) (string, error) {
+	b, err := a.ready()
+	if err != nil {
+		return "", err
+	}
+	jpeg, err := b.Poster(key)
+	if err != nil || len(jpeg) == 0 {
+		return "", uiError(err)
+	}
+	return "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(jpeg), nil
 }
 
 // ExportJSON rewrites every state.json and meta.json from the database.

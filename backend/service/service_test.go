@@ -98,3 +98,24 @@ func TestAddVideosTwiceKeepsOneEpisodeAndOneJob(t *testing.T) {
 		t.Errorf("unknown episode: %v", err)
 	}
 }
+
+func TestPoster(t *testing.T) {
+	ctx := context.Background()
+	b, err := Open(ctx, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Poster("../../etc"); errs.CodeOf(err) != errs.InvalidEpisodeKey {
+		t.Errorf("hostile key: %v", err)
+	}
+	if jpeg, err := b.Poster("show_s01_e01"); jpeg != nil || err != nil {
+		t.Errorf("no poster yet: %d bytes, %v", len(jpeg), err)
+	}
+	dir := filepath.Join(b.DataDir, "data", "harvest", "show_s01_e01", "thumbs")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "poster.jpg"), []byte{0xff, 0xd8, 0xff}, 0o644)
+	if jpeg, err := b.Poster("show_s01_e01"); len(jpeg) != 3 || err != nil {
+		t.Errorf("poster: %d bytes, %v", len(jpeg), err)
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"castscope/backend/episode"
@@ -220,4 +223,17 @@ func (b *Backend) SaveSettingsView(v SettingsView) error {
 		s.ORTLib = v.ORTLib
 	}
 	return b.SaveSettings(s)
+}
+
+// Poster returns the episode's poster thumbnail (JPEG) written by the
+// extract stage, or nil when there is none yet.
+func (b *Backend) Poster(key string) ([]byte, error) {
+	if err := episode.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(pipeline.HarvestDir(b.DataDir, key), "thumbs", "poster.jpg"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
 }

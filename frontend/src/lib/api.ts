@@ -131,6 +131,8 @@ export const api = {
   saveSettings: (s: Settings) => call<void>('SaveSettings', [s]),
   openDataFolder: () => call<void>('OpenDataFolder'),
   exportJSON: () => call<void>('ExportJSON', [], DIALOG_TIMEOUT_MS),
+  /** The poster frame as a data URL, "" before extract has written it. */
+  thumbnail: async (key: string) => (await call<string | null>('Thumbnail', [key])) ?? '',
 };
 
 export type { Episode, Job };
