@@ -100,7 +100,9 @@ func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embed
 	if err != nil {
 		return nil, nil, err
 	}
-	sc := face.SessionConfig{RequireGPU: s.RequireGPU}
+	// NoSpinning: decoding shares the cores with both models; spinning
+	// ORT worker threads between runs cost 20–40 % of the stage (castscope bench).
+	sc := face.SessionConfig{RequireGPU: s.RequireGPU, NoSpinning: true}
 	r.Logf("model=retinaface loading...")
 	det, err := face.NewDetector(rt, paths["retinaface"], face.DetectorConfig{Preset: s.DetectPreset}, sc)
 	if err != nil {
