@@ -239,8 +239,11 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
     const key = document.querySelector('[data-testid^="episode-"][aria-current="true"]')?.getAttribute('data-testid')?.slice('episode-'.length);
     let base = null;
     let stop = false;
+    const reals = [];
+    const renderTimes = [];
     const off = window.runtime.EventsOn('castscope:stage', (ev) => {
       if (ev?.episode_key !== key || ev.stage !== 'detect' || ev.synthetic) return;
+      reals.push([Math.round(performance.now()), ev.status, ev.eta_state, ev.slow, ev.attempt, ev.next_retry_at, ev.done, ev.job_id].join(' '));
       if (ev.status !== 'running') stop = true;
       else base = ev;
     });
@@ -251,10 +254,18 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
       return { error: 'no real detect event arrived within 5 s' };
     }
     const per = [];
+    // One render can reach the observer as two callbacks (DOM changes made
+    // in consecutive microtasks); changes closer than 50 ms count as one
+    // render. Coalesced renders are ≥ 250 ms apart, so none is merged away.
+    let lastRender = -Infinity;
     const mo = new MutationObserver((muts) => {
       const el = (n) => (n.nodeType === 1 ? n : n.parentElement);
       if (muts.some((mu) => el(mu.target)?.closest?.('[data-testid="stage-detect"]') && el(mu.target).closest(PROGRESS))) {
-        const b = Math.floor((performance.now() - t1) / 1000);
+        const now = performance.now();
+        if (now - lastRender < 50) return;
+        lastRender = now;
+        renderTimes.push(Math.round(now));
+        const b = Math.floor((now - t1) / 1000);
         per[b] = (per[b] ?? 0) + 1;
       }
     });
@@ -277,11 +288,12 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
     await new Promise((r) => setTimeout(r, 300)); // let a held-back update land in the last bucket
     mo.disconnect();
     if (typeof off === 'function') off();
-    return { sent, seconds, per: Array.from({ length: Math.ceil(seconds) }, (_, i) => per[i] ?? 0) };
+    return { reals, renderTimes, sent, seconds, per: Array.from({ length: Math.ceil(seconds) }, (_, i) => per[i] ?? 0) };
   }, { ms: 3_000, perSecond: 50 });
   if (burst.error) {
     log('burst skipped:', burst.error);
   } else {
+    if (Math.max(...burst.per) > 4) log(`burst real events: ${JSON.stringify(burst.reals)} renders at ${JSON.stringify(burst.renderTimes)}`);
     log(`burst: ${burst.sent} castscope:stage events in ${burst.seconds.toFixed(1)} s (${(burst.sent / burst.seconds).toFixed(0)}/s) → stage-detect progress renders/s [${burst.per.join(', ')}]`);
     assert.ok(burst.sent > 20, `the burst sent only ${burst.sent} events (the stage finished too soon?)`);
     assert.ok(Math.max(...burst.per) <= 4, `burst: ${Math.max(...burst.per)} progress renders in one second (limit 4)`);
@@ -297,6 +309,7 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
     const bump = (o, k, b) => {
       (o[k] ??= [])[b] = ((o[k] ?? [])[b] ?? 0) + 1;
     };
+    const lastRender = {};
     const mo = new MutationObserver((muts) => {
       const b = Math.floor((performance.now() - t0) / 1000);
       const prog = new Set();
@@ -309,7 +322,12 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
         any.add(id);
         if (el.closest(PROGRESS)) prog.add(id);
       }
-      for (const id of prog) bump(renders, id, b);
+      const now = performance.now();
+      for (const id of prog) {
+        if (now - (lastRender[id] ?? -Infinity) < 50) continue; // one render seen twice (see the burst)
+        lastRender[id] = now;
+        bump(renders, id, b);
+      }
       for (const id of any) bump(anyRenders, id, b);
     });
     mo.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });

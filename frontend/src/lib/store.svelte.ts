@@ -160,7 +160,11 @@ function applyStage(ev: StageEvent): void {
 
 export const progress = new Coalescer<StageEvent>(applyStage);
 
-/** Handles one castscope:stage event: state changes at once, progress coalesced. */
+/**
+ * Handles one castscope:stage event: state changes at once, progress
+ * coalesced. The ETA and its state (learning / live / history) are progress:
+ * they change with every few frames and go through the ≤ 4/s throttle.
+ */
 export function handleStageEvent(ev: StageEvent): void {
   if (!ev || !ev.stage || !ev.episode_key) return;
   const prev = findStage(ev);
@@ -171,12 +175,14 @@ export function handleStageEvent(ev: StageEvent): void {
     prev.attempt !== ev.attempt ||
     prev.slow !== ev.slow ||
     prev.stale !== ev.stale ||
-    prev.eta_state !== ev.eta_state ||
     prev.next_retry_at !== ev.next_retry_at ||
     (prev.error?.code ?? '') !== (ev.error?.code ?? '');
   if (ev.status === 'error' && ev.error && ev.error.code !== 'ERR_CANCELED') {
     const key = `${ev.job_id}/${ev.stage}/${ev.attempt}`;
-    if (!toasted.has(key) && !(prev && prev.status === 'error' && prev.attempt === ev.attempt)) {
+    // Keyed by attempt only: the snapshot that AddVideos returns may already
+    // hold this error (a zero-byte file fails validate at once), and the
+    // event must still raise the toast.
+    if (!toasted.has(key)) {
       toasted.add(key);
       pushToast({
         title: `${ev.label || labelOf(ev.stage)} failed`,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Coalescer } from './coalesce';
 import { app, handleEpisodeEvent, handleStageEvent, resetStore, stagesOf } from './store.svelte';
-import { episode, stageEvent } from '../test/fixtures';
+import { episode, stage, stageEvent } from '../test/fixtures';
 
 describe('Coalescer', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -144,6 +144,21 @@ describe('store events', () => {
     expect(app.toasts[0]).toMatchObject({ title: 'Validate failed', code: 'ERR_VIDEO_UNREADABLE', jobId: 'prepare_ep1_1', hint: 'Check the file.' });
     handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 2, error: err }));
     expect(app.toasts).toHaveLength(2);
+  });
+
+  it('toasts an error the snapshot already showed (a zero-byte file fails before AddVideos returns)', () => {
+    const err = { code: 'ERR_VIDEO_UNREADABLE', message: 'empty (0 bytes)' };
+    handleEpisodeEvent(
+      episode({
+        latest_job: {
+          job_id: 'prepare_ep1_1', episode_key: 'ep1', mode: 'full', created_at: '', finished_at: null,
+          stages: [stage({ name: 'validate', label: 'Validate', status: 'error', attempt: 1, error: err })],
+        },
+      }),
+    );
+    handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 1, error: err }));
+    expect(app.toasts).toHaveLength(1);
+    expect(app.toasts[0]).toMatchObject({ code: 'ERR_VIDEO_UNREADABLE' });
   });
 
   it('an episode event adds or replaces by key', () => {
