@@ -63,10 +63,10 @@ mkdir -p "$TMP/media"
 src=$MEDIA/faces_synthetic.mp4
 ffmpeg -loglevel error -y -i "$src" -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p "$TMP/media/E2E_S01_E01.mp4"
 : > "$TMP/media/Broken_S01_E02.mp4"
-# the first runs detect through the measuring windows (16 s: looped once); the other nine
+# the first runs detect through both measuring windows (41 s: looped four times); the other nine
 # are 3 s with different offsets and titles, so every file has its own fingerprint
 for i in $(seq -w 1 10); do
-  if [ "$i" = 01 ]; then cut=(-stream_loop 1); else cut=(-ss "$((10#$i % 5))" -t 3); fi
+  if [ "$i" = 01 ]; then cut=(-stream_loop 4); else cut=(-ss "$((10#$i % 5))" -t 3); fi
   ffmpeg -loglevel error -y "${cut[@]}" -i "$src" -metadata title="load $i" \
     -c:v libx264 -preset ultrafast -crf 28 -pix_fmt yuv420p "$TMP/media/Load_S02_E$i.mp4"
 done
