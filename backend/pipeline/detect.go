@@ -26,9 +26,11 @@ import (
 // a crash, few enough parts to merge quickly.
 const partFrames = 250
 
-// queueDepth bounds every channel of the detect pipeline: memory stays flat
-// whatever the video's length (a 1080p BGR frame is 6 MiB).
-const queueDepth = 8
+// queueDepth bounds every channel of the detect pipeline. Decoding runs
+// far ahead of inference, so a few frames in each queue keep the models
+// busy; with the frame-buffer pool (2·queueDepth + batch + 2 buffers, 84 MiB
+// at 1080p) memory stays flat whatever the video's length.
+const queueDepth = 4
 
 // DetectResult is the detect stage's result (the seed's keys first).
 type DetectResult struct {
@@ -173,7 +175,15 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	sheet := newContactSheet(24, max(1, int(total/24)))
 	defer sheet.Close()
 
-	out, errc := runDetectPipeline(ctx, reader, det, emb, sheet)
+	out, errc, stop := runDetectPipeline(ctx, reader, det, emb, sheet)
+	// abort ends the pipeline after a failure of the writer side and waits
+	// for its goroutines before the reader and the models are closed.
+	abort := func(err error) (any, error) {
+		stop()
+		drain(out)
+		<-errc
+		return nil, err
+	}
 	for fr := range out {
 		for i := range fr.dets {
 			fr.dets[i].DetID = cp.NextDetID
@@ -181,8 +191,7 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 			cp.NextDetID++
 		}
 		if err := set.Add(fr.index, fr.dets, fr.embs); err != nil {
-			drain(out)
-			return nil, err
+			return abort(err)
 		}
 		cp.Frames++
 		cp.Rows += int64(len(fr.dets))
@@ -190,12 +199,10 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 		cp.NextFrame = fr.index + 1
 		if set.PartFull() {
 			if err := set.Flush(); err != nil {
-				drain(out)
-				return nil, err
+				return abort(err)
 			}
 			if err := r.SaveCheckpoint(set.ResumePoint()); err != nil {
-				drain(out)
-				return nil, err
+				return abort(err)
 			}
 			r.Logf("frames=%d faces=%d", cp.Frames, cp.Rows)
 		}
@@ -253,15 +260,59 @@ type detected struct {
 	faces []face.Face
 }
 
+// matPool recycles the frame buffers of the detect pipeline: a fixed set of
+// Mats that decoding copies into (CopyTo reuses a buffer of the same size),
+// so no frame buffer is allocated per frame and memory does not depend on
+// the video's length. Taking from an empty pool blocks: the pool is also the
+// pipeline's back-pressure.
+type matPool chan gocv.Mat
+
+func newMatPool(n int) matPool {
+	p := make(matPool, n)
+	for range n {
+		p <- gocv.NewMat()
+	}
+	return p
+}
+
+func (p matPool) get(ctx context.Context) (gocv.Mat, bool) {
+	select {
+	case m := <-p:
+		return m, true
+	case <-ctx.Done():
+		return gocv.Mat{}, false
+	}
+}
+
+func (p matPool) put(m gocv.Mat) { p <- m }
+
+// close frees the buffers; every one must be back in the pool.
+func (p matPool) close() {
+	for {
+		select {
+		case m := <-p:
+			m.Close()
+		default:
+			return
+		}
+	}
+}
+
 // runDetectPipeline runs decode → detect → align+embed in three goroutines
 // joined by bounded channels and returns the rows in frame order. errc
-// receives the first error (or nil) after out is closed.
-func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Detector, emb *face.Embedder, sheet *contactSheet) (<-chan frameRows, <-chan error) {
+// receives the first error (or nil) after out is closed and every
+// goroutine has ended; stop ends the pipeline early (the caller's own
+// failure), after which out must still be drained.
+func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Detector, emb *face.Embedder, sheet *contactSheet) (out <-chan frameRows, errc <-chan error, stop context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
+	batch := max(1, det.BatchSize())
 	frames := make(chan decoded, queueDepth)
 	faces := make(chan detected, queueDepth)
-	out := make(chan frameRows, queueDepth)
-	errc := make(chan error, 1)
+	rows := make(chan frameRows, queueDepth)
+	done := make(chan error, 1)
+	// Buffers in flight at most: both queues, a detect batch, one frame
+	// being decoded and one being embedded.
+	pool := newMatPool(2*queueDepth + batch + 2)
 	var once sync.Once
 	var first error
 	fail := func(err error) {
@@ -282,11 +333,15 @@ func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Dete
 			if !ok {
 				return
 			}
-			item := decoded{index: f.Index, pts: f.PTSms, mat: f.Mat.Clone()}
+			buf, ok := pool.get(ctx)
+			if !ok {
+				return
+			}
+			f.Mat.CopyTo(&buf)
 			select {
-			case frames <- item:
+			case frames <- decoded{index: f.Index, pts: f.PTSms, mat: buf}:
 			case <-ctx.Done():
-				item.mat.Close()
+				pool.put(buf)
 				return
 			}
 		}
@@ -295,8 +350,12 @@ func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Dete
 	go func() { // detect, batched
 		defer wg.Done()
 		defer close(faces)
-		batch := max(1, det.BatchSize())
 		var pend []decoded
+		release := func(ds []decoded) {
+			for _, d := range ds {
+				pool.put(d.mat)
+			}
+		}
 		flush := func() bool {
 			if len(pend) == 0 {
 				return true
@@ -307,8 +366,8 @@ func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Dete
 			}
 			res, err := det.Detect(mats)
 			if err != nil {
-				closeDecoded(pend)
-				pend = nil
+				release(pend)
+				pend = pend[:0]
 				fail(err)
 				return false
 			}
@@ -316,8 +375,8 @@ func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Dete
 				select {
 				case faces <- detected{decoded: p, faces: res[i]}:
 				case <-ctx.Done():
-					closeDecoded(pend[i:])
-					pend = nil
+					release(pend[i:])
+					pend = pend[:0]
 					return false
 				}
 			}
@@ -336,23 +395,24 @@ func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Dete
 		if ctx.Err() == nil {
 			flush()
 		}
-		for f := range frames { // after a failure: free what is queued
-			f.mat.Close()
+		release(pend)
+		for f := range frames { // after a failure: give back what is queued
+			pool.put(f.mat)
 		}
 	}()
 
 	go func() { // align + embed, one frame at a time in order, crops batched
 		defer wg.Done()
-		defer close(out)
+		defer close(rows)
 		for f := range faces {
-			rows, err := embedFrame(f, emb, sheet)
-			f.mat.Close()
+			r, err := embedFrame(f, emb, sheet)
+			pool.put(f.mat)
 			if err != nil {
 				fail(err)
 				break
 			}
 			select {
-			case out <- rows:
+			case rows <- r:
 			case <-ctx.Done():
 			}
 			if ctx.Err() != nil {
@@ -360,12 +420,13 @@ func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Dete
 			}
 		}
 		for f := range faces {
-			f.mat.Close()
+			pool.put(f.mat)
 		}
 	}()
 
 	go func() {
 		wg.Wait()
+		pool.close()
 		if first == nil && ctx.Err() != nil {
 			first = ctx.Err()
 		}
@@ -373,15 +434,9 @@ func runDetectPipeline(ctx context.Context, reader *video.Reader, det *face.Dete
 			first = context.Cause(ctx)
 		}
 		cancel()
-		errc <- first
+		done <- first
 	}()
-	return out, errc
-}
-
-func closeDecoded(ds []decoded) {
-	for _, d := range ds {
-		d.mat.Close()
-	}
+	return rows, done, cancel
 }
 
 func drain(out <-chan frameRows) {
