@@ -33,11 +33,17 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"inspect", "a", "b", "--data", data},
 		{"run", "--fps", "many", "x.mp4"},
 		{"doctor", "--nope"},
+		{"run", "x.mp4", "--data", data, "--stages", "teleport"},
+		{"run", "x.mp4", "--data", data, "--preset", "turbo"},
+		{"run", "x.mp4", "--data", data, "--fps", "500"},
 	} {
 		code, _, _ := run(t, args...)
 		if code != ExitUsage {
 			t.Errorf("castscope %s: exit %d, want %d", strings.Join(args, " "), code, ExitUsage)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "castscope.db")); err == nil {
+		t.Error("a usage error opened the data folder")
 	}
 }
 

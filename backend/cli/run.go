@@ -14,6 +14,7 @@ import (
 
 	"castscope/backend/errs"
 	"castscope/backend/job"
+	"castscope/backend/pipeline"
 	"castscope/backend/service"
 )
 
@@ -40,6 +41,13 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		}
 	})
 	o.Preset, o.RequireGPU, o.Rerun = *preset, *requireGPU, *rerun
+	// Usage problems are found before anything is registered.
+	if _, err := pipeline.Select(stageList(*stages)); err != nil {
+		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
+	}
+	if err := (service.Settings{SampleFPS: *fps, DetectPreset: *preset}).Validate(); err != nil {
+		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
+	}
 
 	pr := newPrinter(env.Stdout)
 	b, err := service.Open(ctx, service.Options{DataDir: *data, Notifier: pr})

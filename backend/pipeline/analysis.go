@@ -704,6 +704,16 @@ func writeFileAtomic(path string, write func(f *os.File) error) error {
 		tmp.Close()
 		return errs.FS(err, path) // a typed error passes through
 	}
+	// Durable and readable before it replaces the old file: a crash must
+	// not leave an empty report that Complete would accept.
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return errs.FS(err, path)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return errs.FS(err, path)
+	}
 	if err := tmp.Close(); err != nil {
 		return errs.FS(err, path)
 	}

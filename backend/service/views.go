@@ -177,7 +177,15 @@ func (b *Backend) Retry(ctx context.Context, jobID, stage string) (string, error
 	if err != nil {
 		return "", err
 	}
-	nj, _, err := b.Run(ctx, j.EpisodeKey, []string{stage + "+"}, RunOverrides{Rerun: true})
+	// The retry runs with the settings of the job that failed, not with
+	// whatever the settings are now.
+	var js pipeline.JobSettings
+	_ = json.Unmarshal(j.Settings, &js)
+	o := RunOverrides{Rerun: true, Preset: js.DetectPreset, RequireGPU: js.RequireGPU}
+	if js.SampleFPS != 0 {
+		o.SampleFPS = &js.SampleFPS
+	}
+	nj, _, err := b.Run(ctx, j.EpisodeKey, []string{stage + "+"}, o)
 	return nj.ID, err
 }
 
@@ -219,7 +227,8 @@ func (b *Backend) SaveSettingsView(v SettingsView) error {
 	if v.ModelsDir != "" && v.ModelsDir != ModelsDir(b.DataDir, s) {
 		s.ModelsDir = v.ModelsDir
 	}
-	if v.ORTLib != "" && v.ORTLib != s.ORTLib {
+	// The panel shows the library in use; only a different path is a choice.
+	if v.ORTLib != "" && v.ORTLib != s.ORTLib && v.ORTLib != RunDoctor(context.Background(), b.DataDir, s).ORTLib {
 		s.ORTLib = v.ORTLib
 	}
 	return b.SaveSettings(s)
