@@ -195,6 +195,20 @@ func ValidateKey(key string) error {
 	return nil
 }
 
+// keyShow matches the keys Normalize gives show/season/episode names,
+// with an optional WithSuffix suffix.
+var keyShow = regexp.MustCompile(`^(.+)_s\d{2,}_e\d{2,}(?:_\d+)?$`)
+
+// ShowOf returns the show an episode key belongs to: "rhobh" for
+// "rhobh_s05_e03"; a key with no season/episode part is its own show. The
+// cast list (facebank) is kept per show.
+func ShowOf(key string) string {
+	if m := keyShow.FindStringSubmatch(key); m != nil {
+		return m[1]
+	}
+	return key
+}
+
 // WithSuffix returns key with "_n" appended (n ≥ 2), trimmed to MaxKeyLen.
 func WithSuffix(key string, n int) string {
 	suf := fmt.Sprintf("_%d", n)

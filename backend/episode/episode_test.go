@@ -106,3 +106,23 @@ func TestEpisodeJSONTimes(t *testing.T) {
 		t.Error("TitleOf")
 	}
 }
+
+func TestShowOf(t *testing.T) {
+	for key, want := range map[string]string{
+		"rhobh_s05_e03":          "rhobh",
+		"rhobh_s05_e03_2":        "rhobh",
+		"the_office_s02_e101":    "the_office",
+		"castscope_demo_s01_e01": "castscope_demo",
+		"holiday_special":        "holiday_special",
+		"ep_1a2b3c":              "ep_1a2b3c",
+	} {
+		if got := episode.ShowOf(key); got != want {
+			t.Errorf("ShowOf(%q) = %q, want %q", key, got, want)
+		}
+	}
+	// Every key Normalize makes from an SxxEyy name has the show as prefix.
+	k, err := episode.Normalize("Real.Housewives.S05E03.1080p.mkv")
+	if err != nil || episode.ShowOf(k) != "real_housewives" {
+		t.Fatalf("Normalize → %q (%v), show %q", k, err, episode.ShowOf(k))
+	}
+}

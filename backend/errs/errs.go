@@ -34,6 +34,7 @@ const (
 	Canceled             Code = "ERR_CANCELED"
 	IllegalTransition    Code = "ERR_ILLEGAL_TRANSITION"
 	NotImplemented       Code = "ERR_NOT_IMPLEMENTED"
+	HeadshotInvalid      Code = "ERR_HEADSHOT_INVALID"
 	Usage                Code = "ERR_USAGE"
 	Internal             Code = "ERR_INTERNAL"
 )

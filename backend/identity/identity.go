@@ -35,6 +35,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"castscope/backend/errs"
 	"castscope/backend/track"
@@ -335,6 +336,23 @@ func unit64(v []float64) []float32 {
 	return out
 }
 
+// Headshot is one stored photo of a show's cast list (the facebank): the
+// person's name, the file it came from and its face embedding.
+type Headshot struct {
+	ID        int64     `json:"id"`
+	Show      string    `json:"show"`
+	Name      string    `json:"name"`
+	File      string    `json:"file"`
+	SHA256    string    `json:"sha256"`
+	Embedding []float32 `json:"-"`
+	AddedAt   time.Time `json:"added_at"`
+}
+
+// Reference returns the headshot as a facebank reference.
+func (h Headshot) Reference() Reference {
+	return Reference{Name: h.Name, File: h.File, Embedding: h.Embedding}
+}
+
 // Reference is one named headshot embedding of a show's cast list.
 type Reference struct {
 	Name      string    `json:"name"`
@@ -430,13 +448,13 @@ func ReviewOrder(res Result, tracks []track.Track, limit int) []Review {
 func NewReference(name, file string, faces [][]float32) (Reference, error) {
 	switch {
 	case strings.TrimSpace(name) == "":
-		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("The headshot %s has no name.", file), "Give every cast-list photo the person's name.")
+		return Reference{}, errs.New(errs.HeadshotInvalid, fmt.Sprintf("The headshot %s has no name.", file), "Give every cast-list photo the person's name.")
 	case len(faces) == 0:
-		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("No face was found in the headshot %s.", file), "Use a clear, front-facing photo of one person.")
+		return Reference{}, errs.New(errs.HeadshotInvalid, fmt.Sprintf("No face was found in the headshot %s.", file), "Use a clear, front-facing photo of one person.")
 	case len(faces) > 1:
-		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("The headshot %s shows %d faces.", file, len(faces)), "Crop the photo to the one person it names.")
+		return Reference{}, errs.New(errs.HeadshotInvalid, fmt.Sprintf("The headshot %s shows %d faces.", file, len(faces)), "Crop the photo to the one person it names.")
 	case len(faces[0]) == 0:
-		return Reference{}, errs.New(errs.Usage, fmt.Sprintf("The face in the headshot %s has no embedding.", file), "Run the headshot through the face model again.")
+		return Reference{}, errs.New(errs.HeadshotInvalid, fmt.Sprintf("The face in the headshot %s has no embedding.", file), "Run the headshot through the face model again.")
 	}
 	e := make([]float64, len(faces[0]))
 	for i, v := range faces[0] {

@@ -673,7 +673,7 @@ func TestNewReference(t *testing.T) {
 		faces [][]float32
 	}{{"Kyle", nil}, {"Kyle", [][]float32{face, face}}, {"", [][]float32{face}}, {"Kyle", [][]float32{{}}}} {
 		_, err := identity.NewReference(tc.name, "shots/kyle.jpg", tc.faces)
-		if !errs.HasCode(err, errs.Usage) || !strings.Contains(err.Error(), "shots/kyle.jpg") {
+		if !errs.HasCode(err, errs.HeadshotInvalid) || !strings.Contains(err.Error(), "shots/kyle.jpg") {
 			t.Errorf("%q with %d faces: %v, want a usage error naming the file", tc.name, len(tc.faces), err)
 		}
 	}

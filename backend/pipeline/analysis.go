@@ -463,7 +463,25 @@ func (d Deps) clusterStage() job.StageDef {
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			dir := HarvestDir(d.DataDir, j.EpisodeKey)
 			a := analysisSettingsOf(j)
-			return fingerprint(clusterAlgorithm, a.clusterConfig(), fileID(filepath.Join(dir, tracksFile)), contentID(filepath.Join(dir, curationFile))), nil
+			ops, err := d.Store.Curation(ctx, j.EpisodeKey)
+			if err != nil {
+				return "", err
+			}
+			refs, err := d.facebank(ctx, j.EpisodeKey)
+			if err != nil {
+				return "", err
+			}
+			// Seq and time do not change the result; the operations do.
+			for i := range ops {
+				ops[i].Seq, ops[i].At = 0, time.Time{}
+			}
+			legacy := ""
+			if logged, err := d.Store.CurationLogged(ctx, j.EpisodeKey); err != nil {
+				return "", err
+			} else if !logged {
+				legacy = contentID(filepath.Join(dir, curationFile)) // to be imported
+			}
+			return fingerprint(clusterAlgorithm, a.clusterConfig(), fileID(filepath.Join(dir, tracksFile)), legacy, ops, refs), nil
 		},
 		Complete: func(ctx context.Context, j job.Job) bool {
 			dir := HarvestDir(d.DataDir, j.EpisodeKey)
@@ -484,13 +502,27 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 		return nil, err
 	}
 	r.Progress(0, int64(len(tracks)), "tracks")
-	ops, err := readCuration(filepath.Join(dir, curationFile))
+	ops, err := d.curation(ctx, key, dir)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := d.facebank(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	res, err := clusterTracks(ctx, tracks, a.clusterConfig(), ops)
 	if err != nil {
 		return nil, err
+	}
+	if len(refs) > 0 {
+		res = identity.MatchFacebank(res, refs, 0)
+		named := 0
+		for _, id := range res.Identities {
+			if id.FacebankName != "" {
+				named++
+			}
+		}
+		r.Logf("facebank show=%q headshots=%d matched=%d", episode.ShowOf(key), len(refs), named)
 	}
 	rows := make([]IdentityRow, len(res.Identities))
 	locked := 0
@@ -529,6 +561,41 @@ func clusterTracks(ctx context.Context, tracks []track.Track, cfg identity.Confi
 		res = identity.Apply(res, tracks, ops)
 	}
 	return res, nil
+}
+
+// curation returns the episode's curation log from the store. A
+// curation.json left by an older version (the store never held a log for
+// the episode) is imported into the store first.
+func (d Deps) curation(ctx context.Context, key, dir string) ([]identity.Op, error) {
+	logged, err := d.Store.CurationLogged(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !logged {
+		legacy, err := readCuration(filepath.Join(dir, curationFile))
+		if err != nil {
+			return nil, err
+		}
+		for _, op := range legacy {
+			if _, err := d.Store.AppendCuration(ctx, key, op); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d.Store.Curation(ctx, key)
+}
+
+// facebank returns the cast list of the episode's show as references.
+func (d Deps) facebank(ctx context.Context, key string) ([]identity.Reference, error) {
+	hs, err := d.Store.Headshots(ctx, episode.ShowOf(key))
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]identity.Reference, len(hs))
+	for i, h := range hs {
+		refs[i] = h.Reference()
+	}
+	return refs, nil
 }
 
 // readCuration reads curation.json (an identity.Log, or a bare list of

@@ -23,8 +23,36 @@ import (
 	"castscope/backend/video"
 )
 
-// anaStore is the registry the stages see: one episode.
-type anaStore struct{ ep episode.Episode }
+// anaStore is the registry the stages see: one episode, its curation log
+// (undo is the service's, not the stages') and a cast list.
+type anaStore struct {
+	ep        episode.Episode
+	ops       []identity.Op
+	logged    bool
+	headshots []identity.Headshot
+}
+
+func (s *anaStore) Curation(ctx context.Context, key string) ([]identity.Op, error) {
+	return slices.Clone(s.ops), nil
+}
+
+func (s *anaStore) CurationLogged(ctx context.Context, key string) (bool, error) {
+	return s.logged, nil
+}
+
+func (s *anaStore) AppendCuration(ctx context.Context, key string, op identity.Op) (identity.Op, error) {
+	if err := op.Validate(); err != nil {
+		return op, err
+	}
+	s.logged = true
+	op.Seq = int64(len(s.ops) + 1)
+	s.ops = append(s.ops, op)
+	return op, nil
+}
+
+func (s *anaStore) Headshots(ctx context.Context, show string) ([]identity.Headshot, error) {
+	return s.headshots, nil
+}
 
 func (s *anaStore) Episode(ctx context.Context, key string) (episode.Episode, error) {
 	if key != s.ep.Key {

@@ -87,7 +87,13 @@ func (d Deps) detectStage() job.StageDef {
 
 // models checks and loads both models on the best provider.
 func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embedder, error) {
-	env := d.Env()
+	// NoSpinning: decoding shares the cores with both models; spinning
+	// ORT worker threads between runs cost 20–40 % of the stage (castscope bench).
+	return openModels(d.Env(), s.DetectPreset, face.SessionConfig{RequireGPU: s.RequireGPU, NoSpinning: true}, r.Logf)
+}
+
+// openModels checks the model files and loads the detector and embedder.
+func openModels(env Env, preset string, sc face.SessionConfig, logf func(string, ...any)) (*face.Detector, *face.Embedder, error) {
 	pack := modelpack.Default()
 	paths := map[string]string{}
 	for _, name := range []string{"retinaface", "arcface"} {
@@ -102,22 +108,19 @@ func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embed
 	if err != nil {
 		return nil, nil, err
 	}
-	// NoSpinning: decoding shares the cores with both models; spinning
-	// ORT worker threads between runs cost 20–40 % of the stage (castscope bench).
-	sc := face.SessionConfig{RequireGPU: s.RequireGPU, NoSpinning: true}
-	r.Logf("model=retinaface loading...")
-	det, err := face.NewDetector(rt, paths["retinaface"], face.DetectorConfig{Preset: s.DetectPreset}, sc)
+	logf("model=retinaface loading...")
+	det, err := face.NewDetector(rt, paths["retinaface"], face.DetectorConfig{Preset: preset}, sc)
 	if err != nil {
 		return nil, nil, err
 	}
-	r.Logf("model=retinaface loaded in %.1fs provider=%s", det.LoadTime().Seconds(), det.Provider())
-	r.Logf("model=arcface loading...")
+	logf("model=retinaface loaded in %.1fs provider=%s", det.LoadTime().Seconds(), det.Provider())
+	logf("model=arcface loading...")
 	emb, err := face.NewEmbedder(rt, paths["arcface"], sc, 0)
 	if err != nil {
 		det.Close()
 		return nil, nil, err
 	}
-	r.Logf("model=arcface loaded in %.1fs provider=%s", emb.LoadTime().Seconds(), emb.Provider())
+	logf("model=arcface loaded in %.1fs provider=%s", emb.LoadTime().Seconds(), emb.Provider())
 	return det, emb, nil
 }
 

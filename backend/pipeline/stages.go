@@ -14,6 +14,7 @@ import (
 	"castscope/backend/atomicfile"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
+	"castscope/backend/identity"
 	"castscope/backend/job"
 )
 
@@ -21,6 +22,12 @@ import (
 type Store interface {
 	Episode(ctx context.Context, key string) (episode.Episode, error)
 	SetEpisodeVideo(ctx context.Context, key string, video json.RawMessage) error
+	// The curation log in effect, oldest first; whether one was ever kept.
+	Curation(ctx context.Context, key string) ([]identity.Op, error)
+	CurationLogged(ctx context.Context, key string) (bool, error)
+	AppendCuration(ctx context.Context, key string, op identity.Op) (identity.Op, error)
+	// The cast list of a show.
+	Headshots(ctx context.Context, show string) ([]identity.Headshot, error)
 }
 
 // Env is the machine-level configuration a stage reads when it starts

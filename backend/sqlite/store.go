@@ -414,6 +414,8 @@ func (s *Store) exportPending(ctx context.Context) {
 			err = s.exportEpisode(ctx, s.r, k.id)
 		case kindJob:
 			err = s.exportJob(ctx, s.r, k.id)
+		case kindCuration:
+			err = s.exportCuration(ctx, s.r, k.id)
 		}
 		s.expMu.Lock()
 		if err != nil {

@@ -1,10 +1,12 @@
 package video
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
 	"path/filepath"
+	"slices"
 
 	"gocv.io/x/gocv"
 
@@ -147,4 +149,83 @@ func Thumbnail(path string, index int64, width int) ([]byte, error) {
 	}
 	defer buf.Close()
 	return append([]byte(nil), buf.GetBytes()...), nil
+}
+
+// Crop asks for a square crop around Box (x1,y1,x2,y2 in frame pixels) of
+// frame Index.
+type Crop struct {
+	Index int64
+	Box   [4]float32
+}
+
+// Crops decodes the frames the crops name (in frame order, one pass) and
+// returns each crop as a size×size JPEG, in the order asked. The square is
+// the box's longer side plus 40 %, centred on the box and clipped to the
+// frame. A crop whose frame cannot be decoded is nil; only a video that
+// cannot be opened is an error.
+func Crops(path string, crops []Crop, size int) ([][]byte, error) {
+	if size <= 0 {
+		size = 112
+	}
+	out := make([][]byte, len(crops))
+	if len(crops) == 0 {
+		return out, nil
+	}
+	c := openCapture(path)
+	if c == nil {
+		return nil, unreadable(path, "could not be opened by the video decoder", nil)
+	}
+	defer c.close()
+	order := make([]int, len(crops))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(crops[a].Index, crops[b].Index) })
+	m := gocv.NewMat()
+	defer m.Close()
+	small := gocv.NewMat()
+	defer small.Close()
+	pos := int64(-1) // index of the frame in m
+	for _, i := range order {
+		want := crops[i].Index
+		if want != pos {
+			// Grab forward over short gaps; seek over long ones.
+			if pos < 0 || want < pos || want-pos > 48 {
+				if !c.set(gocv.VideoCapturePosFrames, float64(want)) {
+					continue
+				}
+				pos = want - 1
+			}
+			ok := true
+			for ; pos < want && ok; pos++ {
+				ok = c.grab()
+			}
+			if !ok || !c.retrieve(&m) {
+				pos = -1
+				continue
+			}
+		}
+		r := squareAround(crops[i].Box, m.Cols(), m.Rows())
+		if r.Empty() {
+			continue
+		}
+		roi := m.Region(r)
+		gocv.Resize(roi, &small, image.Pt(size, size), 0, 0, gocv.InterpolationArea)
+		roi.Close()
+		buf, err := gocv.IMEncodeWithParams(gocv.JPEGFileExt, small, []int{gocv.IMWriteJpegQuality, 85})
+		if err != nil {
+			continue
+		}
+		out[i] = append([]byte(nil), buf.GetBytes()...)
+		buf.Close()
+	}
+	return out, nil
+}
+
+// squareAround is the square crop of Crops, clipped to a w×h frame.
+func squareAround(b [4]float32, w, h int) image.Rectangle {
+	side := 1.4 * max(b[2]-b[0], b[3]-b[1])
+	cx, cy := (b[0]+b[2])/2, (b[1]+b[3])/2
+	r := image.Rect(int(cx-side/2), int(cy-side/2), int(cx+side/2), int(cy+side/2))
+	return r.Intersect(image.Rect(0, 0, w, h))
 }

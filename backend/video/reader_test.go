@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gocv.io/x/gocv"
 
 	"castscope/backend/errs"
 )
@@ -292,5 +295,72 @@ func TestThumbnail(t *testing.T) {
 	}
 	if _, err := Thumbnail(filepath.Join(t.TempDir(), "none.mp4"), 0, 0); errs.CodeOf(err) != errs.VideoUnreadable {
 		t.Errorf("missing file: code %s, want ERR_VIDEO_UNREADABLE", errs.CodeOf(err))
+	}
+}
+
+func TestCrops(t *testing.T) {
+	t.Parallel()
+	path := sharedClip(t)
+	box := [4]float32{100, 60, 220, 180} // 120 px square in the middle of 320×240
+	asked := []Crop{{57, box}, {3, box}, {57, box}, {99, box}, {10, [4]float32{-50, -50, 10, 10}}, {500, box}}
+	got, err := Crops(path, asked, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(asked) {
+		t.Fatalf("%d crops for %d asked", len(got), len(asked))
+	}
+	if got[5] != nil {
+		t.Error("a crop of frame 500 of a 100-frame clip")
+	}
+	// Each crop is its own frame's: closer to that frame's crop than to
+	// one 12 frames away.
+	ref := func(index int64) gocv.Mat {
+		b, err := Thumbnail(path, index, 320)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := gocv.IMDecode(b, gocv.IMReadColor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer full.Close()
+		roi := full.Region(squareAround(box, full.Cols(), full.Rows()))
+		defer roi.Close()
+		out := gocv.NewMat()
+		gocv.Resize(roi, &out, image.Pt(64, 64), 0, 0, gocv.InterpolationArea)
+		return out
+	}
+	diff := func(a, b gocv.Mat) float64 {
+		d := gocv.NewMat()
+		defer d.Close()
+		gocv.AbsDiff(a, b, &d)
+		m := d.Mean()
+		return (m.Val1 + m.Val2 + m.Val3) / 3
+	}
+	for i, c := range asked[:4] {
+		img, err := gocv.IMDecode(got[i], gocv.IMReadColor)
+		if err != nil || img.Cols() != 64 || img.Rows() != 64 {
+			t.Fatalf("crop %d: %v, %dx%d", i, err, img.Cols(), img.Rows())
+		}
+		otherIndex := c.Index + 12
+		if otherIndex >= 100 {
+			otherIndex = c.Index - 12
+		}
+		own, other := ref(c.Index), ref(otherIndex)
+		dOwn, dOther := diff(img, own), diff(img, other)
+		if dOwn >= dOther || dOwn > 8 {
+			t.Errorf("crop %d (frame %d): differs %.1f from its frame, %.1f from another", i, c.Index, dOwn, dOther)
+		}
+		img.Close()
+		own.Close()
+		other.Close()
+	}
+	// A box partly outside the frame is clipped, not an error.
+	if img, err := gocv.IMDecode(got[4], gocv.IMReadColor); err != nil || img.Empty() {
+		t.Errorf("clipped crop: %v", err)
+	}
+	if _, err := Crops(filepath.Join(t.TempDir(), "none.mp4"), asked, 64); errs.CodeOf(err) != errs.VideoUnreadable {
+		t.Errorf("missing file: code %s", errs.CodeOf(err))
 	}
 }

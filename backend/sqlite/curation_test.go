@@ -1,0 +1,146 @@
+package sqlite_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"castscope/backend/errs"
+	"castscope/backend/identity"
+	"castscope/backend/sqlite"
+)
+
+// TestCurationLog: operations are kept in order across a reopen, undo
+// steps back one operation at a time without deleting history, and
+// curation.json follows the log.
+func TestCurationLog(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir, sqlite.Options{})
+	ep, _, err := s.RegisterEpisode(ctx, writeFile(t, filepath.Join(dir, "in", "Show_S01E02.mp4"), []byte("video")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logged, _ := s.CurationLogged(ctx, ep.Key); logged {
+		t.Fatal("a new episode has a curation log")
+	}
+	var l identity.Log
+	a := identity.Identity{ID: 1, TrackIDs: []int64{1, 2}}
+	b := identity.Identity{ID: 2, TrackIDs: []int64{3}}
+	for _, op := range []identity.Op{l.Rename(a, "Ana"), l.Merge(a, b), l.Lock(a)} {
+		got, err := s.AppendCuration(ctx, ep.Key, op)
+		if err != nil || got.Seq == 0 || got.At.IsZero() {
+			t.Fatalf("append %s: %+v, %v", op.Kind, got, err)
+		}
+	}
+	if _, err := s.AppendCuration(ctx, ep.Key, identity.Op{Kind: "explode"}); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("invalid op: %v", err)
+	}
+	if _, err := s.AppendCuration(ctx, "no_such_s01_e01", l.Ops[0]); errs.CodeOf(err) != errs.EpisodeNotRegistered {
+		t.Errorf("unknown episode: %v", err)
+	}
+	kinds := func(ops []identity.Op) []identity.OpKind {
+		var out []identity.OpKind
+		for _, o := range ops {
+			out = append(out, o.Kind)
+		}
+		return out
+	}
+	s.Close()
+	s = open(t, dir, sqlite.Options{})
+	ops, err := s.Curation(ctx, ep.Key)
+	if err != nil || !slices.Equal(kinds(ops), []identity.OpKind{identity.OpRename, identity.OpMerge, identity.OpLock}) {
+		t.Fatalf("after reopen: %v, %v", kinds(ops), err)
+	}
+	if ops[0].Name != "Ana" || ops[1].Other == nil || !slices.Equal(ops[1].Other.Tracks, []int64{3}) {
+		t.Errorf("ops lost content: %+v", ops)
+	}
+	exported := func() []identity.Op {
+		t.Helper()
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "data", "harvest", ep.Key, "curation.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []identity.Op
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	undone, ok, err := s.UndoCuration(ctx, ep.Key)
+	if err != nil || !ok || undone.Kind != identity.OpLock {
+		t.Fatalf("undo: %+v %v %v", undone, ok, err)
+	}
+	ops, _ = s.Curation(ctx, ep.Key)
+	if !slices.Equal(kinds(ops), []identity.OpKind{identity.OpRename, identity.OpMerge}) {
+		t.Errorf("after undo: %v", kinds(ops))
+	}
+	if got := kinds(exported()); !slices.Equal(got, []identity.OpKind{identity.OpRename, identity.OpMerge}) {
+		t.Errorf("curation.json after undo: %v", got)
+	}
+	s.UndoCuration(ctx, ep.Key)
+	s.UndoCuration(ctx, ep.Key)
+	if _, ok, err := s.UndoCuration(ctx, ep.Key); ok || err != nil {
+		t.Errorf("undo of an empty log: %v %v", ok, err)
+	}
+	if logged, _ := s.CurationLogged(ctx, ep.Key); !logged {
+		t.Error("an undone log no longer counts as kept (an old curation.json would be imported again)")
+	}
+	if got := exported(); len(got) != 0 {
+		t.Errorf("curation.json after undoing everything: %v", kinds(got))
+	}
+	var rows int
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM curation_ops WHERE episode_key=?`, ep.Key).Scan(&rows); err != nil || rows != 3 {
+		t.Errorf("history: %d rows, %v; want the 3 operations kept", rows, err)
+	}
+}
+
+func TestHeadshotStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := open(t, t.TempDir(), sqlite.Options{})
+	vec := []float32{0.6, -0.8, 0}
+	h, err := s.AddHeadshot(ctx, identity.Headshot{Show: "rhobh", Name: " Kyle ", File: "/shots/kyle.jpg", SHA256: "aa", Embedding: vec})
+	if err != nil || h.ID == 0 || h.Name != "Kyle" {
+		t.Fatalf("add: %+v %v", h, err)
+	}
+	if _, err := s.AddHeadshot(ctx, identity.Headshot{Show: "rhobh", Name: "Kyle again", File: "/other/kyle.jpg", SHA256: "aa", Embedding: vec}); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("same photo twice: %v", err)
+	}
+	if _, err := s.AddHeadshot(ctx, identity.Headshot{Show: "other", Name: "Kyle", File: "/shots/kyle.jpg", SHA256: "aa", Embedding: vec}); err != nil {
+		t.Errorf("same photo in another show: %v", err)
+	}
+	if _, err := s.AddHeadshot(ctx, identity.Headshot{Show: "rhobh", Name: "", File: "x.jpg", SHA256: "bb", Embedding: vec}); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("no name: %v", err)
+	}
+	got, err := s.Headshots(ctx, "rhobh")
+	if err != nil || len(got) != 1 || !slices.Equal(got[0].Embedding, vec) || got[0].AddedAt.IsZero() {
+		t.Fatalf("list: %+v %v", got, err)
+	}
+	if err := s.RenameHeadshot(ctx, h.ID, "Kyle Richards"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RenameHeadshot(ctx, h.ID, "  "); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("empty name: %v", err)
+	}
+	if got, _ := s.Headshots(ctx, "rhobh"); got[0].Name != "Kyle Richards" {
+		t.Errorf("rename: %+v", got)
+	}
+	if err := s.RemoveHeadshot(ctx, h.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveHeadshot(ctx, h.ID); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("remove twice: %v", err)
+	}
+	if got, _ := s.Headshots(ctx, "rhobh"); len(got) != 0 {
+		t.Errorf("after remove: %+v", got)
+	}
+}
