@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
@@ -192,7 +191,7 @@ func (a *App) OpenDataFolder() error {
 	if err != nil {
 		return err
 	}
-	runtime.BrowserOpenURL(a.ctx, "file://"+filepath.ToSlash(b.DataDir))
+	runtime.BrowserOpenURL(a.ctx, fileURL(b.DataDir))
 	return nil
 }
 

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
 
 	"castscope/backend/atomicfile"
 	"castscope/backend/errs"
-	"castscope/backend/pipeline"
 	"castscope/backend/screentime"
 	"castscope/backend/service"
 )
@@ -48,61 +46,25 @@ func screenTimeExportCmd(ctx context.Context, env *Env, args []string) int {
 		return ExitError
 	}
 	defer b.Close()
-	key := pos[0]
-	ep, err := b.Store.Episode(ctx, key)
+	body, err := b.ExportScreenTime(ctx, pos[0], string(f), *person, *unidentified)
 	if err != nil {
-		printError(env.Stderr, err)
-		return ExitError
-	}
-	rep, err := pipeline.ReadReport(b.DataDir, key)
-	if err != nil {
-		printError(env.Stderr, err)
-		return ExitError
-	}
-	opts, err := pipeline.ExportOptionsOf(ep)
-	if err != nil {
-		printError(env.Stderr, err)
-		return ExitError
-	}
-	opts.IncludeUnidentified = *unidentified
-	if *person != "" {
-		if rep, err = pipeline.OnlyPerson(rep, *person); err != nil {
-			printError(env.Stderr, err)
-			return ExitUsage
-		}
-		opts.Person = *person
-	}
-	var buf bytes.Buffer
-	if err := screentime.Export(&buf, f, rep, opts); err != nil {
 		printError(env.Stderr, err)
 		if errs.CodeOf(err) == errs.Usage {
 			return ExitUsage
 		}
 		return ExitError
 	}
-	// What we hand to an editing system must load there: check it with
-	// the offline validators before writing anything.
-	switch f {
-	case screentime.FormatEDL:
-		err = screentime.ValidateEDL(buf.Bytes(), opts.Rate)
-	case screentime.FormatFCPXML:
-		err = screentime.ValidateFCPXML(buf.Bytes())
-	}
-	if err != nil {
-		printError(env.Stderr, err)
-		return ExitError
-	}
 	if *out == "" {
-		if _, err := env.Stdout.Write(buf.Bytes()); err != nil {
+		if _, err := env.Stdout.Write(body); err != nil {
 			printError(env.Stderr, errs.FS(err, "standard output"))
 			return ExitError
 		}
 		return ExitOK
 	}
-	if err := atomicfile.Write(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(*out, body); err != nil {
 		printError(env.Stderr, err)
 		return ExitError
 	}
-	fmt.Fprintf(env.Stderr, "wrote %s (%s, %d people, %d bytes)\n", *out, f, len(rep.People), buf.Len())
+	fmt.Fprintf(env.Stderr, "wrote %s (%s, %d bytes)\n", *out, f, len(body))
 	return ExitOK
 }

@@ -50,10 +50,24 @@ type Log struct {
 	Ops []Op
 }
 
-// key returns id's person key, or a new one unique within the log.
+// key returns id's person key, or a new one unique within the log. An
+// identity shown before the latest operations were applied has no key yet
+// although an operation already named it: that operation anchored the
+// same tracks, and its key is reused.
 func (l *Log) key(id Identity, suffix string) string {
 	if id.Person != "" {
 		return id.Person
+	}
+	if len(id.TrackIDs) > 0 {
+		want := slices.Sorted(slices.Values(id.TrackIDs))
+		for i := len(l.Ops) - 1; i >= 0; i-- {
+			refs := []*Ref{&l.Ops[i].Target, l.Ops[i].Other}
+			for _, r := range refs {
+				if r != nil && r.Person != "" && slices.Equal(slices.Sorted(slices.Values(r.Tracks)), want) {
+					return r.Person
+				}
+			}
+		}
 	}
 	return fmt.Sprintf("p%d%s", len(l.Ops)+1, suffix)
 }

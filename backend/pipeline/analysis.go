@@ -454,6 +454,45 @@ type IdentitiesMetrics struct {
 	MinFaceH     float32 `json:"min_face_h"`
 	CurationOps  int     `json:"curation_ops"`
 	Unidentified []int64 `json:"unidentified"` // track ids in no identity
+	// Applied is CurationState of the log and cast list this run used.
+	Applied string `json:"applied"`
+}
+
+// CurationState summarises a curation log and a cast list: when it
+// differs from identities_metrics.json's Applied, the identities do not
+// reflect what the user said yet (cluster must run again).
+func CurationState(ops []identity.Op, refs []identity.Reference) string {
+	seqs := make([]int64, len(ops))
+	for i, op := range ops {
+		seqs[i] = op.Seq
+	}
+	return fingerprint(seqs, refs)
+}
+
+// ReadIdentitiesMetrics reads identities_metrics.json.
+func ReadIdentitiesMetrics(dir string) (IdentitiesMetrics, error) {
+	var m IdentitiesMetrics
+	p := filepath.Join(dir, identitiesMetrics)
+	if err := need(p, "cluster"); err != nil {
+		return m, err
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return m, errs.FS(err, p)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s cannot be read.", identitiesMetrics), "Run the cluster stage again.")
+	}
+	return m, nil
+}
+
+// FacebankRefs returns the cast list of an episode's show as references.
+func FacebankRefs(hs []identity.Headshot) []identity.Reference {
+	refs := make([]identity.Reference, len(hs))
+	for i, h := range hs {
+		refs[i] = h.Reference()
+	}
+	return refs
 }
 
 func (d Deps) clusterStage() job.StageDef {
@@ -541,6 +580,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	if err := writeJSON(filepath.Join(dir, identitiesMetrics), IdentitiesMetrics{
 		Metrics: res.Metrics, Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen,
 		MinFaceH: cmp.Or(cfg.MinFaceH, identity.DefaultMinFaceH), CurationOps: len(ops), Unidentified: nonNil(res.Unidentified),
+		Applied: CurationState(ops, refs),
 	}); err != nil {
 		return nil, err
 	}
@@ -591,11 +631,7 @@ func (d Deps) facebank(ctx context.Context, key string) ([]identity.Reference, e
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]identity.Reference, len(hs))
-	for i, h := range hs {
-		refs[i] = h.Reference()
-	}
-	return refs, nil
+	return FacebankRefs(hs), nil
 }
 
 // readCuration reads curation.json (an identity.Log, or a bare list of

@@ -164,3 +164,7 @@ func writeThumbnails(ctx context.Context, r job.Reporter, path string, info vide
 	}
 	return n, nil
 }
+
+// VideoInfoOf returns the probe result the validate stage stored for ep
+// (ERR_ARTIFACT_MISSING before validate has run).
+func VideoInfoOf(ep episode.Episode) (video.Info, error) { return videoInfo(ep) }

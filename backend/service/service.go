@@ -154,13 +154,23 @@ func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOve
 	if o.RequireGPU {
 		s.RequireGPU = true
 	}
+	if o.ClusterThreshold != nil {
+		s.ClusterThreshold = *o.ClusterThreshold
+	}
+	if o.MinTrackLen != nil {
+		s.MinTrackLen = *o.MinTrackLen
+	}
+	if o.ScreenTimePreset != "" {
+		s.ScreenTimePreset = o.ScreenTimePreset
+	}
 	if err := s.Validate(); err != nil {
 		return job.Job{}, false, err
 	}
-	settings, err := json.Marshal(pipeline.JobSettings{
-		SampleFPS:    s.SampleFPS,
-		DetectPreset: s.DetectPreset,
-		RequireGPU:   s.RequireGPU,
+	s = s.Normalized()
+	settings, err := json.Marshal(jobSettings{
+		JobSettings: pipeline.JobSettings{SampleFPS: s.SampleFPS, DetectPreset: s.DetectPreset, RequireGPU: s.RequireGPU},
+		AnalysisSettings: pipeline.AnalysisSettings{ClusterThreshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen,
+			ScreenTimePreset: s.ScreenTimePreset},
 	})
 	if err != nil {
 		return job.Job{}, false, fmt.Errorf("service: encode job settings: %w", err)
@@ -174,12 +184,39 @@ func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOve
 	})
 }
 
+// jobSettings is a job's settings JSON: what the detect stages and the
+// analysis stages read, side by side.
+type jobSettings struct {
+	pipeline.JobSettings
+	pipeline.AnalysisSettings
+}
+
 // RunOverrides change the settings of one run (CLI flags).
 type RunOverrides struct {
-	SampleFPS  *float64
-	Preset     string
-	RequireGPU bool
-	Rerun      bool
+	SampleFPS        *float64
+	Preset           string
+	RequireGPU       bool
+	ClusterThreshold *float64
+	MinTrackLen      *int
+	ScreenTimePreset string
+	Rerun            bool
+}
+
+// overridesOf returns the overrides that repeat a job's settings.
+func overridesOf(j job.Job) RunOverrides {
+	var js jobSettings
+	_ = json.Unmarshal(j.Settings, &js)
+	o := RunOverrides{Preset: js.DetectPreset, RequireGPU: js.RequireGPU, ScreenTimePreset: js.ScreenTimePreset}
+	if js.SampleFPS != 0 {
+		o.SampleFPS = &js.SampleFPS
+	}
+	if js.ClusterThreshold != 0 {
+		o.ClusterThreshold = &js.ClusterThreshold
+	}
+	if js.MinTrackLen != 0 {
+		o.MinTrackLen = &js.MinTrackLen
+	}
+	return o
 }
 
 // Inspect builds the state inspector's report for key.

@@ -13,6 +13,8 @@ import (
 
 	"castscope/backend/atomicfile"
 	"castscope/backend/errs"
+	"castscope/backend/identity"
+	"castscope/backend/screentime"
 )
 
 // Settings are the user's choices, kept in {data}/settings.json. The zero
@@ -22,8 +24,12 @@ type Settings struct {
 	SampleFPS    float64 `json:"sample_fps"`    // frames sampled per second; 0 → DefaultSampleFPS, <0 → every frame
 	DetectPreset string  `json:"detect_preset"` // fast | default | detail
 	StallAfterS  float64 `json:"stall_after_s"` // heartbeat age that fails a stage with ERR_STAGE_STALLED
-	ModelsDir    string  `json:"models_dir,omitempty"`
-	ORTLib       string  `json:"ort_lib,omitempty"`
+	// Cluster and screen time (the next cluster/analytics run).
+	ClusterThreshold float64 `json:"cluster_threshold"` // cosine distance; 0 → identity.DefaultThreshold
+	MinTrackLen      int     `json:"min_track_len"`     // detections; 0 → identity.DefaultMinTrackLen
+	ScreenTimePreset string  `json:"screentime_preset"` // default | strict
+	ModelsDir        string  `json:"models_dir,omitempty"`
+	ORTLib           string  `json:"ort_lib,omitempty"`
 }
 
 // Defaults for Settings' empty fields.
@@ -38,6 +44,9 @@ func (s Settings) Normalized() Settings {
 	s.SampleFPS = cmp.Or(s.SampleFPS, DefaultSampleFPS)
 	s.DetectPreset = cmp.Or(s.DetectPreset, DefaultDetectPreset)
 	s.StallAfterS = cmp.Or(s.StallAfterS, DefaultStallAfter.Seconds())
+	s.ClusterThreshold = cmp.Or(s.ClusterThreshold, identity.DefaultThreshold)
+	s.MinTrackLen = cmp.Or(s.MinTrackLen, identity.DefaultMinTrackLen)
+	s.ScreenTimePreset = cmp.Or(s.ScreenTimePreset, string(screentime.PresetDefault))
 	return s
 }
 
@@ -50,6 +59,17 @@ func (s Settings) Validate() error {
 	}
 	if s.SampleFPS > 120 {
 		return errs.New(errs.Usage, fmt.Sprintf("Sampling rate %.1f fps is too high.", s.SampleFPS), "Use up to 120 fps, or a negative value for every frame.")
+	}
+	switch screentime.Preset(s.ScreenTimePreset) {
+	case "", screentime.PresetDefault, screentime.PresetStrict:
+	default:
+		return errs.New(errs.Usage, fmt.Sprintf("Unknown screen-time preset %q.", s.ScreenTimePreset), "Use default or strict.")
+	}
+	if s.ClusterThreshold != 0 && (s.ClusterThreshold < 0.05 || s.ClusterThreshold > 1.5) {
+		return errs.New(errs.Usage, fmt.Sprintf("Cluster threshold %.2f is out of range.", s.ClusterThreshold), "Use a cosine distance from 0.05 (strict) to 1.5 (loose); the default is 0.5.")
+	}
+	if s.MinTrackLen < 0 || s.MinTrackLen > 1000 {
+		return errs.New(errs.Usage, fmt.Sprintf("Minimum track length %d is out of range.", s.MinTrackLen), "Use 1 to 1000 detections; the default is 3.")
 	}
 	if s.StallAfterS < 0 || (s.StallAfterS > 0 && s.StallAfterS < 5) {
 		return errs.New(errs.Usage, fmt.Sprintf("Stall timeout %.0f s is too short.", s.StallAfterS), "Use at least 5 seconds.")

@@ -179,12 +179,8 @@ func (b *Backend) Retry(ctx context.Context, jobID, stage string) (string, error
 	}
 	// The retry runs with the settings of the job that failed, not with
 	// whatever the settings are now.
-	var js pipeline.JobSettings
-	_ = json.Unmarshal(j.Settings, &js)
-	o := RunOverrides{Rerun: true, Preset: js.DetectPreset, RequireGPU: js.RequireGPU}
-	if js.SampleFPS != 0 {
-		o.SampleFPS = &js.SampleFPS
-	}
+	o := overridesOf(j)
+	o.Rerun = true
 	nj, _, err := b.Run(ctx, j.EpisodeKey, []string{stage + "+"}, o)
 	return nj.ID, err
 }
@@ -207,6 +203,10 @@ type SettingsView struct {
 	SampleFPS    float64            `json:"sample_fps"`
 	DetectPreset string             `json:"detect_preset"`
 	StallAfterS  float64            `json:"stall_after_s"`
+
+	ClusterThreshold float64 `json:"cluster_threshold"`
+	MinTrackLen      int     `json:"min_track_len"`
+	ScreenTimePreset string  `json:"screentime_preset"`
 }
 
 // SettingsView returns the settings with the doctor's findings.
@@ -217,6 +217,7 @@ func (b *Backend) SettingsView(ctx context.Context) SettingsView {
 		DataDir: b.DataDir, ModelsDir: d.ModelsDir, Models: d.Models,
 		ORTLib: d.ORTLib, ORTVersion: d.ORTVersion, Provider: d.Provider,
 		RequireGPU: s.RequireGPU, SampleFPS: s.SampleFPS, DetectPreset: s.DetectPreset, StallAfterS: s.StallAfterS,
+		ClusterThreshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen, ScreenTimePreset: s.ScreenTimePreset,
 	}
 }
 
@@ -224,6 +225,7 @@ func (b *Backend) SettingsView(ctx context.Context) SettingsView {
 func (b *Backend) SaveSettingsView(v SettingsView) error {
 	s := b.Settings()
 	s.RequireGPU, s.SampleFPS, s.DetectPreset, s.StallAfterS = v.RequireGPU, v.SampleFPS, v.DetectPreset, v.StallAfterS
+	s.ClusterThreshold, s.MinTrackLen, s.ScreenTimePreset = v.ClusterThreshold, v.MinTrackLen, v.ScreenTimePreset
 	if v.ModelsDir != "" && v.ModelsDir != ModelsDir(b.DataDir, s) {
 		s.ModelsDir = v.ModelsDir
 	}

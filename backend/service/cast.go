@@ -1,0 +1,491 @@
+package service
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"castscope/backend/episode"
+	"castscope/backend/errs"
+	"castscope/backend/identity"
+	"castscope/backend/job"
+	"castscope/backend/pipeline"
+	"castscope/backend/screentime"
+	"castscope/backend/track"
+	"castscope/backend/video"
+)
+
+// CastView is the Cast view of one episode: its identities with their
+// screen time, the tracks to review first, the curation state and the
+// show's cast list.
+type CastView struct {
+	EpisodeKey   string              `json:"episode_key"`
+	Show         string              `json:"show"`
+	Ready        bool                `json:"ready"` // cluster has run
+	People       []CastPerson        `json:"people"`
+	Unidentified CastUnidentified    `json:"unidentified"`
+	Review       []ReviewItem        `json:"review"`
+	CanUndo      bool                `json:"can_undo"`
+	LastOp       string              `json:"last_op"`
+	Ops          int                 `json:"ops"`
+	Pending      bool                `json:"pending"` // the identities do not show the latest curation yet
+	Facebank     []identity.Headshot `json:"facebank"`
+}
+
+// CastPerson is one identity card.
+type CastPerson struct {
+	IdentityID    int64   `json:"identity_id"`
+	Person        string  `json:"person"`
+	Label         string  `json:"label"`
+	Name          string  `json:"name"`
+	Locked        bool    `json:"locked"`
+	Tracks        int     `json:"tracks"`
+	Detections    int     `json:"detections"`
+	TrackIDs      []int64 `json:"track_ids"`
+	ScreenTimeS   float64 `json:"screen_time_s"`
+	MarginS       float64 `json:"margin_s"`
+	Share         float64 `json:"share"`
+	Appearances   int     `json:"appearances"`
+	FirstS        float64 `json:"first_s"`
+	LastS         float64 `json:"last_s"`
+	FacebankName  string  `json:"facebank_name"`
+	FacebankScore float32 `json:"facebank_score"`
+	ThumbTrack    int64   `json:"thumb_track"`
+}
+
+// CastUnidentified sums the faces in no identity.
+type CastUnidentified struct {
+	Tracks      int     `json:"tracks"`
+	ScreenTimeS float64 `json:"screen_time_s"`
+}
+
+// ReviewItem is a track whose identity is least certain.
+type ReviewItem struct {
+	TrackID    int64   `json:"track_id"`
+	IdentityID int64   `json:"identity_id"`
+	Label      string  `json:"label"`
+	OtherID    int64   `json:"other_id"`
+	OtherLabel string  `json:"other_label"`
+	Margin     float32 `json:"margin"`
+	StartS     float64 `json:"start_s"`
+	EndS       float64 `json:"end_s"`
+}
+
+// reviewLimit is how many tracks the Cast view offers for review.
+const reviewLimit = 24
+
+// castData is what the Cast operations read: tracks and identities of
+// the last cluster run.
+type castData struct {
+	dir    string
+	tracks []track.Track
+	ids    identity.Result
+}
+
+func (b *Backend) castData(key string) (castData, error) {
+	if err := episode.ValidateKey(key); err != nil {
+		return castData{}, err
+	}
+	d := castData{dir: pipeline.HarvestDir(b.DataDir, key)}
+	var err error
+	if d.tracks, err = pipeline.ReadTracks(d.dir); err != nil {
+		return d, err
+	}
+	d.ids, err = pipeline.ReadIdentities(d.dir, d.tracks)
+	return d, err
+}
+
+func (d castData) identity(id int64) (identity.Identity, error) {
+	for _, x := range d.ids.Identities {
+		if x.ID == id {
+			return x, nil
+		}
+	}
+	return identity.Identity{}, errs.New(errs.Usage, fmt.Sprintf("There is no person %d in this episode any more.", id), "Reload the Cast view and try again.")
+}
+
+// Cast returns the Cast view of episode key. Before cluster has run it is
+// an empty view with Ready false, not an error.
+func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
+	ep, err := b.Store.Episode(ctx, key)
+	if err != nil {
+		return CastView{}, err
+	}
+	v := CastView{EpisodeKey: key, Show: episode.ShowOf(key), People: []CastPerson{}, Review: []ReviewItem{}}
+	ops, err := b.Store.Curation(ctx, key)
+	if err != nil {
+		return v, err
+	}
+	hs, err := b.Store.Headshots(ctx, v.Show)
+	if err != nil {
+		return v, err
+	}
+	v.Facebank = nonNilSlice(hs)
+	v.Ops, v.CanUndo = len(ops), len(ops) > 0
+	if len(ops) > 0 {
+		v.LastOp = describeOp(ops[len(ops)-1])
+	}
+	if !ep.States["clustered"] {
+		return v, nil
+	}
+	d, err := b.castData(key)
+	if errs.CodeOf(err) == errs.ArtifactMissing {
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	v.Ready = true
+	v.Pending = pending(d.dir, ops, hs)
+	rep, rerr := pipeline.ReadReport(b.DataDir, key)
+	people := map[int64]screentime.Person{}
+	if rerr == nil {
+		for _, p := range rep.People {
+			people[p.IdentityID] = p
+		}
+		v.Unidentified.ScreenTimeS = rep.Unidentified.ScreenTimeS
+	}
+	v.Unidentified.Tracks = len(d.ids.Unidentified)
+	byTrack := map[int64]*track.Track{}
+	for i := range d.tracks {
+		byTrack[d.tracks[i].ID] = &d.tracks[i]
+	}
+	labels := map[int64]string{}
+	for _, id := range d.ids.Identities {
+		labels[id.ID] = id.Label
+		p := people[id.ID]
+		v.People = append(v.People, CastPerson{
+			IdentityID: id.ID, Person: id.Person, Label: id.Label, Name: id.Name, Locked: id.Locked,
+			Tracks: id.Size, Detections: id.Detections, TrackIDs: nonNilSlice(id.TrackIDs),
+			ScreenTimeS: p.ScreenTimeS, MarginS: p.MarginS, Share: p.Share, Appearances: p.Appearances,
+			FirstS: p.FirstS, LastS: p.LastS, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore,
+			ThumbTrack: bestTrack(id.TrackIDs, byTrack),
+		})
+	}
+	slices.SortStableFunc(v.People, func(a, b CastPerson) int {
+		return cmp.Or(cmp.Compare(b.ScreenTimeS, a.ScreenTimeS), cmp.Compare(b.Detections, a.Detections), cmp.Compare(a.IdentityID, b.IdentityID))
+	})
+	for _, r := range identity.ReviewOrder(d.ids, d.tracks, reviewLimit) {
+		t := byTrack[r.TrackID]
+		v.Review = append(v.Review, ReviewItem{TrackID: r.TrackID, IdentityID: r.IdentityID, Label: labels[r.IdentityID],
+			OtherID: r.OtherID, OtherLabel: labels[r.OtherID], Margin: r.Margin,
+			StartS: float64(t.StartPTSms) / 1000, EndS: float64(t.EndPTSms) / 1000})
+	}
+	return v, nil
+}
+
+// pending reports whether the identities in dir were built from another
+// curation log or cast list than ops and hs.
+func pending(dir string, ops []identity.Op, hs []identity.Headshot) bool {
+	m, err := pipeline.ReadIdentitiesMetrics(dir)
+	return err != nil || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
+}
+
+// bestTrack is the track whose face stands for an identity: the best
+// quality, ties to the longer track.
+func bestTrack(ids []int64, byTrack map[int64]*track.Track) int64 {
+	best, bq, bn := int64(0), float32(-1), 0
+	for _, id := range ids {
+		t := byTrack[id]
+		if t == nil {
+			continue
+		}
+		if t.Quality > bq || (t.Quality == bq && len(t.Frames) > bn) {
+			best, bq, bn = id, t.Quality, len(t.Frames)
+		}
+	}
+	return best
+}
+
+// describeOp says in words what an operation did (what Undo reverts).
+func describeOp(op identity.Op) string {
+	who := op.Target.Person
+	n := len(op.Tracks)
+	switch op.Kind {
+	case identity.OpRename:
+		return fmt.Sprintf("Rename to %q", op.Name)
+	case identity.OpMerge:
+		return "Merge two people"
+	case identity.OpMove:
+		if op.Name != "" {
+			return fmt.Sprintf("Split %d track(s) into %q", n, op.Name)
+		}
+		if len(op.Target.Tracks) == 0 {
+			return fmt.Sprintf("Split %d track(s) into a new person", n)
+		}
+		return fmt.Sprintf("Move %d track(s)", n)
+	case identity.OpNotThis:
+		return fmt.Sprintf("Not this person (%d track(s))", n)
+	case identity.OpLock:
+		return "Lock a person"
+	case identity.OpUnlock:
+		return "Unlock a person"
+	}
+	return fmt.Sprintf("%s %s", op.Kind, who)
+}
+
+// CurateRequest is one curation action of the Cast view.
+type CurateRequest struct {
+	Kind       string  `json:"kind"` // rename | merge | split | move | not_this | lock | unlock
+	IdentityID int64   `json:"identity_id"`
+	Others     []int64 `json:"others,omitempty"`
+	TrackIDs   []int64 `json:"track_ids,omitempty"`
+	Name       string  `json:"name,omitempty"`
+}
+
+// Curate appends the request to the episode's curation log and makes sure
+// cluster and analytics run again; it returns the job that will (or the
+// job already running for the episode, after which the Cast view asks
+// again). A merge of several people is one operation per person.
+func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (string, error) {
+	if _, err := b.Store.Episode(ctx, key); err != nil {
+		return "", err
+	}
+	d, err := b.castData(key)
+	if err != nil {
+		return "", err
+	}
+	ops, err := b.Store.Curation(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	hs, err := b.Store.Headshots(ctx, episode.ShowOf(key))
+	if err != nil {
+		return "", err
+	}
+	// An action is made on the identities the user sees; while they lag
+	// behind the log, what the user saw is not what the action would
+	// anchor to.
+	if pending(d.dir, ops, hs) {
+		if _, err := b.Recluster(ctx, key); err != nil {
+			return "", err
+		}
+		return "", errs.New(errs.Usage, "Your previous change is still being applied.", "Wait until the Cast view refreshes (a second or two), then try again.")
+	}
+	l := identity.Log{Ops: ops}
+	var add []identity.Op
+	target := func() (identity.Identity, error) { return d.identity(req.IdentityID) }
+	needTracks := func(of *identity.Identity) error {
+		if len(req.TrackIDs) == 0 {
+			return errs.New(errs.Usage, "Choose at least one track.", "Select the tracks first.")
+		}
+		for _, t := range req.TrackIDs {
+			if of != nil && !slices.Contains(of.TrackIDs, t) {
+				return errs.New(errs.Usage, fmt.Sprintf("Track %d is not one of %s's.", t, of.Label), "Reload the Cast view and try again.")
+			}
+		}
+		return nil
+	}
+	switch req.Kind {
+	case "rename":
+		id, err := target()
+		if err != nil {
+			return "", err
+		}
+		name := strings.TrimSpace(req.Name)
+		if name == "" {
+			return "", errs.New(errs.Usage, "A name cannot be empty.", "Type the person's name.")
+		}
+		add = append(add, l.Rename(id, name))
+	case "merge":
+		into, err := target()
+		if err != nil {
+			return "", err
+		}
+		if len(req.Others) == 0 {
+			return "", errs.New(errs.Usage, "Choose the people to merge.", "Select two or more people, then Merge.")
+		}
+		for _, o := range req.Others {
+			if o == into.ID {
+				continue
+			}
+			from, err := d.identity(o)
+			if err != nil {
+				return "", err
+			}
+			add = append(add, l.Merge(into, from))
+		}
+	case "split":
+		// Tracks of any person (or unidentified) become a new person.
+		if err := needTracks(nil); err != nil {
+			return "", err
+		}
+		add = append(add, l.Split(req.TrackIDs, strings.TrimSpace(req.Name)))
+	case "move":
+		to, err := target()
+		if err != nil {
+			return "", err
+		}
+		if err := needTracks(nil); err != nil {
+			return "", err
+		}
+		add = append(add, l.Move(req.TrackIDs, to))
+	case "not_this":
+		from, err := target()
+		if err != nil {
+			return "", err
+		}
+		if err := needTracks(&from); err != nil {
+			return "", err
+		}
+		add = append(add, l.NotThisPerson(from, req.TrackIDs))
+	case "lock", "unlock":
+		id, err := target()
+		if err != nil {
+			return "", err
+		}
+		if req.Kind == "lock" {
+			add = append(add, l.Lock(id))
+		} else {
+			add = append(add, l.Unlock(id))
+		}
+	default:
+		return "", errs.New(errs.Usage, fmt.Sprintf("Unknown curation %q.", req.Kind), "Use rename, merge, split, move, not_this, lock or unlock.")
+	}
+	for _, op := range add {
+		if err := op.Validate(); err != nil {
+			return "", err
+		}
+	}
+	for _, op := range add {
+		if _, err := b.Store.AppendCuration(ctx, key, op); err != nil {
+			return "", err
+		}
+	}
+	return b.Recluster(ctx, key)
+}
+
+// UndoCuration takes back the newest curation operation of key and runs
+// cluster and analytics again.
+func (b *Backend) UndoCuration(ctx context.Context, key string) (string, error) {
+	if _, err := b.Store.Episode(ctx, key); err != nil {
+		return "", err
+	}
+	_, ok, err := b.Store.UndoCuration(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", errs.New(errs.Usage, "Nothing to undo.", "The curation log of this episode is empty.")
+	}
+	return b.Recluster(ctx, key)
+}
+
+// Recluster queues cluster → analytics for key, unless a job of the
+// episode is still running (returned instead): two jobs must not write one
+// episode's identities at once. The Cast view asks for the state when that
+// job ends, sees Pending and calls Recluster again.
+func (b *Backend) Recluster(ctx context.Context, key string) (string, error) {
+	if j, ok, err := b.activeJob(ctx, key); err != nil || ok {
+		return j.ID, err
+	}
+	j, _, err := b.Run(ctx, key, []string{"cluster+"}, RunOverrides{})
+	return j.ID, err
+}
+
+func (b *Backend) activeJob(ctx context.Context, key string) (job.Job, bool, error) {
+	jobs, err := b.Store.ActiveJobs(ctx)
+	if err != nil {
+		return job.Job{}, false, err
+	}
+	for _, j := range jobs {
+		if j.EpisodeKey == key {
+			return j, true, nil
+		}
+	}
+	return job.Job{}, false, nil
+}
+
+// thumbSize is the side of a face thumbnail, in pixels.
+const thumbSize = 112
+
+// FaceThumbs returns a JPEG data URL per track id: the face of the
+// track's best detection, cached under data/harvest/{key}/faces/. Tracks
+// unknown or whose frame cannot be decoded are left out.
+func (b *Backend) FaceThumbs(ctx context.Context, key string, trackIDs []int64) (map[string]string, error) {
+	ep, err := b.Store.Episode(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	d, err := b.castData(key)
+	if err != nil {
+		return nil, err
+	}
+	byTrack := map[int64]*track.Track{}
+	for i := range d.tracks {
+		byTrack[d.tracks[i].ID] = &d.tracks[i]
+	}
+	cache := filepath.Join(d.dir, "faces")
+	out := map[string]string{}
+	var want []video.Crop
+	var files []string
+	var ids []int64
+	for _, id := range trackIDs {
+		t := byTrack[id]
+		if t == nil || len(t.Boxes) == 0 {
+			continue
+		}
+		i := bestDetection(t)
+		box := t.Boxes[i]
+		file := filepath.Join(cache, fmt.Sprintf("f%d_%d_%d_%d_%d.jpg", t.Frames[i], int(box[0]), int(box[1]), int(box[2]), int(box[3])))
+		if data, err := os.ReadFile(file); err == nil {
+			out[strconv.FormatInt(id, 10)] = dataURL(data)
+			continue
+		}
+		want = append(want, video.Crop{Index: t.Frames[i], Box: box})
+		files = append(files, file)
+		ids = append(ids, id)
+	}
+	if len(want) == 0 {
+		return out, nil
+	}
+	crops, err := video.Crops(ep.VideoPath, want, thumbSize)
+	if err != nil {
+		return out, err
+	}
+	_ = os.MkdirAll(cache, 0o755)
+	for i, c := range crops {
+		if c == nil {
+			continue
+		}
+		_ = os.WriteFile(files[i], c, 0o644) // a cache: a failed write costs a decode next time
+		out[strconv.FormatInt(ids[i], 10)] = dataURL(c)
+	}
+	return out, nil
+}
+
+// bestDetection is the index of a track's detection to show: the highest
+// score among the detections at least as tall as the track's median face.
+func bestDetection(t *track.Track) int {
+	best, bs := 0, float32(-1)
+	for i, bx := range t.Boxes {
+		if bx[3]-bx[1] < t.MedianFaceH*0.9 {
+			continue
+		}
+		s := float32(0)
+		if i < len(t.Scores) {
+			s = t.Scores[i]
+		}
+		if s > bs {
+			best, bs = i, s
+		}
+	}
+	return best
+}
+
+func dataURL(jpeg []byte) string {
+	return "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(jpeg)
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,289 @@
+package service
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"castscope/backend/errs"
+	"castscope/backend/identity"
+	"castscope/backend/job"
+)
+
+// realFixtures returns the shared media and models folders; without them
+// the test skips, or fails under CASTSCOPE_REQUIRE_MODELS=1.
+func realFixtures(t *testing.T) (media, models string) {
+	t.Helper()
+	media = cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join("..", "..", "..", "shared", "media"))
+	models = cmpOr(os.Getenv("CASTSCOPE_MODELS"), filepath.Join("..", "..", "models"))
+	for _, p := range []string{filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(models, "retinaface_mnet025_640.onnx")} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
+				t.Fatalf("required fixture missing: %v", err)
+			}
+			t.Skipf("fixture missing: %v", err)
+		}
+	}
+	media, _ = filepath.Abs(media)
+	models, _ = filepath.Abs(models)
+	return media, models
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func copyFile(t *testing.T, from, to string) string {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// settle waits for the episode's jobs, then asks the Cast view until it
+// shows the latest curation (what the window does on each job's end).
+func settle(t *testing.T, b *Backend, key string) CastView {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	for {
+		j, active, err := b.activeJob(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if active {
+			if j, err = b.Runner.Wait(ctx, j.ID); err != nil {
+				t.Fatalf("wait %s: %v", j.ID, err)
+			}
+			for _, st := range j.Stages {
+				if st.Status == job.StatusError {
+					t.Fatalf("job %s: stage %s failed: %+v", j.ID, st.Name, st.Error)
+				}
+			}
+			continue
+		}
+		v, err := b.Cast(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.Pending {
+			return v
+		}
+		if _, err := b.Recluster(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func personByLabel(v CastView, label string) (CastPerson, bool) {
+	for _, p := range v.People {
+		if strings.EqualFold(p.Label, label) {
+			return p, true
+		}
+	}
+	return CastPerson{}, false
+}
+
+// TestCurationSurvivesReclustering runs the real pipeline (real SQLite,
+// runner, models, decoding) on the shared synthetic clip, then: rename +
+// merge + lock; re-run cluster and analytics with another threshold and
+// the names, merge and lock still hold; undo steps back one operation at
+// a time; a headshot in the show's cast list labels its person.
+func TestCurationSurvivesReclustering(t *testing.T) {
+	media, models := realFixtures(t)
+	t.Setenv("CASTSCOPE_MODELS", models)
+	ctx := context.Background()
+	b, err := Open(ctx, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	clip := copyFile(t, filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(t.TempDir(), "Synthetic_S01E01.mp4"))
+	views, err := b.AddVideos(ctx, []string{clip})
+	if err != nil || len(views) != 1 {
+		t.Fatalf("add: %v", err)
+	}
+	key := views[0].Episode.Key
+	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "rename", IdentityID: 1, Name: "x"}); err == nil {
+		t.Error("curation before cluster has run was accepted")
+	}
+	v := settle(t, b, key)
+	if !v.Ready || len(v.People) < 2 || v.Show != "synthetic" {
+		t.Fatalf("cast after the pipeline: ready=%v show=%q %d people", v.Ready, v.Show, len(v.People))
+	}
+	a, c := v.People[0], v.People[1]
+	t.Logf("people: %d; first %q %d tracks %.2fs, second %q %d tracks %.2fs; review %d", len(v.People), a.Label, a.Tracks, a.ScreenTimeS, c.Label, c.Tracks, c.ScreenTimeS, len(v.Review))
+	union := slices.Sorted(slices.Values(append(slices.Clone(a.TrackIDs), c.TrackIDs...)))
+
+	// Thumbnails: one face crop per asked track, cached after.
+	thumbs, err := b.FaceThumbs(ctx, key, []int64{a.ThumbTrack, c.ThumbTrack, 99999})
+	if err != nil || len(thumbs) != 2 || !strings.HasPrefix(thumbs[strconv.FormatInt(a.ThumbTrack, 10)], "data:image/jpeg;base64,") {
+		t.Fatalf("thumbs: %d, %v", len(thumbs), err)
+	}
+
+	for _, req := range []CurateRequest{
+		{Kind: "rename", IdentityID: a.IdentityID, Name: "Alex Example"},
+		{Kind: "merge", IdentityID: a.IdentityID, Others: []int64{c.IdentityID}},
+		{Kind: "lock", IdentityID: a.IdentityID},
+	} {
+		if _, err := b.Curate(ctx, key, req); err != nil {
+			t.Fatalf("%s: %v", req.Kind, err)
+		}
+		settle(t, b, key)
+	}
+	// An action on identities that lag behind the log is refused (here the
+	// log gained an operation no cluster run has applied yet).
+	if _, err := b.Store.AppendCuration(ctx, key, identity.Op{Kind: identity.OpUnlock, Target: identity.Ref{Person: "p9"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "lock", IdentityID: a.IdentityID}); errs.CodeOf(err) != errs.Usage ||
+		!strings.Contains(errs.As(err).Message, "still being applied") {
+		t.Errorf("an action on a lagging view: %v", err)
+	}
+	if _, ok, err := b.Store.UndoCuration(ctx, key); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	for _, bad := range []CurateRequest{
+		{Kind: "rename", IdentityID: a.IdentityID, Name: "  "},
+		{Kind: "rename", IdentityID: 424242, Name: "Nobody"},
+		{Kind: "merge", IdentityID: a.IdentityID},
+		{Kind: "split", IdentityID: a.IdentityID},
+		{Kind: "explode", IdentityID: a.IdentityID},
+	} {
+		if _, err := b.Curate(ctx, key, bad); errs.CodeOf(err) != errs.Usage {
+			t.Errorf("%+v: %v, want ERR_USAGE", bad, err)
+		}
+	}
+	check := func(when string, wantLocked bool) CastView {
+		t.Helper()
+		v := settle(t, b, key)
+		p, ok := personByLabel(v, "Alex Example")
+		if !ok {
+			t.Fatalf("%s: nobody is called Alex Example: %+v (ops %d pending %v)", when, v.People, v.Ops, v.Pending)
+		}
+		if got := slices.Sorted(slices.Values(p.TrackIDs)); !slices.Equal(got, union) {
+			t.Errorf("%s: Alex Example has tracks %v, want the merged %v", when, got, union)
+		}
+		if p.Locked != wantLocked {
+			t.Errorf("%s: locked=%v, want %v", when, p.Locked, wantLocked)
+		}
+		rep, err := b.ScreenTime(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp, ok := rep.Person("alex example"); !ok || sp.ScreenTimeS < a.ScreenTimeS {
+			t.Errorf("%s: report row %+v (first person alone had %.2fs)", when, sp, a.ScreenTimeS)
+		}
+		return v
+	}
+	v = check("after rename+merge+lock", true)
+	if v.Ops != 3 || !v.CanUndo || v.LastOp != "Lock a person" {
+		t.Errorf("log: %d ops, can undo %v, last %q", v.Ops, v.CanUndo, v.LastOp)
+	}
+
+	// Another threshold: cluster and analytics run again from the tracks.
+	thr := 0.3
+	j, _, err := b.Run(ctx, key, []string{"cluster+"}, RunOverrides{ClusterThreshold: &thr, Rerun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err = b.Runner.Wait(ctx, j.ID); err != nil || j.Stages[0].Status != job.StatusOK {
+		t.Fatalf("re-cluster at 0.3: %+v %v", j.Stages, err)
+	}
+	check("after re-clustering at threshold 0.3", true)
+
+	// Undo: the lock goes, then the merge; the name stays with its person.
+	if _, err := b.UndoCuration(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	check("after one undo", false)
+	if _, err := b.UndoCuration(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	v = settle(t, b, key)
+	p, ok := personByLabel(v, "Alex Example")
+	if !ok || slices.Equal(slices.Sorted(slices.Values(p.TrackIDs)), union) || !slices.Contains(p.TrackIDs, a.TrackIDs[0]) {
+		t.Errorf("after undoing the merge: %+v", p)
+	}
+	if _, err := b.UndoCuration(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.UndoCuration(ctx, key); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("undo of an empty log: %v", err)
+	}
+	v = settle(t, b, key)
+	if _, ok := personByLabel(v, "Alex Example"); ok || v.CanUndo {
+		t.Errorf("after undoing everything: a person is still named, or undo still offered (%d ops)", v.Ops)
+	}
+
+	// Who is on screen, hand-logged timings, exports.
+	first := v.People[0]
+	at, err := b.OnScreen(ctx, key, "0:01")
+	if err != nil || at.Ms != 1000 || at.Timecode != "00:00:01:00" || !strings.HasPrefix(at.Frame, "data:image/jpeg;base64,") {
+		t.Fatalf("on screen at 0:01: %+v %v", at.People, err)
+	}
+	if len(at.People) == 0 || at.People[0].IdentityID != first.IdentityID {
+		t.Errorf("on screen at 0:01: %+v, want %s first", at.People, first.Label)
+	}
+	for _, bad := range []string{"9:00", "soon", "-1"} {
+		if _, err := b.OnScreen(ctx, key, bad); errs.CodeOf(err) != errs.Usage {
+			t.Errorf("on screen at %q: %v", bad, err)
+		}
+	}
+	cmp, err := b.CompareLogged(ctx, key, first.Label+" 5.0\nNobody Known,0:03\n")
+	if err != nil || len(cmp) != 2 {
+		t.Fatalf("compare: %+v %v", cmp, err)
+	}
+	for _, c := range cmp {
+		if c.Name == first.Label && (!c.Found || c.ComputedS != first.ScreenTimeS || c.LoggedS != 5) {
+			t.Errorf("compare row %+v", c)
+		}
+		if c.Name == "Nobody Known" && (c.Found || c.LoggedS != 3) {
+			t.Errorf("compare row %+v", c)
+		}
+	}
+	if _, err := b.CompareLogged(ctx, key, "Kyle soon\n"); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("bad logged line: %v", err)
+	}
+	for _, f := range ExportFormats {
+		data, err := b.ExportScreenTime(ctx, key, f, "", false)
+		if err != nil || len(data) < 50 {
+			t.Errorf("export %s: %d bytes, %v", f, len(data), err)
+		}
+	}
+	if data, err := b.ExportScreenTime(ctx, key, "edl", first.Label, false); err != nil || !strings.Contains(string(data), first.Label) {
+		t.Errorf("export edl for %s: %v", first.Label, err)
+	}
+	if _, err := b.ExportScreenTime(ctx, key, "docx", "", false); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("unknown format: %v", err)
+	}
+
+	// The show's cast list labels the person it shows.
+	shot := copyFile(t, filepath.Join(media, "obama_portrait_2012.jpg"), filepath.Join(t.TempDir(), "Barack_Obama.jpg"))
+	two := copyFile(t, filepath.Join(media, "obama_biden_two_faces.jpg"), filepath.Join(t.TempDir(), "Both.jpg"))
+	res, err := b.AddHeadshots(ctx, v.Show, []string{shot, two})
+	if err != nil || len(res) != 2 || res[0].Headshot == nil || res[0].Headshot.Name != "Barack Obama" ||
+		res[1].Error == nil || res[1].Error.Code != errs.HeadshotInvalid || !strings.Contains(res[1].Error.Message, "Both.jpg") {
+		t.Fatalf("add headshots: %+v %v", res, err)
+	}
+	v = settle(t, b, key)
+	if len(v.Facebank) != 1 {
+		t.Errorf("cast list: %+v", v.Facebank)
+	}
+	if p, ok := personByLabel(v, "Barack Obama"); !ok || p.FacebankScore < 0.5 {
+		t.Errorf("no identity labelled from the headshot: %+v", v.People)
+	}
+}
