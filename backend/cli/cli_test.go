@@ -36,6 +36,15 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"run", "x.mp4", "--data", data, "--stages", "teleport"},
 		{"run", "x.mp4", "--data", data, "--preset", "turbo"},
 		{"run", "x.mp4", "--data", data, "--fps", "500"},
+		{"run", "x.mp4", "--data", data, "--cluster-threshold", "7"},
+		{"run", "x.mp4", "--data", data, "--min-track-len", "-2"},
+		{"run", "x.mp4", "--data", data, "--screentime-preset", "loose"},
+		{"cast", "--data", data},
+		{"cast", "show_s01_e01", "explode", "--data", data},
+		{"cast", "show_s01_e01", "rename", "one", "Kyle", "--data", data},
+		{"cast", "show_s01_e01", "merge", "3", "--data", data},
+		{"cast", "show_s01_e01", "lock", "--data", data},
+		{"cast", "show_s01_e01", "at", "--data", data},
 	} {
 		code, _, _ := run(t, args...)
 		if code != ExitUsage {

@@ -26,6 +26,9 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	preset := fs.String("preset", "", "detection preset: fast, default or detail")
 	requireGPU := fs.Bool("require-gpu", false, "fail instead of falling back to the CPU")
 	rerun := fs.Bool("rerun", false, "run stages again even when their outputs are up to date")
+	threshold := fs.Float64("cluster-threshold", 0, "cosine distance under which tracks join one person (default from settings, 0.5)")
+	minTrack := fs.Int("min-track-len", 0, "detections a track needs to be clustered (default from settings, 3)")
+	stPreset := fs.String("screentime-preset", "", "screen-time preset: default, or strict (shorter bridging, for hand-logged timings)")
 	pos, code := parse(fs, args)
 	if code >= 0 {
 		return code
@@ -35,17 +38,21 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	}
 	var o service.RunOverrides
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "fps" {
-			v := *fps
-			o.SampleFPS = &v
+		switch f.Name {
+		case "fps":
+			o.SampleFPS = fps
+		case "cluster-threshold":
+			o.ClusterThreshold = threshold
+		case "min-track-len":
+			o.MinTrackLen = minTrack
 		}
 	})
-	o.Preset, o.RequireGPU, o.Rerun = *preset, *requireGPU, *rerun
+	o.Preset, o.RequireGPU, o.Rerun, o.ScreenTimePreset = *preset, *requireGPU, *rerun, *stPreset
 	// Usage problems are found before anything is registered.
 	if _, err := pipeline.Select(stageList(*stages)); err != nil {
 		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
 	}
-	if err := (service.Settings{SampleFPS: *fps, DetectPreset: *preset}).Validate(); err != nil {
+	if err := (service.Settings{SampleFPS: *fps, DetectPreset: *preset, ClusterThreshold: *threshold, MinTrackLen: *minTrack, ScreenTimePreset: *stPreset}).Validate(); err != nil {
 		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
 	}
 

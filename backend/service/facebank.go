@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/identity"
 	"castscope/backend/pipeline"
@@ -42,6 +43,9 @@ func (b *Backend) AddHeadshots(ctx context.Context, show string, paths []string)
 	}
 	defer h.Close()
 	for _, p := range paths {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
 		r := HeadshotResult{Path: p}
 		hs, err := h.Headshot(show, NameOfFile(p), p)
 		if err == nil {
@@ -73,3 +77,6 @@ func (b *Backend) RenameHeadshot(ctx context.Context, id int64, name string) err
 func (b *Backend) RemoveHeadshot(ctx context.Context, id int64) error {
 	return b.Store.RemoveHeadshot(ctx, id)
 }
+
+// ShowOf is the show whose cast list applies to ep.
+func ShowOf(ep episode.Episode) string { return episode.ShowOf(ep.Key) }
