@@ -171,6 +171,23 @@ func contentID(path string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// detectedWith returns the job's settings with the sampling and preset
+// the detections were made with (det_stats.json): a later cluster or
+// analytics run under other settings must not re-time old detections.
+func detectedWith(dir string, j job.Job) JobSettings {
+	s := settingsOf(j)
+	b, err := os.ReadFile(filepath.Join(dir, "det_stats.json"))
+	if err != nil {
+		return s
+	}
+	var st DetStats
+	if json.Unmarshal(b, &st) == nil && st.SampleFPS != 0 {
+		s.SampleFPS = st.SampleFPS
+		s.DetectPreset = cmp.Or(st.Preset, s.DetectPreset)
+	}
+	return s
+}
+
 // sampleIntervalMs is the time between two sampled frames.
 func sampleIntervalMs(info video.Info, s JobSettings) int64 {
 	fps := info.FPS
@@ -212,7 +229,7 @@ func (d Deps) trackStage() job.StageDef {
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
 			dir := HarvestDir(d.DataDir, j.EpisodeKey)
-			return fingerprint(trackAlgorithm, ep.Fingerprint, settingsOf(j).SampleFPS, trackConfig, cutConfig, cutWidth, cutBins,
+			return fingerprint(trackAlgorithm, ep.Fingerprint, detectedWith(dir, j).SampleFPS, trackConfig, cutConfig, cutWidth, cutBins,
 				fileID(filepath.Join(dir, "detections.parquet")), fileID(filepath.Join(dir, "embeddings.parquet")),
 				fileID(filepath.Join(dir, "manifest.parquet"))), err
 		},
@@ -228,8 +245,8 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := settingsOf(r.Job())
 	dir := HarvestDir(d.DataDir, ep.Key)
+	s := detectedWith(dir, r.Job())
 	frames, dets, err := readTrackInputs(dir)
 	if err != nil {
 		return nil, err
@@ -723,7 +740,7 @@ func (d Deps) analyticsStage() job.StageDef {
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
 			dir := HarvestDir(d.DataDir, j.EpisodeKey)
-			return fingerprint(analyticsAlgorithm, analysisSettingsOf(j).ScreenTimePreset, settingsOf(j).SampleFPS, string(ep.Video),
+			return fingerprint(analyticsAlgorithm, analysisSettingsOf(j).ScreenTimePreset, detectedWith(dir, j).SampleFPS, string(ep.Video),
 				fileID(filepath.Join(dir, tracksFile)), fileID(filepath.Join(dir, identitiesFile))), err
 		},
 		Complete: func(ctx context.Context, j job.Job) bool { return exists(files(j.EpisodeKey)...) },
@@ -735,9 +752,9 @@ func (d Deps) runAnalytics(ctx context.Context, r job.Reporter) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := settingsOf(r.Job())
-	a := analysisSettingsOf(r.Job())
 	dir := HarvestDir(d.DataDir, ep.Key)
+	s := detectedWith(dir, r.Job())
+	a := analysisSettingsOf(r.Job())
 	r.Progress(0, 4, "files")
 	tracks, err := ReadTracks(dir)
 	if err != nil {

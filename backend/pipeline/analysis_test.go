@@ -564,3 +564,34 @@ func TestAnalysisExportFormatsAreValid(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalysisKeepsTheDetectionSampling: settings changed after detect
+// (here 1 fps) must not re-time the detections made at 5 fps when only
+// cluster and analytics run again (what every curation action does).
+func TestAnalysisKeepsTheDetectionSampling(t *testing.T) {
+	e := newAnaEnv(t, anaScript(), true)
+	e.runAll(t)
+	before, err := ReadReport(e.d.DataDir, e.ep.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(filepath.Join(e.dir, "det_stats.json"), DetStats{SampleFPS: 5, Preset: "default"}); err != nil {
+		t.Fatal(err)
+	}
+	fp1, _ := e.d.analyticsStage().Fingerprint(context.Background(), e.reporter().j)
+	e.set = json.RawMessage(`{"sample_fps":1}`)
+	fp2, _ := e.d.analyticsStage().Fingerprint(context.Background(), e.reporter().j)
+	if fp1 != fp2 {
+		t.Error("the analytics fingerprint follows the new sampling setting, not the detections'")
+	}
+	e.run(t, e.d.clusterStage())
+	e.run(t, e.d.analyticsStage())
+	after, err := ReadReport(e.d.DataDir, e.ep.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.SampleIntervalS != 0.2 || len(after.People) != len(before.People) || after.People[0].ScreenTimeS != before.People[0].ScreenTimeS {
+		t.Errorf("after a 1 fps setting: interval %.2fs, %d people, %.2fs (before: %.2fs, %d, %.2fs)",
+			after.SampleIntervalS, len(after.People), after.People[0].ScreenTimeS, before.SampleIntervalS, len(before.People), before.People[0].ScreenTimeS)
+	}
+}
