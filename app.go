@@ -29,6 +29,7 @@ type App struct {
 	ctx     context.Context
 	backend *service.Backend
 	openErr error
+	open    []string // videos named on the command line, added at startup
 }
 
 // NewApp returns an App; the backend opens in startup.
@@ -39,6 +40,14 @@ func (a *App) startup(ctx context.Context) {
 	a.backend, a.openErr = service.Open(ctx, service.Options{Notifier: wailsNotifier{ctx}})
 	if a.openErr != nil {
 		runtime.LogErrorf(ctx, "castscope: open data folder: %v", a.openErr)
+		return
+	}
+	if len(a.open) > 0 {
+		// The window lists episodes when it loads; these show up there
+		// (or through the episode event if it has loaded already).
+		if _, err := a.AddVideos(a.open); err != nil {
+			runtime.LogErrorf(ctx, "castscope: open %v: %v", a.open, err)
+		}
 	}
 }
 

@@ -28,14 +28,19 @@ var assets embed.FS
 var icon []byte
 
 func main() {
-	if len(os.Args) > 1 && cli.IsCommand(os.Args[1]) {
+	args := os.Args[1:]
+	// Arguments that are all existing files are videos to open (a file
+	// manager's "Open with", the .desktop entry's %F); anything else is a
+	// subcommand, and a misspelt one is a usage error, not a window.
+	if len(args) > 0 && (cli.IsCommand(args[0]) || !allFiles(args)) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := cli.Main(ctx, os.Args[1:], &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr})
+		code := cli.Main(ctx, args, &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr})
 		stop()
 		os.Exit(code)
 	}
 
 	app := NewApp()
+	app.open = args
 	err := wails.Run(&options.App{
 		Title:            "Castscope",
 		Width:            1280,
@@ -54,4 +59,14 @@ func main() {
 		fmt.Fprintf(os.Stderr, "castscope: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// allFiles reports whether every argument names an existing regular file.
+func allFiles(args []string) bool {
+	for _, a := range args {
+		if st, err := os.Stat(a); err != nil || !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
 }

@@ -42,8 +42,15 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 	}, "DISPLAY="+display)
 
 	data := t.TempDir()
+	// A video named on the command line (a file manager's "Open with")
+	// is added when the window opens.
+	video := filepath.Join(t.TempDir(), "Opened With_S01E01.mp4")
+	if b, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=1",
+		"-pix_fmt", "yuv420p", video).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
 	var logs bytes.Buffer
-	app := exec.Command(bin)
+	app := exec.Command(bin, video)
 	app.Env = append(os.Environ(), "DISPLAY="+display, "CASTSCOPE_DATA="+data)
 	app.Stdout, app.Stderr = &logs, &logs
 	if err := app.Start(); err != nil {
@@ -112,6 +119,9 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "panic:") {
 		t.Fatalf("app logged a panic:\n%s", logs.String())
+	}
+	if _, err := os.Stat(filepath.Join(data, "episodes", "opened_with_s01_e01", "state.json")); err != nil {
+		t.Errorf("the video named on the command line was not added: %v\n%s", err, logs.String())
 	}
 	t.Logf("window up; screenshot %s with %d colours", out, len(colours))
 }

@@ -43,7 +43,7 @@ var commands []command
 func init() {
 	commands = []command{
 		{"run", "castscope run VIDEO... [--data DIR] [--stages LIST] [--fps N] [--preset P] [--require-gpu] [--cluster-threshold D] [--min-track-len N] [--screentime-preset default|strict]", "register and process videos", runCmd},
-		{"cast", castUsage, "list an episode's people, curate them (rename, merge, split, lock, undo), ask who is on screen, compare hand-logged timings, keep a show's cast list", castCmd},
+		{"cast", castUsage, "an episode's people: list and curate them, who is on screen when, hand-logged timings, the cast list", castCmd},
 		{"inspect", "castscope inspect EPISODE_KEY [--data DIR] [--json]", "the state inspector: registry, jobs, artifacts, last log lines", inspectCmd},
 		{"export-json", "castscope export-json [--data DIR]", "rewrite every episodes/*/state.json and data/jobs/*/meta.json from the database", exportCmd},
 		{"export", "castscope export EPISODE_KEY --format csv|json|edl|fcpxml|otio [--person NAME] [--out FILE] [--data DIR]", "export screen time for an editing system (segments CSV, JSON, CMX3600 EDL, FCPXML, OpenTimelineIO)", screenTimeExportCmd},
