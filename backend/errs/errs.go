@@ -31,6 +31,7 @@ const (
 	ReadOnly             Code = "ERR_READ_ONLY"
 	DatabaseCorrupt      Code = "ERR_DATABASE_CORRUPT"
 	StageStalled         Code = "ERR_STAGE_STALLED"
+	StageCrashed         Code = "ERR_STAGE_CRASHED"
 	Canceled             Code = "ERR_CANCELED"
 	IllegalTransition    Code = "ERR_ILLEGAL_TRANSITION"
 	NotImplemented       Code = "ERR_NOT_IMPLEMENTED"

@@ -22,6 +22,7 @@ import (
 const (
 	crashEnv      = "CASTSCOPE_CRASH_CHILD"
 	crashItemsEnv = "CASTSCOPE_CRASH_ITEMS"
+	crashLoopEnv  = "CASTSCOPE_CRASH_LOOP"
 )
 
 // itemsStage appends "item N" lines to items.txt and checkpoints the next
@@ -81,8 +82,20 @@ func TestCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r := job.NewRunner(job.Config{Store: st, HeartbeatEvery: 50 * time.Millisecond, RescueEvery: 100 * time.Millisecond},
-		job.StageDef{Name: "detect", Flag: "detected", Heavy: true, Run: itemsStage(dir, items)})
+	defs := []job.StageDef{{Name: "detect", Flag: "detected", Heavy: true, Run: itemsStage(dir, items)}}
+	if os.Getenv(crashLoopEnv) != "" {
+		// A stage that takes the whole process down every time, before
+		// it saves any checkpoint (a crashing native library, say).
+		defs = []job.StageDef{
+			{Name: "detect", Flag: "detected", Heavy: true, Run: func(ctx context.Context, rep job.Reporter) (any, error) {
+				rep.Progress(1, 10, "frames")
+				os.Exit(7)
+				return nil, nil
+			}},
+			{Name: "track", Flag: "tracked", Run: func(ctx context.Context, rep job.Reporter) (any, error) { return nil, nil }},
+		}
+	}
+	r := job.NewRunner(job.Config{Store: st, HeartbeatEvery: 50 * time.Millisecond, RescueEvery: 100 * time.Millisecond}, defs...)
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -224,4 +237,63 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("meta.json %s %v", meta, err)
 	}
 	t.Logf("completed after %d kills; final attempt %d", kills, jobs[0].Stages[0].Attempt)
+}
+
+// TestCrashLoopEndsInError: a stage that kills its process on every start
+// is resumed until CrashLimit crashes in a row, then ends in
+// ERR_STAGE_CRASHED (and the stages after it are not run), so the next
+// start of the app is usable.
+func TestCrashLoopEndsInError(t *testing.T) {
+	if os.Getenv(crashEnv) != "" {
+		t.Skip("in the child")
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(dir, "Crash_S01_E01.mp4")
+	os.WriteFile(video, []byte("video"), 0o644)
+	if _, _, err := st.RegisterEpisode(ctx, video); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	starts := 0
+	for ; starts < job.CrashLimit+3; starts++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashLoopEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			break // the job ended: the child's Wait returned
+		}
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 {
+			t.Fatalf("start %d: %v\n%s", starts+1, err, out)
+		}
+	}
+	// The first start crashes; each later start recovers one crash and
+	// crashes again, until the CrashLimit-th recovery gives up.
+	if starts != job.CrashLimit {
+		t.Errorf("the job ended after %d crashing starts, want %d", starts, job.CrashLimit)
+	}
+	st, err = sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	jobs, _ := st.Jobs(ctx, "crash_s01_e01")
+	if len(jobs) != 1 || jobs[0].FinishedAt == nil {
+		t.Fatalf("jobs: %+v", jobs)
+	}
+	det, trk := jobs[0].Stages[0], jobs[0].Stages[1]
+	if det.Status != job.StatusError || det.Error == nil || det.Error.Code != "ERR_STAGE_CRASHED" || det.Crashes != job.CrashLimit {
+		t.Errorf("detect: %s %+v crashes=%d", det.Status, det.Error, det.Crashes)
+	}
+	if trk.Status != job.StatusError || trk.Error == nil || trk.Error.Code != "ERR_CANCELED" {
+		t.Errorf("track: %s %+v", trk.Status, trk.Error)
+	}
+	if !strings.Contains(det.Error.Message, "3 times in a row") {
+		t.Errorf("message %q", det.Error.Message)
+	}
 }

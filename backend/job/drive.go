@@ -123,6 +123,7 @@ func (sr *stageRun) SaveCheckpoint(v any) error {
 	now := sr.r.now()
 	sr.mu.Lock()
 	sr.checkpoint, sr.lastLife = b, now
+	sr.stage.Crashes = 0 // progress is durable: not a crash loop (the store reset it too)
 	sr.mu.Unlock()
 	return nil
 }
@@ -715,6 +716,20 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 				// the crashed attempt does not count against MaxAttempts
 				next.Status, next.Owner, next.NextRetryAt, next.Attempt = StatusPending, "", nil, max(st.Attempt-1, 0)
 				what = fmt.Sprintf("stage=recovered owner=%s was not alive; resuming from checkpoint", st.Owner)
+				if st.Owner != r.owner && !sameProcess(st.Owner) {
+					// Its process died with it: a crash, unless the
+					// resumed attempt saves a checkpoint (which resets
+					// the count). A stage that kills every start of the
+					// app would otherwise be resumed forever.
+					next.Crashes = st.Crashes + 1
+					if next.Crashes >= CrashLimit {
+						te := errs.New(errs.StageCrashed,
+							fmt.Sprintf("The %s stage ended Castscope %d times in a row without saving progress.", st.Name, next.Crashes),
+							"Castscope stopped resuming it so that everything else keeps working. View Logs shows what it did last; Retry runs it again.")
+						next.Status, next.Attempt, next.Error, next.FinishedAt = StatusError, st.Attempt, StageErrorOf(te), &now
+						what = fmt.Sprintf("stage=crashed owner=%s was not alive; %d crashes in a row without a checkpoint, not resumed", st.Owner, next.Crashes)
+					}
+				}
 			case st.HeartbeatAt != nil && now.Sub(*st.HeartbeatAt) >= r.cfg.StallAfter:
 				next = r.stalledNext(st, now, now.Sub(*st.HeartbeatAt))
 				what = ""

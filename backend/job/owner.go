@@ -67,3 +67,10 @@ func ownerDead(owner string) bool {
 	}
 	return !processAlive(o.pid, o.start)
 }
+
+// sameProcess reports whether owner is a runner of this process (alive or
+// closed): its stages were interrupted by Close, not by a crash.
+func sameProcess(owner string) bool {
+	o, ok := parseOwner(owner)
+	return ok && o.host == hostname() && o.pid == os.Getpid() && o.start == procStart(o.pid)
+}

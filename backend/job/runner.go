@@ -26,7 +26,10 @@
 //   - Crash recovery: a stage left running by a dead owner (pid gone, or a
 //     closed runner of this process) goes back to pending and resumes from
 //     its checkpoint; that crashed attempt does not count against
-//     MaxAttempts. Close does the same for the stages it interrupts.
+//     MaxAttempts. Close does the same for the stages it interrupts. A
+//     stage whose process died CrashLimit times in a row without saving a
+//     checkpoint in between ends in ERR_STAGE_CRASHED instead: a stage that
+//     crashes the app must not be resumed on every start.
 //   - A re-run stage that ends ok marks the ok/skipped records of every
 //     later stage of the episode in earlier jobs stale; a failed re-run
 //     changes nothing. A stale record never satisfies the skip check.
@@ -88,6 +91,11 @@ const progressEvery = 250 * time.Millisecond
 
 // closeGrace is how long Close waits for a stage body to return.
 const closeGrace = 5 * time.Second
+
+// CrashLimit is how many times in a row a stage's process may die while
+// it runs, with no checkpoint saved in between, before recovery fails the
+// stage with ERR_STAGE_CRASHED instead of resuming it.
+const CrashLimit = 3
 
 var (
 	errClosing  = errors.New("job: runner closing")

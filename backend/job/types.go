@@ -108,6 +108,7 @@ type Stage struct {
 	SkipReason  string          `json:"skip_reason,omitempty"`
 	Owner       string          `json:"owner,omitempty"`       // process that runs it (pid@host/start#runner) for crash detection
 	Fingerprint string          `json:"fingerprint,omitempty"` // inputs+settings of the run that produced the outputs (skip check)
+	Crashes     int             `json:"crashes,omitempty"`     // times in a row its process died while it ran, no checkpoint between
 }
 
 // MarshalJSON writes times as RFC 3339 UTC with milliseconds and a null

@@ -15,7 +15,7 @@ import (
 )
 
 const stageCols = `name, status, stale, attempt, max_attempts, done, total, unit, started_at, finished_at,
-	heartbeat_at, next_retry_at, result, error, skip_reason, owner, fingerprint`
+	heartbeat_at, next_retry_at, result, error, skip_reason, owner, fingerprint, crashes`
 
 func scanStage(sc interface{ Scan(...any) error }) (job.Stage, error) {
 	var st job.Stage
@@ -23,7 +23,7 @@ func scanStage(sc interface{ Scan(...any) error }) (job.Stage, error) {
 	var stale int
 	var started, finished, hb, next, result, serr sql.NullString
 	err := sc.Scan(&st.Name, &status, &stale, &st.Attempt, &st.MaxAttempts, &st.Progress.Done, &st.Progress.Total,
-		&st.Progress.Unit, &started, &finished, &hb, &next, &result, &serr, &st.SkipReason, &st.Owner, &st.Fingerprint)
+		&st.Progress.Unit, &started, &finished, &hb, &next, &result, &serr, &st.SkipReason, &st.Owner, &st.Fingerprint, &st.Crashes)
 	if err != nil {
 		return st, err
 	}
@@ -193,11 +193,11 @@ func (s *Store) UpdateStage(ctx context.Context, jobID string, st job.Stage, fro
 	}
 	return s.write(ctx, "update stage", func(tx *sql.Tx, d dirtySet) error {
 		q := `UPDATE stages SET status=?, stale=?, attempt=?, max_attempts=?, done=?, total=?, unit=?, started_at=?, finished_at=?,
-			heartbeat_at=?, next_retry_at=?, result=?, error=?, skip_reason=?, owner=?, fingerprint=?
+			heartbeat_at=?, next_retry_at=?, result=?, error=?, skip_reason=?, owner=?, fingerprint=?, crashes=?
 			WHERE job_id=? AND name=? AND status=?`
 		args := []any{string(st.Status), boolInt(st.Stale), st.Attempt, st.MaxAttempts, st.Progress.Done, st.Progress.Total, st.Progress.Unit,
 			fmtTimePtr(st.StartedAt), fmtTimePtr(st.FinishedAt), fmtTimePtr(st.HeartbeatAt), fmtTimePtr(st.NextRetryAt),
-			nullRaw(st.Result), errJSON, st.SkipReason, st.Owner, st.Fingerprint, jobID, st.Name, string(from)}
+			nullRaw(st.Result), errJSON, st.SkipReason, st.Owner, st.Fingerprint, st.Crashes, jobID, st.Name, string(from)}
 		if from == job.StatusRunning {
 			q += ` AND owner=?`
 			args = append(args, prevOwner)
@@ -240,7 +240,7 @@ func (s *Store) Heartbeat(ctx context.Context, jobID, stage, owner string, p job
 // SaveCheckpoint stores the checkpoint of a running stage owned by owner.
 func (s *Store) SaveCheckpoint(ctx context.Context, jobID, stage, owner string, cp json.RawMessage) error {
 	return s.write(ctx, "save checkpoint", func(tx *sql.Tx, d dirtySet) error {
-		res, err := tx.ExecContext(ctx, `UPDATE stages SET checkpoint=? WHERE job_id=? AND name=? AND status='running' AND owner=?`,
+		res, err := tx.ExecContext(ctx, `UPDATE stages SET checkpoint=?, crashes=0 WHERE job_id=? AND name=? AND status='running' AND owner=?`,
 			nullRaw(cp), jobID, stage, owner)
 		if err != nil {
 			return err
