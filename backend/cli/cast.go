@@ -100,7 +100,8 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 		return usageError(env, fs.Usage, "castscope cast: unknown action %q", action)
 	}
 
-	b, err := service.Open(ctx, service.Options{DataDir: *data})
+	readOnly := action == "list" || action == "at" || action == "compare" || (action == "headshots" && len(rest) == 0)
+	b, err := service.Open(ctx, service.Options{DataDir: *data, NoRunner: readOnly})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

@@ -41,7 +41,7 @@ func exportCmd(ctx context.Context, env *Env, args []string) int {
 	if _, code := parse(fs, args); code >= 0 {
 		return code
 	}
-	b, err := service.Open(ctx, service.Options{DataDir: *data})
+	b, err := service.Open(ctx, service.Options{DataDir: *data, NoRunner: true})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError
@@ -68,7 +68,7 @@ func inspectCmd(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	b, err := service.Open(ctx, service.Options{DataDir: *data})
+	b, err := service.Open(ctx, service.Options{DataDir: *data, NoRunner: true})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

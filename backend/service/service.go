@@ -31,6 +31,11 @@ type Options struct {
 	Notifier job.Notifier // receives every stage event (nil: none)
 	Logger   *slog.Logger // extra sink besides logs/worker.log (nil: none)
 	Workers  int          // heavy stages at a time (0 → 1)
+	// NoRunner opens the data folder without starting the job runner:
+	// read-only commands (inspect, exports) leave every job to the process
+	// running it (a window left open, say). Jobs submitted meanwhile wait
+	// for the next process that starts a runner.
+	NoRunner bool
 }
 
 // Backend is an open data folder with its runner started.
@@ -77,6 +82,9 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		HeavyWorkers: opts.Workers,
 		StallAfter:   secondsToDuration(b.settings.StallAfterS),
 	}, stages...)
+	if opts.NoRunner {
+		return b, nil
+	}
 	if err := b.Runner.Start(ctx); err != nil {
 		store.Close()
 		lg.Close()
