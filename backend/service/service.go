@@ -56,12 +56,13 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, errs.FS(err, dir)
 	}
-	settings, err := LoadSettings(dir)
+	lg, err := logx.Open(dir, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
-	lg, err := logx.Open(dir, opts.Logger)
+	settings, err := loadUsableSettings(dir, lg.Slog())
 	if err != nil {
+		lg.Close()
 		return nil, err
 	}
 	store, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: lg.Slog()})

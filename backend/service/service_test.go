@@ -41,6 +41,36 @@ func TestSettingsDefaultsAndValidation(t *testing.T) {
 	}
 }
 
+// TestOpenSurvivesBadSettings: a hand-edited settings.json never keeps
+// the app from opening; a broken file is kept aside, bad values fall back.
+func TestOpenSurvivesBadSettings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "settings.json"), []byte(`{"detect_preset":"turbo","sample_fps":2,"cluster_threshold":9}`), 0o644)
+	b, err := Open(ctx, Options{DataDir: dir, NoRunner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := b.Settings()
+	b.Close()
+	if s.DetectPreset != DefaultDetectPreset || s.SampleFPS != 2 || s.ClusterThreshold != 0.5 {
+		t.Errorf("bad values: %+v", s)
+	}
+	os.WriteFile(filepath.Join(dir, "settings.json"), []byte("{oops"), 0o644)
+	b, err = Open(ctx, Options{DataDir: dir, NoRunner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = b.Settings()
+	b.Close()
+	if s != (Settings{}).Normalized() {
+		t.Errorf("broken file: %+v", s)
+	}
+	if kept, err := os.ReadFile(filepath.Join(dir, "settings.json.bad")); err != nil || string(kept) != "{oops" {
+		t.Errorf("the broken file was not kept aside: %q %v", kept, err)
+	}
+}
+
 func TestResolveDataDir(t *testing.T) {
 	t.Setenv("CASTSCOPE_DATA", "/tmp/from-env")
 	if got := ResolveDataDir("/tmp/from-flag"); got != "/tmp/from-flag" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -92,6 +93,40 @@ func LoadSettings(dataDir string) (Settings, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, errs.Wrap(errs.Usage, err, fmt.Sprintf("Settings file %s is not valid JSON.", settingsPath(dataDir)), "Fix or delete the file; defaults are used without it.")
 	}
+	return s, nil
+}
+
+// loadUsableSettings is LoadSettings for opening the app: a settings file
+// that is not JSON is moved aside (settings.json.bad) and defaults are
+// used; a value Validate rejects falls back to its default. Both are
+// logged. Only an unreadable file is an error.
+func loadUsableSettings(dataDir string, log *slog.Logger) (Settings, error) {
+	s, err := LoadSettings(dataDir)
+	if errs.CodeOf(err) == errs.Usage {
+		bad := settingsPath(dataDir) + ".bad"
+		if rerr := os.Rename(settingsPath(dataDir), bad); rerr != nil {
+			return s, errs.FS(rerr, settingsPath(dataDir))
+		}
+		log.Warn("settings file is not valid JSON; moved aside, using defaults", "file", bad, "error", err)
+		return Settings{}, nil
+	}
+	if err != nil {
+		return s, err
+	}
+	// Each field is checked alone, so only the bad ones are reset and each
+	// is named in the log.
+	fix := func(field string, only Settings, reset func()) {
+		if err := only.Validate(); err != nil {
+			log.Warn("setting out of range; using its default", "setting", field, "error", errs.As(err).Message)
+			reset()
+		}
+	}
+	fix("detect_preset", Settings{DetectPreset: s.DetectPreset}, func() { s.DetectPreset = "" })
+	fix("sample_fps", Settings{SampleFPS: s.SampleFPS}, func() { s.SampleFPS = 0 })
+	fix("screentime_preset", Settings{ScreenTimePreset: s.ScreenTimePreset}, func() { s.ScreenTimePreset = "" })
+	fix("cluster_threshold", Settings{ClusterThreshold: s.ClusterThreshold}, func() { s.ClusterThreshold = 0 })
+	fix("min_track_len", Settings{MinTrackLen: s.MinTrackLen}, func() { s.MinTrackLen = 0 })
+	fix("stall_after_s", Settings{StallAfterS: s.StallAfterS}, func() { s.StallAfterS = 0 })
 	return s, nil
 }
 
