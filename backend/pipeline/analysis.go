@@ -527,9 +527,11 @@ func (d Deps) clusterStage() job.StageDef {
 			if err != nil {
 				return "", err
 			}
-			// Seq and time do not change the result; the operations do.
+			// The sequence numbers stay in: identities_metrics.json's
+			// Applied (what the Cast view compares) names them, and a
+			// skipped run would leave it behind.
 			for i := range ops {
-				ops[i].Seq, ops[i].At = 0, time.Time{}
+				ops[i].At = time.Time{}
 			}
 			legacy := ""
 			if logged, err := d.Store.CurationLogged(ctx, j.EpisodeKey); err != nil {
