@@ -26,9 +26,9 @@ func (a *App) Cast(key string) (service.CastView, error) {
 		return service.CastView{}, err
 	}
 	v, err := b.Cast(a.ctx, key)
-	if err == nil && v.Ready && v.Pending {
-		if _, rerr := b.Recluster(a.ctx, key); rerr != nil {
-			runtime.LogWarningf(a.ctx, "castscope: recluster %s: %v", key, rerr)
+	if err == nil {
+		if _, cerr := b.CatchUp(a.ctx, v); cerr != nil {
+			runtime.LogWarningf(a.ctx, "castscope: catch up %s: %v", key, cerr)
 		}
 	}
 	return v, uiError(err)

@@ -389,6 +389,28 @@ func (b *Backend) Recluster(ctx context.Context, key string) (string, error) {
 	return j.ID, err
 }
 
+// CatchUp queues cluster → analytics when the Cast view v is pending and
+// nothing is running for the episode, unless the episode's latest job
+// failed: that error is the user's to see (and Retry), not to repeat on
+// every refresh of the view.
+func (b *Backend) CatchUp(ctx context.Context, v CastView) (string, error) {
+	if !v.Ready || !v.Pending {
+		return "", nil
+	}
+	jobs, err := b.Store.Jobs(ctx, v.EpisodeKey)
+	if err != nil || len(jobs) == 0 {
+		return "", err
+	}
+	if latest := jobs[0]; latest.FinishedAt != nil {
+		for _, st := range latest.Stages {
+			if st.Status == job.StatusError {
+				return "", nil
+			}
+		}
+	}
+	return b.Recluster(ctx, v.EpisodeKey)
+}
+
 func (b *Backend) activeJob(ctx context.Context, key string) (job.Job, bool, error) {
 	jobs, err := b.Store.ActiveJobs(ctx)
 	if err != nil {

@@ -286,4 +286,26 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if p, ok := personByLabel(v, "Barack Obama"); !ok || p.FacebankScore < 0.5 {
 		t.Errorf("no identity labelled from the headshot: %+v", v.People)
 	}
+
+	// A pending view whose catch-up job fails is not retried on every
+	// refresh: the error stays for the user to see.
+	if err := b.RemoveHeadshot(ctx, res[0].Headshot.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = b.Cast(ctx, key); err != nil || !v.Pending {
+		t.Fatalf("after removing the headshot: pending=%v %v", v.Pending, err)
+	}
+	if err := os.Remove(filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")); err != nil {
+		t.Fatal(err)
+	}
+	id, err := b.CatchUp(ctx, v)
+	if err != nil || id == "" {
+		t.Fatalf("catch up: %q %v", id, err)
+	}
+	if j, err := b.Runner.Wait(ctx, id); err != nil || j.Stages[0].Status != job.StatusError {
+		t.Fatalf("catch-up job without tracks: %+v %v", j.Stages, err)
+	}
+	if again, err := b.CatchUp(ctx, v); err != nil || again != "" {
+		t.Errorf("a failed catch-up was queued again: %q %v", again, err)
+	}
 }
