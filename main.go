@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/wailsapp/wails/v2"
@@ -29,10 +30,12 @@ var icon []byte
 
 func main() {
 	args := os.Args[1:]
-	// Arguments that are all existing files are videos to open (a file
-	// manager's "Open with", the .desktop entry's %F); anything else is a
-	// subcommand, and a misspelt one is a usage error, not a window.
-	if len(args) > 0 && (cli.IsCommand(args[0]) || !allFiles(args)) {
+	// Arguments that are existing files are videos to open (a file
+	// manager's "Open with", the .desktop entry's %F); flags other than
+	// --help belong to the window toolkit (a dev build's -devserver);
+	// anything else is a subcommand, and a misspelt one is a usage error,
+	// not a window.
+	if len(args) > 0 && (cli.IsCommand(args[0]) || !windowArgs(args)) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := cli.Main(ctx, args, &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr})
 		stop()
@@ -40,7 +43,7 @@ func main() {
 	}
 
 	app := NewApp()
-	app.open = args
+	app.open = filesOf(args)
 	err := wails.Run(&options.App{
 		Title:            "Castscope",
 		Width:            1280,
@@ -61,12 +64,38 @@ func main() {
 	}
 }
 
-// allFiles reports whether every argument names an existing regular file.
-func allFiles(args []string) bool {
-	for _, a := range args {
-		if st, err := os.Stat(a); err != nil || !st.Mode().IsRegular() {
-			return false
+// windowArgs reports whether the arguments are for the window rather than a
+// subcommand: existing regular files, and flags with their values (the
+// toolkit's flags, such as a dev build's -devserver ADDR, all take one).
+func windowArgs(args []string) bool {
+	_, ok := splitWindowArgs(args)
+	return ok
+}
+
+// filesOf returns the arguments that name files to open, in order.
+func filesOf(args []string) []string {
+	files, _ := splitWindowArgs(args)
+	return files
+}
+
+func splitWindowArgs(args []string) (files []string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case strings.HasPrefix(a, "-"):
+			if !strings.Contains(a, "=") {
+				i++ // the flag's value
+			}
+		case isFile(a):
+			files = append(files, a)
+		default:
+			return files, false
 		}
 	}
-	return true
+	return files, true
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
