@@ -1,7 +1,22 @@
 // The only module that touches the Go bindings (window.go.main.App.*).
 // Every call settles: a call whose arguments Wails cannot parse never answers,
 // so each one races a timeout.
-import type { Episode, Job, LogLine, Report, Settings } from './types';
+import type {
+  CastView,
+  Comparison,
+  CurateRequest,
+  Episode,
+  ExportFormat,
+  Headshot,
+  HeadshotResult,
+  Job,
+  LogLine,
+  OnScreen,
+  Report,
+  ScreenTimeReport,
+  Segment,
+  Settings,
+} from './types';
 
 type Bound = (...args: unknown[]) => Promise<unknown>;
 
@@ -113,6 +128,45 @@ export function normalizeReport(r: Report): Report {
   };
 }
 
+export function normalizeSettings(s: Settings): Settings {
+  return {
+    ...s,
+    models: list(s?.models),
+    cluster_threshold: s?.cluster_threshold ?? 0.5,
+    min_track_len: s?.min_track_len ?? 3,
+    screentime_preset: s?.screentime_preset || 'default',
+  };
+}
+
+export function normalizeCast(c: CastView): CastView {
+  return {
+    ...c,
+    people: list(c?.people).map((p) => ({ ...p, track_ids: list(p.track_ids) })),
+    unidentified: c?.unidentified ?? { tracks: 0, screen_time_s: 0 },
+    review: list(c?.review),
+    facebank: list(c?.facebank),
+    last_op: c?.last_op ?? '',
+  };
+}
+
+export function normalizeScreenTime(r: ScreenTimeReport): ScreenTimeReport {
+  const un = r?.unidentified ?? { screen_time_s: 0, margin_s: 0, tracks: 0, segments: [] };
+  const co = r?.co_appearance;
+  return {
+    ...r,
+    people: list(r?.people).map((p) => ({ ...p, segments: list<Segment>(p.segments) })),
+    unidentified: { ...un, segments: list(un.segments) },
+    co_appearance: { identity_ids: list(co?.identity_ids), seconds: list(co?.seconds).map((row) => list(row)) },
+  };
+}
+
+export function normalizeOnScreen(o: OnScreen): OnScreen {
+  return { ...o, people: list(o?.people), frame: o?.frame ?? '' };
+}
+
+/** Calls that cut face crops (~50 ms each on first use) or run the face models on headshots. */
+export const SLOW_TIMEOUT_MS = 60_000;
+
 const episodes = (v: Episode[] | null | undefined) => list(v).map(normalizeEpisode);
 
 export const api = {
@@ -124,15 +178,36 @@ export const api = {
   retryStage: (jobID: string, stage: string) => call<string>('RetryStage', [jobID, stage]),
   inspect: async (key: string) => normalizeReport(await call<Report>('Inspect', [key])),
   jobLogs: async (jobID: string) => list(await call<LogLine[] | null>('JobLogs', [jobID])),
-  getSettings: async () => {
-    const s = await call<Settings>('GetSettings');
-    return { ...s, models: list(s?.models) };
-  },
+  getSettings: async () => normalizeSettings(await call<Settings>('GetSettings')),
   saveSettings: (s: Settings) => call<void>('SaveSettings', [s]),
   openDataFolder: () => call<void>('OpenDataFolder'),
   exportJSON: () => call<void>('ExportJSON', [], DIALOG_TIMEOUT_MS),
   /** The poster frame as a data URL, "" before extract has written it. */
   thumbnail: async (key: string) => (await call<string | null>('Thumbnail', [key])) ?? '',
+
+  cast: async (key: string) => normalizeCast(await call<CastView>('Cast', [key])),
+  /** Face crops by track id (as a string key), data URLs. */
+  faceThumbs: async (key: string, trackIDs: number[]) =>
+    obj(await call<Record<string, string> | null>('FaceThumbs', [key, trackIDs], SLOW_TIMEOUT_MS)),
+  /** Queues the re-cluster that applies the change; returns its job id. */
+  curate: (key: string, req: CurateRequest) => call<string>('Curate', [key, req]),
+  undoCuration: (key: string) => call<string>('UndoCuration', [key]),
+
+  screenTime: async (key: string) => normalizeScreenTime(await call<ScreenTimeReport>('ScreenTime', [key])),
+  compareLogged: async (key: string, text: string) => list(await call<Comparison[] | null>('CompareLogged', [key, text])),
+  onScreen: async (key: string, at: string) => normalizeOnScreen(await call<OnScreen>('OnScreen', [key, at])),
+  /** Asks where to save; returns the path written, "" when the user canceled. */
+  exportScreenTime: async (key: string, format: ExportFormat, person = '') =>
+    (await call<string | null>('ExportScreenTime', [key, format, person], DIALOG_TIMEOUT_MS)) ?? '',
+  openReport: (key: string) => call<void>('OpenReport', [key]),
+
+  facebank: async (show: string) => list(await call<Headshot[] | null>('Facebank', [show])),
+  addHeadshots: async (show: string, paths: string[]) =>
+    list(await call<HeadshotResult[] | null>('AddHeadshots', [show, paths], SLOW_TIMEOUT_MS)),
+  chooseHeadshots: async (show: string) =>
+    list(await call<HeadshotResult[] | null>('ChooseHeadshots', [show], DIALOG_TIMEOUT_MS)),
+  renameHeadshot: (id: number, name: string) => call<void>('RenameHeadshot', [id, name]),
+  removeHeadshot: (id: number) => call<void>('RemoveHeadshot', [id]),
 };
 
 export type { Episode, Job };

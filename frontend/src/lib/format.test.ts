@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { etaText, formatBytes, formatDuration, formatEta, formatIn, formatRate, percent, stageHeadline } from './format';
+import {
+  etaText,
+  formatBytes,
+  formatClock,
+  formatDuration,
+  formatEta,
+  formatIn,
+  formatRate,
+  formatSeconds,
+  formatShare,
+  percent,
+  stageHeadline,
+} from './format';
 import { stage } from '../test/fixtures';
 
 describe('formatEta', () => {
@@ -58,5 +70,17 @@ describe('other formatting', () => {
     expect(
       stageHeadline(stage({ status: 'error', error: { code: 'ERR_CANCELED', message: 'Not run because the validate stage failed.' } }), 'Track'),
     ).toBe('⏹️ Track canceled: Not run because the validate stage failed.');
+  });
+});
+
+describe('screen-time formatting', () => {
+  it('clock, seconds and shares', () => {
+    expect(formatClock(65.4)).toBe('01:05');
+    expect(formatClock(0)).toBe('00:00');
+    expect(formatClock(3723)).toBe('1:02:03');
+    expect(formatClock(-1)).toBe('–');
+    expect(formatSeconds(42.46)).toBe('42.5 s');
+    expect(formatSeconds(83.2)).toBe('1:23');
+    expect(formatShare(0.1234)).toBe('12.3 %');
   });
 });

@@ -139,3 +139,26 @@ export function stageHeadline(stage: StageView, label: string): string {
       return `${icon} ${label}`;
   }
 }
+
+/** A moment on the time axis: 65.4 → "01:05", 3723 → "1:02:03". */
+export function formatClock(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.floor(seconds);
+  const h = Math.floor(s / 3600);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const mmss = `${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+  return h > 0 ? `${h}:${mmss}` : mmss;
+}
+
+/** Screen time: 42.46 → "42.5 s", 83.2 → "1:23". */
+export function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  return formatDuration(seconds);
+}
+
+/** A share 0..1 as "12.3 %". */
+export function formatShare(share: number | null | undefined): string {
+  if (share == null || !Number.isFinite(share)) return '–';
+  return `${(share * 100).toFixed(1)} %`;
+}

@@ -47,7 +47,15 @@ export const app = $state({
   loadingSnapshot: false,
   /** Wall clock for countdowns, ticked once a second by the workspace. */
   now: Date.now(),
+  /** The selected episode's view: its pipeline, its cast, or its screen-time report. */
+  tab: 'pipeline' as EpisodeTab,
+  /** Per episode: bumped when a run's cluster/analytics stages end, so the Cast and Report views reload. */
+  resultsRev: {} as Record<string, number>,
+  /** Per episode: the cluster job queued by a curation or facebank change, until its analytics stage ends. */
+  recluster: {} as Record<string, string>,
 });
+
+export type EpisodeTab = 'pipeline' | 'cast' | 'report';
 
 const MAX_TOASTS = 5;
 let toastSeq = 0;
@@ -107,7 +115,7 @@ export function dismissToast(id: number): void {
   if (i >= 0) app.toasts.splice(i, 1);
 }
 
-function toastApiError(what: string, err: unknown): void {
+export function toastApiError(what: string, err: unknown): void {
   const e = err instanceof ApiError ? err : parseError(err, what);
   pushToast({ title: `${what} failed`, message: e.message, code: e.code, hint: e.hint || undefined });
 }
@@ -196,7 +204,67 @@ export function handleStageEvent(ev: StageEvent): void {
     }
   }
   progress.push(`${ev.job_id}/${ev.stage}`, ev, urgent);
+  // A stage that ends sets the episode's registry flags (detected, clustered,
+  // analyzed…), which open the Cast and Report tabs; one that is queued again
+  // clears them. Events carry the stage only, so the snapshot brings the flags.
+  if (urgent && ev.status !== 'running') scheduleSnapshot();
+  if (urgent) noteResults(ev);
   if (urgent && ev.episode_key === app.selectedKey) scheduleReport();
+}
+
+/** The cast and the report change when analytics ends; a failed cluster or analytics ends the wait too. */
+function noteResults(ev: StageEvent): void {
+  const done = ev.stage === 'analytics' && (ev.status === 'ok' || ev.status === 'skipped');
+  const failed = (ev.stage === 'cluster' || ev.stage === 'analytics') && ev.status === 'error';
+  if (!done && !failed) return;
+  app.resultsRev[ev.episode_key] = (app.resultsRev[ev.episode_key] ?? 0) + 1;
+  const waiting = app.recluster[ev.episode_key];
+  if (waiting === ev.job_id || waiting === QUEUING) delete app.recluster[ev.episode_key];
+}
+
+/** Ends the wait for a re-cluster whose job the snapshot shows finished (its events were missed). */
+function settleRecluster(): void {
+  for (const [key, jobId] of Object.entries(app.recluster)) {
+    const job = app.episodes.find((e) => e.key === key)?.latest_job;
+    if ((job?.job_id === jobId || jobId === QUEUING) && !isJobActive(job)) {
+      delete app.recluster[key];
+      app.resultsRev[key] = (app.resultsRev[key] ?? 0) + 1;
+    }
+  }
+}
+
+/** Stands for the job id while the call that queues the job is in flight. */
+const QUEUING = '…';
+
+/** Waits for a re-cluster the backend queued by itself (the Cast view of an episode whose curation or
+ * facebank changed since its identities were built). */
+export function expectRecluster(key: string): void {
+  if (!app.recluster[key]) app.recluster[key] = QUEUING;
+}
+
+/**
+ * Runs a call that queues a cluster+analytics job for the episode (a curation,
+ * an undo, a facebank re-run) and marks the episode as waiting for it until its
+ * analytics stage ends. The mark is set before the call, so the Cast tab stays
+ * open while the re-cluster clears the episode's clustered flag. False (and a
+ * toast) when the call failed.
+ */
+export async function recluster(key: string, what: string, queue: () => Promise<string>): Promise<boolean> {
+  app.recluster[key] = QUEUING;
+  try {
+    const jobId = await queue();
+    if (app.recluster[key] === QUEUING) {
+      delete app.recluster[key];
+      const job = app.episodes.find((e) => e.key === key)?.latest_job;
+      const analytics = job?.job_id === jobId ? job.stages.find((s) => s.name === 'analytics') : undefined;
+      if (!analytics || analytics.status === 'pending' || analytics.status === 'running') app.recluster[key] = jobId;
+    }
+    return true;
+  } catch (err) {
+    if (app.recluster[key] === QUEUING) delete app.recluster[key];
+    toastApiError(what, err);
+    return false;
+  }
 }
 
 /** Handles one castscope:episode event (registry or job change). */
@@ -242,6 +310,7 @@ export async function refresh(): Promise<void> {
   } finally {
     app.loadingSnapshot = false;
   }
+  settleRecluster();
   if (app.inspector.open) void loadReport();
 }
 
@@ -429,6 +498,8 @@ export function resetStore(): void {
   progress.reset();
   if (reportTimer) clearTimeout(reportTimer);
   reportTimer = null;
+  if (snapshotTimer) clearTimeout(snapshotTimer);
+  snapshotTimer = null;
   toasted.clear();
   app.episodes = [];
   app.selectedKey = null;
@@ -437,4 +508,7 @@ export function resetStore(): void {
   app.inspector = { open: false, loading: false, error: '', report: null };
   app.settings = { open: false, loading: false, saving: false, error: '', saved: false, data: null };
   app.banner = '';
+  app.tab = 'pipeline';
+  app.resultsRev = {};
+  app.recluster = {};
 }

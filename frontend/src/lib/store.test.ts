@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Coalescer } from './coalesce';
-import { app, handleEpisodeEvent, handleStageEvent, resetStore, stagesOf } from './store.svelte';
+import { app, expectRecluster, handleEpisodeEvent, handleStageEvent, recluster, refresh, resetStore, stagesOf } from './store.svelte';
 import { episode, stage, stageEvent } from '../test/fixtures';
 
 describe('Coalescer', () => {
@@ -167,5 +167,92 @@ describe('store events', () => {
     handleEpisodeEvent(episode({ key: 'a', title: 'A2' }));
     expect(app.episodes.map((e) => e.title)).toEqual(['B', 'A2']);
     expect(app.selectedKey).toBe('a');
+  });
+});
+
+describe('store: waiting for a re-cluster', () => {
+  beforeEach(() => resetStore());
+  afterEach(() => {
+    delete window.go;
+  });
+
+  const ev = (stage: string, status: 'running' | 'ok' | 'error', job = 'cluster_ep1_2') =>
+    stageEvent({ job_id: job, name: stage, stage, label: stage, status, attempt: 1, error: status === 'error' ? { code: 'ERR_INTERNAL', message: 'boom' } : null });
+
+  it('marks the episode while the queuing call runs and until its analytics stage ends ok; then bumps the results', async () => {
+    handleEpisodeEvent(episode());
+    let answer: (id: string) => void = () => {};
+    const p = recluster('ep1', 'Renaming', () => new Promise<string>((r) => (answer = r)));
+    expect(app.recluster.ep1).toBeTruthy();
+    answer('cluster_ep1_2');
+    await expect(p).resolves.toBe(true);
+    expect(app.recluster.ep1).toBe('cluster_ep1_2');
+    handleStageEvent(ev('cluster', 'running'));
+    handleStageEvent(ev('cluster', 'ok'));
+    expect(app.recluster.ep1).toBe('cluster_ep1_2');
+    expect(app.resultsRev.ep1 ?? 0).toBe(0);
+    handleStageEvent(ev('analytics', 'ok'));
+    expect(app.recluster.ep1).toBeUndefined();
+    expect(app.resultsRev.ep1).toBe(1);
+  });
+
+  it('a failed cluster stage ends the wait (its toast comes from the stage event)', async () => {
+    handleEpisodeEvent(episode());
+    await recluster('ep1', 'Merging', async () => 'cluster_ep1_2');
+    handleStageEvent(ev('cluster', 'error'));
+    expect(app.recluster.ep1).toBeUndefined();
+    expect(app.resultsRev.ep1).toBe(1);
+    expect(app.toasts.map((t) => t.title)).toEqual(['cluster failed']);
+  });
+
+  it('a rejected call clears the mark and raises a typed toast', async () => {
+    handleEpisodeEvent(episode());
+    const ok = await recluster('ep1', 'Undo', async () => {
+      throw 'ERR_USAGE Nothing to undo.';
+    });
+    expect(ok).toBe(false);
+    expect(app.recluster.ep1).toBeUndefined();
+    expect(app.toasts[0]).toMatchObject({ title: 'Undo failed', code: 'ERR_USAGE', message: 'Nothing to undo.' });
+  });
+
+  it('does not wait for a job whose analytics already ended before the call answered', async () => {
+    handleEpisodeEvent(episode());
+    const p = recluster('ep1', 'Locking', async () => {
+      handleStageEvent(ev('analytics', 'ok'));
+      return 'cluster_ep1_2';
+    });
+    await p;
+    expect(app.recluster.ep1).toBeUndefined();
+  });
+
+  it('a re-cluster the backend queued itself is awaited until the snapshot shows no job running', async () => {
+    handleEpisodeEvent(episode());
+    expectRecluster('ep1');
+    expect(app.recluster.ep1).toBeTruthy();
+    window.go = { main: { App: { ListEpisodes: async () => [episode()] } } };
+    await refresh();
+    expect(app.recluster.ep1).toBeUndefined();
+    expect(app.resultsRev.ep1).toBe(1);
+  });
+
+  it('a stage that ends brings the registry flags with a snapshot, so the Cast and Report tabs open', async () => {
+    vi.useFakeTimers();
+    resetStore();
+    try {
+      handleEpisodeEvent(episode());
+      let calls = 0;
+      const done = episode({ states: { ...episode().states, clustered: true, analyzed: true } });
+      window.go = { main: { App: { ListEpisodes: async () => (calls++, [done]) } } };
+      handleStageEvent(ev('analytics', 'running'));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(calls).toBe(0); // progress alone pulls nothing
+      handleStageEvent(ev('cluster', 'ok'));
+      handleStageEvent(ev('analytics', 'ok'));
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(calls).toBe(1); // one snapshot for a burst of state changes
+      expect(app.episodes[0].states.analyzed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -150,4 +150,161 @@ export interface Settings {
   sample_fps: number;
   detect_preset: string;
   stall_after_s: number;
+  /** Cosine distance under which tracks join one person (0.05–1.5). */
+  cluster_threshold: number;
+  /** Shortest track (detections) that counts as a person. */
+  min_track_len: number;
+  screentime_preset: ScreentimePreset;
 }
+
+export type ScreentimePreset = 'default' | 'strict';
+export const SCREENTIME_PRESETS: readonly ScreentimePreset[] = ['default', 'strict'];
+
+// ---- Cast (identities and their curation) -----------------------------------
+
+export interface CastPerson {
+  identity_id: number;
+  person: string;
+  label: string;
+  name: string;
+  locked: boolean;
+  tracks: number;
+  detections: number;
+  track_ids: number[];
+  screen_time_s: number;
+  margin_s: number;
+  share: number;
+  appearances: number;
+  first_s: number;
+  last_s: number;
+  facebank_name: string;
+  facebank_score: number;
+  /** Track whose face thumbnail represents the person. */
+  thumb_track: number;
+}
+
+export interface ReviewItem {
+  track_id: number;
+  identity_id: number;
+  label: string;
+  /** Nearest other identity (0 / "" when there is none). */
+  other_id: number;
+  other_label: string;
+  /** Own cosine − other cosine; small means ambiguous. */
+  margin: number;
+  start_s: number;
+  end_s: number;
+}
+
+export interface Headshot {
+  id: number;
+  show: string;
+  name: string;
+  file: string;
+  added_at: string;
+}
+
+export interface HeadshotResult {
+  path: string;
+  headshot?: Headshot;
+  error?: StageError;
+}
+
+export interface CastView {
+  episode_key: string;
+  show: string;
+  /** False until the cluster stage has run once. */
+  ready: boolean;
+  /** Most screen time first. */
+  people: CastPerson[];
+  unidentified: { tracks: number; screen_time_s: number };
+  /** Most ambiguous tracks first. */
+  review: ReviewItem[];
+  can_undo: boolean;
+  last_op: string;
+  ops: number;
+  /** Curation or facebank changed since the identities were built. */
+  pending: boolean;
+  facebank: Headshot[];
+}
+
+export type CurateKind = 'rename' | 'merge' | 'split' | 'move' | 'not_this' | 'lock' | 'unlock';
+
+export interface CurateRequest {
+  kind: CurateKind;
+  /** rename / merge-into / move-to / not_this-from / lock / unlock; ignored by split. */
+  identity_id: number;
+  /** merge: identities merged into identity_id. */
+  others?: number[];
+  /** split / move / not_this. */
+  track_ids?: number[];
+  /** rename: the new name; split: optional name of the new person. */
+  name?: string;
+}
+
+// ---- Screen time report -----------------------------------------------------
+
+export interface Segment {
+  start_ms: number;
+  end_ms: number;
+  start_s: number;
+  end_s: number;
+}
+
+export interface ScreenTimePerson {
+  identity_id: number;
+  label: string;
+  screen_time_s: number;
+  margin_s: number;
+  share: number;
+  appearances: number;
+  first_s: number;
+  last_s: number;
+  overlap_s: number;
+  tracks: number;
+  locked?: boolean;
+  segments: Segment[];
+}
+
+export interface ScreenTimeReport {
+  episode_key: string;
+  duration_s: number;
+  sample_interval_s: number;
+  preset: string;
+  bridge_s: number;
+  faces_on_screen_s: number;
+  people: ScreenTimePerson[];
+  unidentified: { screen_time_s: number; margin_s: number; tracks: number; segments: Segment[] };
+  co_appearance: { identity_ids: number[]; seconds: number[][] };
+}
+
+export interface Comparison {
+  name: string;
+  identity_id?: number;
+  found: boolean;
+  computed_s: number;
+  logged_s: number;
+  diff_s: number;
+  diff_pct: number;
+  margin_s: number;
+  within: boolean;
+}
+
+export interface OnScreenPerson {
+  /** 0 for unidentified faces. */
+  identity_id: number;
+  label: string;
+  segment: Segment;
+}
+
+export interface OnScreen {
+  ms: number;
+  clock: string;
+  timecode: string;
+  people: OnScreenPerson[];
+  /** JPEG data URL of that moment. */
+  frame: string;
+}
+
+export type ExportFormat = 'csv' | 'json' | 'edl' | 'fcpxml' | 'otio' | 'html';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'json', 'edl', 'fcpxml', 'otio', 'html'];

@@ -1,4 +1,4 @@
-import type { Episode, StageEvent, StageView } from '../lib/types';
+import type { CastPerson, CastView, Episode, ScreenTimeReport, StageEvent, StageView } from '../lib/types';
 
 export function stage(over: Partial<StageView> = {}): StageView {
   return {
@@ -50,6 +50,91 @@ export function episode(over: Partial<Episode> = {}): Episode {
     timestamps: {},
     created_at: '2026-01-01T00:00:00Z',
     latest_job: null,
+    ...over,
+  };
+}
+
+export function person(over: Partial<CastPerson> = {}): CastPerson {
+  return {
+    identity_id: 1,
+    person: 'p1',
+    label: 'Person 1',
+    name: '',
+    locked: false,
+    tracks: 3,
+    detections: 40,
+    track_ids: [11, 12, 13],
+    screen_time_s: 62.5,
+    margin_s: 0.5,
+    share: 0.25,
+    appearances: 4,
+    first_s: 1,
+    last_s: 90,
+    facebank_name: '',
+    facebank_score: 0,
+    thumb_track: 11,
+    ...over,
+  };
+}
+
+export function castView(over: Partial<CastView> = {}): CastView {
+  return {
+    episode_key: 'ep1',
+    show: 'ep',
+    ready: true,
+    people: [
+      person(),
+      person({
+        identity_id: 2,
+        person: 'p2',
+        label: 'Jordan Doe',
+        name: 'Jordan Doe',
+        locked: true,
+        track_ids: [21, 22],
+        tracks: 2,
+        screen_time_s: 30,
+        share: 0.12,
+        facebank_name: 'Jordan Doe',
+        facebank_score: 0.71,
+        thumb_track: 21,
+      }),
+      person({ identity_id: 3, person: 'p3', label: 'Person 3', track_ids: [31], tracks: 1, screen_time_s: 4, share: 0.02, thumb_track: 31 }),
+    ],
+    unidentified: { tracks: 2, screen_time_s: 3.5 },
+    review: [
+      { track_id: 12, identity_id: 1, label: 'Person 1', other_id: 3, other_label: 'Person 3', margin: 0.02, start_s: 10, end_s: 12 },
+      { track_id: 22, identity_id: 2, label: 'Jordan Doe', other_id: 0, other_label: '', margin: 0.08, start_s: 40, end_s: 41 },
+    ],
+    can_undo: false,
+    last_op: '',
+    ops: 0,
+    pending: false,
+    facebank: [{ id: 7, show: 'ep', name: 'Jordan Doe', file: '/photos/Jordan_Doe.jpg', added_at: '2026-01-01T00:00:00Z' }],
+    ...over,
+  };
+}
+
+export function screenTimeReport(over: Partial<ScreenTimeReport> = {}): ScreenTimeReport {
+  const seg = (a: number, b: number) => ({ start_ms: a * 1000, end_ms: b * 1000, start_s: a, end_s: b });
+  return {
+    episode_key: 'ep1',
+    duration_s: 100,
+    sample_interval_s: 0.5,
+    preset: 'default',
+    bridge_s: 1.5,
+    faces_on_screen_s: 80,
+    people: [
+      {
+        identity_id: 1, label: 'Alex Example', screen_time_s: 50, margin_s: 0.5, share: 0.5, appearances: 2, first_s: 0, last_s: 60,
+        overlap_s: 5, tracks: 3, segments: [seg(0, 20), seg(30, 60)],
+      },
+      {
+        identity_id: 2, label: 'Jordan Doe', screen_time_s: 25, margin_s: 0.5, share: 0.25, appearances: 1, first_s: 65, last_s: 90,
+        overlap_s: 0, tracks: 1, locked: true, segments: [seg(65, 90)],
+      },
+    ],
+    unidentified: { screen_time_s: 5, margin_s: 0.5, tracks: 1, segments: [seg(92, 97)] },
+    co_appearance: { identity_ids: [1, 2], seconds: [[0, 0], [0, 0]] },
     ...over,
   };
 }
