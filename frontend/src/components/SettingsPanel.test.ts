@@ -18,6 +18,9 @@ function settings(): Settings {
     sample_fps: 2,
     detect_preset: 'default',
     stall_after_s: 300,
+    cluster_threshold: 0.5,
+    min_track_len: 3,
+    screentime_preset: 'default',
   };
 }
 
@@ -37,6 +40,18 @@ describe('SettingsPanel', () => {
     expect(saved.require_gpu).toBe(true);
     expect(saved.stall_after_s).toBe(600);
     expect(saved.data_dir).toBe('/home/ed/.local/share/castscope');
+  });
+
+  it('edits the cluster threshold, shortest track and screen-time preset, and says when they apply', async () => {
+    const onsave = vi.fn();
+    render(SettingsPanel, { data: settings(), onsave, onclose: vi.fn() });
+    expect(screen.getByTestId('analysis-note').textContent).toContain('next cluster and screen-time run');
+    await fireEvent.input(screen.getByLabelText(/Cluster threshold/), { target: { value: '0.65' } });
+    await fireEvent.input(screen.getByLabelText(/Shortest track/), { target: { value: '5' } });
+    await fireEvent.change(screen.getByLabelText(/Screen-time preset/), { target: { value: 'strict' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    const saved = onsave.mock.calls[0][0] as Settings;
+    expect(saved).toMatchObject({ cluster_threshold: 0.65, min_track_len: 5, screentime_preset: 'strict', sample_fps: 2 });
   });
 
   it('shows an error from the backend', () => {

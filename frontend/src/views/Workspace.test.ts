@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import Workspace from './Workspace.svelte';
-import { resetStore } from '../lib/store.svelte';
+import { app, resetStore } from '../lib/store.svelte';
 import { EVENT_EPISODE, EVENT_STAGE } from '../lib/events';
 import type { Report } from '../lib/types';
-import { episode, stageEvent } from '../test/fixtures';
+import { castView, episode, screenTimeReport, stageEvent } from '../test/fixtures';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 
@@ -238,5 +238,72 @@ describe('Workspace', () => {
     }
     expect(renders).toBeGreaterThanOrEqual(6);
     expect(renders).toBeLessThanOrEqual(8);
+  });
+
+  it('Cast and Report tabs open only once the episode is clustered / analyzed, and say why', async () => {
+    render(Workspace);
+    await settle();
+    const cast = screen.getByTestId('tab-cast');
+    expect(screen.getByTestId('tab-pipeline').getAttribute('aria-selected')).toBe('true');
+    expect(cast.getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getByTestId('tab-report').getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getByTestId('tab-why').textContent).toContain('Run the pipeline first');
+    await fireEvent.click(cast);
+    await settle();
+    expect(cast.getAttribute('aria-selected')).toBe('false');
+    expect(screen.getByTestId('stage-detect')).toBeTruthy();
+
+    subs.get(EVENT_EPISODE)?.(episode({ states: { ...episode().states, clustered: true } }));
+    await settle();
+    expect(cast.getAttribute('aria-disabled')).toBe('false');
+    expect(screen.getByTestId('tab-report').getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getByTestId('tab-why').textContent).toContain('Report opens once');
+  });
+
+  it('tabs switch by click and by arrow keys; a re-cluster started from the Cast view keeps it open', async () => {
+    const done = { validated: true, extracted_frames: true, detected: true, tracked: true, clustered: true, analyzed: true };
+    go.ListEpisodes.mockImplementation(async () => [episode({ states: done })]);
+    go.Cast = vi.fn(async () => castView());
+    go.FaceThumbs = vi.fn(async () => ({}));
+    go.Curate = vi.fn(async () => 'cluster_ep1_2');
+    go.ScreenTime = vi.fn(async () => screenTimeReport());
+    render(Workspace);
+    await settle();
+    await fireEvent.click(screen.getByTestId('tab-cast'));
+    await settle();
+    expect(screen.getByTestId('cast-view')).toBeTruthy();
+    expect(screen.queryByTestId('stage-detect')).toBeNull();
+    expect(screen.getByRole('tabpanel').getAttribute('aria-labelledby')).toBe('tab-cast');
+
+    await fireEvent.keyDown(screen.getByTestId('tab-cast'), { key: 'ArrowRight' });
+    await settle();
+    expect(screen.getByTestId('report-view')).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByTestId('tab-report'));
+    expect(screen.getByTestId('tab-report').tabIndex).toBe(0);
+    expect(screen.getByTestId('tab-cast').tabIndex).toBe(-1);
+    await fireEvent.keyDown(screen.getByTestId('tab-report'), { key: 'Home' });
+    await settle();
+    expect(screen.getByTestId('stage-detect')).toBeTruthy();
+    await fireEvent.keyDown(screen.getByTestId('tab-pipeline'), { key: 'ArrowLeft' });
+    await settle();
+    expect(app.tab).toBe('report');
+
+    await fireEvent.click(screen.getByTestId('tab-cast'));
+    await settle();
+    await fireEvent.click(screen.getAllByTestId('lock')[0]);
+    await settle();
+    expect(go.Curate).toHaveBeenCalledWith('ep1', { kind: 'lock', identity_id: 1 });
+    // the re-cluster's cluster stage clears the clustered flag while it runs
+    subs.get(EVENT_EPISODE)?.(episode({ states: { ...done, clustered: false, analyzed: false } }));
+    subs.get(EVENT_STAGE)?.(stageEvent({ job_id: 'cluster_ep1_2', name: 'cluster', stage: 'cluster', status: 'running', attempt: 1 }));
+    await settle();
+    expect(screen.getByTestId('cast-view')).toBeTruthy();
+    expect(screen.getByTestId('cast-pending')).toBeTruthy();
+    subs.get(EVENT_STAGE)?.(stageEvent({ job_id: 'cluster_ep1_2', name: 'cluster', stage: 'cluster', status: 'ok', attempt: 1 }));
+    subs.get(EVENT_EPISODE)?.(episode({ states: done }));
+    subs.get(EVENT_STAGE)?.(stageEvent({ job_id: 'cluster_ep1_2', name: 'analytics', stage: 'analytics', status: 'ok', attempt: 1 }));
+    await settle();
+    expect(screen.queryByTestId('cast-pending')).toBeNull();
+    expect(go.Cast).toHaveBeenCalledTimes(3);
   });
 });

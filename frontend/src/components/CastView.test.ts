@@ -1,0 +1,268 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { tick } from 'svelte';
+import CastView from './CastView.svelte';
+import { app, handleEpisodeEvent, handleStageEvent, resetStore } from '../lib/store.svelte';
+import type { CastView as Cast, CurateRequest } from '../lib/types';
+import { castView, episode, stageEvent } from '../test/fixtures';
+
+type Fn = (...args: unknown[]) => Promise<unknown>;
+let go: Record<string, ReturnType<typeof vi.fn>>;
+let cast: Cast;
+
+const ep = () => episode({ states: { validated: true, extracted_frames: true, detected: true, tracked: true, clustered: true, analyzed: true } });
+
+async function settle() {
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+    await tick();
+  }
+}
+
+async function show() {
+  handleEpisodeEvent(ep());
+  render(CastView, { episodeKey: 'ep1' });
+  await settle();
+}
+
+function curated(): CurateRequest[] {
+  return go.Curate.mock.calls.map((c) => c[1] as CurateRequest);
+}
+
+function endRecluster(job = 'cluster_ep1_2') {
+  for (const stage of ['cluster', 'analytics']) {
+    handleStageEvent(stageEvent({ job_id: job, name: stage, stage, label: stage, status: 'ok', attempt: 1 }));
+  }
+}
+
+beforeEach(() => {
+  resetStore();
+  cast = castView();
+  go = {
+    Cast: vi.fn(async () => cast),
+    FaceThumbs: vi.fn(async (_k: unknown, ids: unknown) =>
+      Object.fromEntries((ids as number[]).map((id) => [String(id), `data:image/jpeg;base64,${id}`])),
+    ),
+    Curate: vi.fn(async () => 'cluster_ep1_2'),
+    UndoCuration: vi.fn(async () => 'cluster_ep1_3'),
+    RunEpisode: vi.fn(async () => 'cluster_ep1_4'),
+    ChooseHeadshots: vi.fn(async () => []),
+    RenameHeadshot: vi.fn(async () => undefined),
+    RemoveHeadshot: vi.fn(async () => undefined),
+  };
+  window.go = { main: { App: go as unknown as Record<string, Fn> } };
+});
+
+afterEach(() => {
+  delete window.go;
+});
+
+describe('CastView', () => {
+  it('shows a card per person with its face thumbnail, time, share, lock badge and facebank match', async () => {
+    await show();
+    expect(go.Cast).toHaveBeenCalledWith('ep1');
+    const cards = screen.getAllByTestId(/^person-\d+$/);
+    expect(cards.map((c) => within(c).getByTestId('person-name').textContent)).toEqual(['Person 1', 'Jordan Doe', 'Person 3']);
+    // thumbnails of the cards and the review strip go out in one batch
+    expect(go.FaceThumbs).toHaveBeenCalledTimes(1);
+    expect([...(go.FaceThumbs.mock.calls[0][1] as number[])].sort()).toEqual([11, 12, 21, 22, 31]);
+    const first = screen.getByTestId('person-1');
+    expect(within(first).getByTestId('person-thumb').getAttribute('src')).toBe('data:image/jpeg;base64,11');
+    expect(within(first).getByTestId('person-time').textContent).toContain('1:03');
+    expect(first.textContent).toContain('25.0 %');
+    expect(within(first).queryByTestId('lock-badge')).toBeNull();
+    const jordan = screen.getByTestId('person-2');
+    expect(within(jordan).getByTestId('lock-badge')).toBeTruthy();
+    expect(within(jordan).getByTestId('facebank-match').textContent).toContain('Jordan Doe 0.71');
+    expect(within(jordan).getByTestId('lock').textContent).toBe('Unlock');
+    expect(screen.getByTestId('unidentified').textContent).toContain('2 tracks');
+  });
+
+  it('Undo is disabled with nothing to undo; otherwise it names the last operation and undoes it', async () => {
+    await show();
+    expect((screen.getByTestId('undo') as HTMLButtonElement).disabled).toBe(true);
+    cast = castView({ can_undo: true, last_op: 'Renamed Person 1 to Alex', ops: 1 });
+    endRecluster('prepare_ep1_1');
+    await settle();
+    const undo = screen.getByTestId('undo') as HTMLButtonElement;
+    expect(undo.disabled).toBe(false);
+    expect(screen.getByTestId('last-op').textContent).toBe('Renamed Person 1 to Alex');
+    await fireEvent.click(undo);
+    await settle();
+    expect(go.UndoCuration).toHaveBeenCalledWith('ep1');
+    expect(app.recluster.ep1).toBe('cluster_ep1_3');
+  });
+
+  it('Merge sends the selected people into the one with most screen time; the view waits for the re-cluster and reloads', async () => {
+    await show();
+    expect((screen.getByTestId('merge') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.click(screen.getByTestId('select-3'));
+    await fireEvent.click(screen.getByTestId('select-1'));
+    expect((screen.getByTestId('merge-target') as HTMLSelectElement).value).toBe('1');
+    await fireEvent.click(screen.getByTestId('merge'));
+    await settle();
+    expect(curated()).toEqual([{ kind: 'merge', identity_id: 1, others: [3] }]);
+    expect(screen.getByTestId('cast-pending').textContent).toContain('Re-clustering');
+    expect((within(screen.getByTestId('person-1')).getByTestId('rename') as HTMLButtonElement).disabled).toBe(true);
+    expect(go.Cast).toHaveBeenCalledTimes(1);
+
+    cast = castView({ people: castView().people.slice(0, 2), can_undo: true, last_op: 'Merged Person 3 into Person 1' });
+    endRecluster();
+    await settle();
+    expect(go.Cast).toHaveBeenCalledTimes(2);
+    expect(screen.queryByTestId('cast-pending')).toBeNull();
+    expect(screen.queryByTestId('person-3')).toBeNull();
+    expect(screen.getByTestId('last-op').textContent).toBe('Merged Person 3 into Person 1');
+  });
+
+  it('the merge target can be changed', async () => {
+    await show();
+    await fireEvent.click(screen.getByTestId('select-1'));
+    await fireEvent.click(screen.getByTestId('select-2'));
+    await fireEvent.change(screen.getByTestId('merge-target'), { target: { value: '2' } });
+    await fireEvent.click(screen.getByTestId('merge'));
+    await settle();
+    expect(curated()).toEqual([{ kind: 'merge', identity_id: 2, others: [1] }]);
+  });
+
+  it('dropping a card on another merges it into that person', async () => {
+    await show();
+    const store = new Map<string, string>();
+    const dataTransfer = {
+      get types() {
+        return [...store.keys()];
+      },
+      setData: (t: string, v: string) => store.set(t, v),
+      getData: (t: string) => store.get(t) ?? '',
+      effectAllowed: '',
+      dropEffect: '',
+    };
+    await fireEvent.dragStart(screen.getByTestId('person-3'), { dataTransfer });
+    await fireEvent.dragOver(screen.getByTestId('person-2'), { dataTransfer });
+    expect(screen.getByTestId('person-2').classList.contains('over')).toBe(true);
+    await fireEvent.drop(screen.getByTestId('person-2'), { dataTransfer });
+    await settle();
+    expect(curated()).toEqual([{ kind: 'merge', identity_id: 2, others: [3] }]);
+  });
+
+  it('renames inline: Enter sends the new name, Escape cancels', async () => {
+    await show();
+    const card = screen.getByTestId('person-1');
+    await fireEvent.click(within(card).getByTestId('rename'));
+    await fireEvent.input(within(card).getByTestId('rename-input'), { target: { value: 'Alex' } });
+    await fireEvent.keyDown(within(card).getByTestId('rename-input'), { key: 'Escape' });
+    expect(within(card).queryByTestId('rename-input')).toBeNull();
+    expect(go.Curate).not.toHaveBeenCalled();
+    await fireEvent.click(within(card).getByTestId('rename'));
+    await fireEvent.input(within(card).getByTestId('rename-input'), { target: { value: '  Alex Example ' } });
+    await fireEvent.keyDown(within(card).getByTestId('rename-input'), { key: 'Enter' });
+    await settle();
+    expect(curated()).toEqual([{ kind: 'rename', identity_id: 1, name: 'Alex Example' }]);
+  });
+
+  it('lock and unlock', async () => {
+    await show();
+    await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('lock'));
+    await settle();
+    endRecluster();
+    await settle();
+    await fireEvent.click(within(screen.getByTestId('person-2')).getByTestId('lock'));
+    await settle();
+    expect(curated()).toEqual([
+      { kind: 'lock', identity_id: 1 },
+      { kind: 'unlock', identity_id: 2 },
+    ]);
+  });
+
+  it('splits chosen tracks into a new person, or takes them away from this one', async () => {
+    await show();
+    await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('tracks'));
+    const panel = screen.getByTestId('person-tracks');
+    expect(within(panel).getAllByTestId(/^track-/).map((t) => t.dataset.testid)).toEqual(['track-11', 'track-12', 'track-13']);
+    expect((within(panel).getByTestId('split') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.click(within(within(panel).getByTestId('track-12')).getByRole('checkbox'));
+    await fireEvent.click(within(within(panel).getByTestId('track-13')).getByRole('checkbox'));
+    await fireEvent.input(within(panel).getByLabelText('Name of the new person'), { target: { value: 'Sam' } });
+    await fireEvent.click(within(panel).getByTestId('split'));
+    await settle();
+    expect(curated()).toEqual([{ kind: 'split', identity_id: 1, track_ids: [12, 13], name: 'Sam' }]);
+    endRecluster();
+    await settle();
+    await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('tracks'));
+    const again = screen.getByTestId('person-tracks');
+    await fireEvent.click(within(within(again).getByTestId('track-11')).getByRole('checkbox'));
+    await fireEvent.click(within(again).getByTestId('not-this'));
+    await settle();
+    expect(curated()[1]).toEqual({ kind: 'not_this', identity_id: 1, track_ids: [11] });
+  });
+
+  it('review strip: most ambiguous first; Keep dismisses, Move and Not send the track', async () => {
+    await show();
+    const items = screen.getAllByTestId(/^review-\d+$/);
+    expect(items.map((i) => i.dataset.testid)).toEqual(['review-12', 'review-22']);
+    expect(items[0].textContent).toContain('belongs to Person 1');
+    expect(items[0].textContent).toContain('could be Person 3');
+    expect(within(items[1]).queryByTestId('review-move')).toBeNull();
+    await fireEvent.click(within(items[1]).getByTestId('review-keep'));
+    expect(screen.queryByTestId('review-22')).toBeNull();
+    expect(go.Curate).not.toHaveBeenCalled();
+    await fireEvent.click(within(screen.getByTestId('review-12')).getByTestId('review-move'));
+    await settle();
+    expect(curated()).toEqual([{ kind: 'move', identity_id: 3, track_ids: [12] }]);
+    endRecluster();
+    await settle();
+    await fireEvent.click(within(screen.getByTestId('review-12')).getByTestId('review-not'));
+    await settle();
+    expect(curated()[1]).toEqual({ kind: 'not_this', identity_id: 1, track_ids: [12] });
+  });
+
+  it('a rejected curation shows a typed toast and leaves the view usable', async () => {
+    go.Curate.mockImplementation(async () => {
+      throw 'ERR_USAGE Person 1 is locked. — Unlock it first.';
+    });
+    await show();
+    await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('lock'));
+    await settle();
+    expect(app.toasts[0]).toMatchObject({ title: 'Locking failed', code: 'ERR_USAGE', message: 'Person 1 is locked.', hint: 'Unlock it first.' });
+    expect(screen.queryByTestId('cast-pending')).toBeNull();
+    expect((within(screen.getByTestId('person-1')).getByTestId('lock') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('facebank: lists headshots, adds with per-file error toasts, renames, removes and re-runs cluster', async () => {
+    go.ChooseHeadshots.mockImplementation(async () => [
+      { path: '/photos/Alex_Example.jpg', headshot: { id: 8, show: 'ep', name: 'Alex Example', file: '/photos/Alex_Example.jpg', added_at: '' } },
+      { path: '/photos/group.jpg', error: { code: 'ERR_HEADSHOT_FACES', message: 'The headshot group.jpg shows 2 faces.', hint: 'Use a photo of one person.' } },
+    ]);
+    await show();
+    const fb = screen.getByTestId('facebank');
+    expect(within(fb).getByTestId('headshot-7').textContent).toContain('Jordan_Doe.jpg');
+    await fireEvent.click(within(fb).getByTestId('add-headshots'));
+    await settle();
+    expect(go.ChooseHeadshots).toHaveBeenCalledWith('ep');
+    expect(app.toasts).toHaveLength(1);
+    expect(app.toasts[0]).toMatchObject({ title: 'Headshot group.jpg not added', code: 'ERR_HEADSHOT_FACES' });
+    expect(screen.getByTestId('headshots-added').textContent).toBe('Added 1 of 2 headshots.');
+    expect(go.Cast).toHaveBeenCalledTimes(2);
+
+    await fireEvent.change(within(fb).getByLabelText('Name of headshot Jordan_Doe.jpg'), { target: { value: 'Jordan D.' } });
+    await settle();
+    expect(go.RenameHeadshot).toHaveBeenCalledWith(7, 'Jordan D.');
+    await fireEvent.click(within(fb).getByTestId('remove-headshot'));
+    await settle();
+    expect(go.RemoveHeadshot).toHaveBeenCalledWith(7);
+    await fireEvent.click(within(fb).getByTestId('rerun-cluster'));
+    await settle();
+    expect(go.RunEpisode).toHaveBeenCalledWith('ep1', ['cluster+']);
+    expect(app.recluster.ep1).toBe('cluster_ep1_4');
+  });
+
+  it('a cast whose changes are pending waits for the re-cluster the backend queues', async () => {
+    cast = castView({ pending: true });
+    await show();
+    expect(screen.getByTestId('cast-pending')).toBeTruthy();
+    cast = castView();
+    endRecluster('cluster_ep1_9');
+    await settle();
+    expect(screen.queryByTestId('cast-pending')).toBeNull();
+  });
+});
