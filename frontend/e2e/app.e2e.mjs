@@ -396,3 +396,107 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
     }
   }
 });
+
+test('Cast: thumbnails, rename through a re-cluster and Undo; Report: a drawn chart and a segment preview frame', async () => {
+  const item = page.locator(`[data-testid="episode-${MAIN_KEY}"]`);
+  await item.click();
+  await page.locator(`[data-testid="episode-${MAIN_KEY}"][aria-current="true"]`).waitFor();
+  // The first test's run goes on to cluster and screen time; run it again if the load test canceled it.
+  const [ep] = (await callApp('ListEpisodes')).filter((e) => e.key === MAIN_KEY);
+  const job = ep.latest_job;
+  const active = job && !job.finished_at && job.stages.some((s) => s.status === 'running' || s.status === 'pending');
+  if (!ep.states?.analyzed && !active) {
+    log('episode not analyzed yet and no job running: running the rest of the pipeline');
+    await callApp('RunEpisode', MAIN_KEY, ['track+']);
+  }
+  await page.locator('[data-testid="tab-report"][aria-disabled="false"]').waitFor({ timeout: 300_000 });
+
+  await page.locator('[data-testid="tab-cast"]').click();
+  await page.locator('[data-testid="cast-view"]').waitFor();
+  await page.locator('[data-testid="cast-grid"]').waitFor({ timeout: 60_000 });
+  const cards = page.locator('[data-testid="cast-grid"] > article');
+  const count = await cards.count();
+  assert.ok(count >= 1, 'no identity card');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('[data-testid="cast-grid"] [data-testid="person-thumb"]')].some((img) => img.complete && img.naturalWidth > 0),
+    null,
+    { timeout: 60_000 },
+  );
+  const names = await page.locator('[data-testid="person-name"]').allTextContents();
+  log(`cast: ${count} people: ${names.join(', ')}`);
+
+  const nameIs = (want, present) =>
+    page.waitForFunction(
+      ([n, p]) => {
+        const pending = document.querySelector('[data-testid="cast-pending"]');
+        const has = [...document.querySelectorAll('[data-testid="person-name"]')].some((el) => el.textContent.trim() === n);
+        return !pending && has === p;
+      },
+      [want, present],
+      { timeout: 240_000 },
+    );
+
+  const t0 = Date.now();
+  const first = cards.first();
+  await first.locator('[data-testid="rename"]').click();
+  await first.locator('[data-testid="rename-input"]').fill('Alex Example');
+  await first.locator('[data-testid="rename-input"]').press('Enter');
+  await page.locator('[data-testid="cast-pending"]').waitFor({ timeout: 15_000 }).catch(() => log('re-cluster ended before its status showed'));
+  await nameIs('Alex Example', true);
+  log(`renamed to "Alex Example" after the re-cluster: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const undo = page.locator('[data-testid="undo"]');
+  assert.equal(await undo.isDisabled(), false, 'Undo is enabled after a rename');
+  log('undo:', (await undo.textContent()).trim());
+
+  const t1 = Date.now();
+  await undo.click();
+  await nameIs('Alex Example', false);
+  log(`undone after ${((Date.now() - t1) / 1000).toFixed(1)} s; names: ${(await page.locator('[data-testid="person-name"]').allTextContents()).join(', ')}`);
+
+  await page.locator('[data-testid="tab-report"]').click();
+  await page.locator('[data-testid="report-totals"]').waitFor({ timeout: 30_000 });
+  for (const id of ['chart-bar', 'chart-timeline']) {
+    const drawn = await page.waitForFunction(
+      (testid) => {
+        const c = document.querySelector(`[data-testid="${testid}"]`);
+        if (!c || c.width === 0 || c.height === 0 || c.clientWidth === 0) return false;
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return { w: c.clientWidth, h: c.clientHeight };
+        return false;
+      },
+      id,
+      { timeout: 30_000 },
+    );
+    const size = await drawn.jsonValue();
+    log(`${id}: drawn at ${size.w}×${size.h} px`);
+  }
+
+  // A click on the first person's row of the timeline previews that moment (OnScreen) with its frame.
+  const rows = await page.locator('[data-testid="screen-time-table"] tbody tr').count();
+  const box = await page.locator('[data-testid="chart-timeline"]').boundingBox();
+  const rowY = box.y + (box.height - 28) / rows / 2;
+  let clicked = null;
+  for (let fx = 0.1; fx < 0.99 && !clicked; fx += 0.04) {
+    await page.mouse.click(box.x + box.width * fx, rowY);
+    await page.waitForTimeout(150);
+    const shown = await page.evaluate(() => {
+      const img = document.querySelector('[data-testid="onscreen-frame"]');
+      return img ? document.querySelector('[data-testid="onscreen-at"]').value : null;
+    });
+    if (shown) clicked = { fx, at: shown };
+  }
+  assert.ok(clicked, 'a click along the first timeline row previewed no moment');
+  await page.waitForFunction(
+    () => {
+      const img = document.querySelector('[data-testid="onscreen-frame"]');
+      return img && img.complete && img.naturalWidth > 0;
+    },
+    null,
+    { timeout: 30_000 },
+  );
+  const who = (await page.locator('[data-testid="onscreen-people"]').innerText()).replace(/\s+/g, ' ').trim();
+  log(`timeline click at ${(clicked.fx * 100).toFixed(0)}% of the row → on screen at ${clicked.at}: ${who}`);
+  assert.ok(who.length > 0, 'the preview lists who is on screen');
+  const frame = await page.locator('[data-testid="onscreen-frame"]').evaluate((img) => `${img.naturalWidth}×${img.naturalHeight}`);
+  log(`preview frame ${frame}`);
+});
