@@ -70,3 +70,12 @@ export function whenVisible(cb: () => void) {
     return () => io.disconnect();
   };
 }
+
+/**
+ * Attachment: asks loader for track id's crop once the element is in view.
+ * Both are arguments, read where the attachment is made, so a card whose
+ * track changes (a split took its best one) asks again.
+ */
+export function thumbWhenVisible(loader: FaceThumbLoader, id: number) {
+  return whenVisible(() => loader.request(id));
+}
