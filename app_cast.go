@@ -27,7 +27,8 @@ func (a *App) Cast(key string) (service.CastView, error) {
 	}
 	v, err := b.Cast(a.ctx, key)
 	if err == nil {
-		if _, cerr := b.CatchUp(a.ctx, v); cerr != nil {
+		var cerr error
+		if v.ReclusterJob, cerr = b.CatchUp(a.ctx, v); cerr != nil {
 			runtime.LogWarningf(a.ctx, "castscope: catch up %s: %v", key, cerr)
 		}
 	}

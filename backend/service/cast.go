@@ -25,16 +25,20 @@ import (
 // screen time, the tracks to review first, the curation state and the
 // show's cast list.
 type CastView struct {
-	EpisodeKey   string              `json:"episode_key"`
-	Show         string              `json:"show"`
-	Ready        bool                `json:"ready"` // cluster has run
-	People       []CastPerson        `json:"people"`
-	Unidentified CastUnidentified    `json:"unidentified"`
-	Review       []ReviewItem        `json:"review"`
-	CanUndo      bool                `json:"can_undo"`
-	LastOp       string              `json:"last_op"`
-	Ops          int                 `json:"ops"`
-	Pending      bool                `json:"pending"` // the identities do not show the latest curation yet
+	EpisodeKey   string           `json:"episode_key"`
+	Show         string           `json:"show"`
+	Ready        bool             `json:"ready"` // cluster has run
+	People       []CastPerson     `json:"people"`
+	Unidentified CastUnidentified `json:"unidentified"`
+	Review       []ReviewItem     `json:"review"`
+	CanUndo      bool             `json:"can_undo"`
+	LastOp       string           `json:"last_op"`
+	Ops          int              `json:"ops"`
+	Pending      bool             `json:"pending"` // the identities do not show the latest curation yet
+	// ReclusterJob is the job that brings a pending view up to date: the
+	// one CatchUp queued or found running; "" when none runs (the latest
+	// re-cluster failed: the user re-runs or undoes).
+	ReclusterJob string              `json:"recluster_job,omitempty"`
 	Facebank     []identity.Headshot `json:"facebank"`
 }
 

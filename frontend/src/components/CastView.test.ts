@@ -257,12 +257,23 @@ describe('CastView', () => {
   });
 
   it('a cast whose changes are pending waits for the re-cluster the backend queues', async () => {
-    cast = castView({ pending: true });
+    cast = castView({ pending: true, recluster_job: 'cluster_ep1_9' });
     await show();
     expect(screen.getByTestId('cast-pending')).toBeTruthy();
     cast = castView();
     endRecluster('cluster_ep1_9');
     await settle();
     expect(screen.queryByTestId('cast-pending')).toBeNull();
+  });
+
+  it('pending with no re-cluster running (the last one failed): offers Re-run and Undo instead of waiting', async () => {
+    cast = castView({ pending: true, can_undo: true, last_op: 'Rename to "Kyle"' });
+    await show();
+    expect(screen.queryByTestId('cast-pending')).toBeNull();
+    expect(screen.getByTestId('cast-stale').textContent).toContain('Re-run cluster');
+    expect((screen.getByTestId('undo') as HTMLButtonElement).disabled).toBe(false);
+    await fireEvent.click(screen.getByTestId('undo'));
+    await settle();
+    expect(go.UndoCuration).toHaveBeenCalledTimes(1);
   });
 });

@@ -219,14 +219,16 @@ function noteResults(ev: StageEvent): void {
   if (!done && !failed) return;
   app.resultsRev[ev.episode_key] = (app.resultsRev[ev.episode_key] ?? 0) + 1;
   const waiting = app.recluster[ev.episode_key];
-  if (waiting === ev.job_id || waiting === QUEUING) delete app.recluster[ev.episode_key];
+  if (waiting === ev.job_id) delete app.recluster[ev.episode_key];
 }
 
-/** Ends the wait for a re-cluster whose job the snapshot shows finished (its events were missed). */
+/** Ends the wait for a re-cluster whose job the snapshot shows finished (its events were missed).
+ * A mark whose queuing call is still in flight is that call's to settle. */
 function settleRecluster(): void {
   for (const [key, jobId] of Object.entries(app.recluster)) {
+    if (jobId === QUEUING) continue;
     const job = app.episodes.find((e) => e.key === key)?.latest_job;
-    if ((job?.job_id === jobId || jobId === QUEUING) && !isJobActive(job)) {
+    if (job?.job_id === jobId && !isJobActive(job)) {
       delete app.recluster[key];
       app.resultsRev[key] = (app.resultsRev[key] ?? 0) + 1;
     }
@@ -236,10 +238,13 @@ function settleRecluster(): void {
 /** Stands for the job id while the call that queues the job is in flight. */
 const QUEUING = '…';
 
-/** Waits for a re-cluster the backend queued by itself (the Cast view of an episode whose curation or
- * facebank changed since its identities were built). */
-export function expectRecluster(key: string): void {
-  if (!app.recluster[key]) app.recluster[key] = QUEUING;
+/** Waits for job jobId, a re-cluster the backend queued by itself (the Cast view of an episode whose
+ * curation or cast list changed since its identities were built), unless it already ended. */
+export function expectRecluster(key: string, jobId: string): void {
+  if (!jobId || app.recluster[key]) return;
+  const job = app.episodes.find((e) => e.key === key)?.latest_job;
+  if (job?.job_id === jobId && !isJobActive(job)) return;
+  app.recluster[key] = jobId;
 }
 
 /**

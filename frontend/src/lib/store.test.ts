@@ -225,14 +225,47 @@ describe('store: waiting for a re-cluster', () => {
     expect(app.recluster.ep1).toBeUndefined();
   });
 
-  it('a re-cluster the backend queued itself is awaited until the snapshot shows no job running', async () => {
+  const job = (status: 'running' | 'ok' | 'error') => ({
+    job_id: 'cluster_ep1_2',
+    episode_key: 'ep1',
+    mode: 'cluster+',
+    created_at: '2026-01-01T00:00:00Z',
+    finished_at: status === 'running' ? null : '2026-01-01T00:00:05Z',
+    stages: [stage({ name: 'cluster', status }), stage({ name: 'analytics', status: status === 'running' ? 'pending' : status })],
+  });
+
+  it('a re-cluster the backend queued itself is awaited until the snapshot shows that job ended', async () => {
     handleEpisodeEvent(episode());
-    expectRecluster('ep1');
-    expect(app.recluster.ep1).toBeTruthy();
-    window.go = { main: { App: { ListEpisodes: async () => [episode()] } } };
+    expectRecluster('ep1', 'cluster_ep1_2');
+    expect(app.recluster.ep1).toBe('cluster_ep1_2');
+    window.go = { main: { App: { ListEpisodes: async () => [episode({ latest_job: job('running') })] } } };
+    await refresh();
+    expect(app.recluster.ep1).toBe('cluster_ep1_2');
+    window.go = { main: { App: { ListEpisodes: async () => [episode({ latest_job: job('ok') })] } } };
     await refresh();
     expect(app.recluster.ep1).toBeUndefined();
     expect(app.resultsRev.ep1).toBe(1);
+  });
+
+  it('no job queued (the last re-cluster failed) or one already ended: nothing to wait for', () => {
+    handleEpisodeEvent(episode({ latest_job: job('error') }));
+    expectRecluster('ep1', '');
+    expect(app.recluster.ep1).toBeUndefined();
+    expectRecluster('ep1', 'cluster_ep1_2');
+    expect(app.recluster.ep1).toBeUndefined();
+  });
+
+  it('a snapshot or another job ending while a curation call is in flight keeps its mark', async () => {
+    handleEpisodeEvent(episode({ latest_job: job('ok') }));
+    let answer: (id: string) => void = () => {};
+    const p = recluster('ep1', 'Renaming', () => new Promise<string>((r) => (answer = r)));
+    window.go = { main: { App: { ListEpisodes: async () => [episode({ latest_job: job('ok') })] } } };
+    await refresh();
+    handleStageEvent(ev('analytics', 'ok', 'prepare_ep1_1'));
+    expect(app.recluster.ep1).toBeTruthy();
+    answer('cluster_ep1_3');
+    await p;
+    expect(app.recluster.ep1).toBe('cluster_ep1_3');
   });
 
   it('a stage that ends brings the registry flags with a snapshot, so the Cast and Report tabs open', async () => {

@@ -225,6 +225,8 @@ export interface CastView {
   ops: number;
   /** Curation or facebank changed since the identities were built. */
   pending: boolean;
+  /** The cluster job that brings a pending view up to date (queued by this call, or already running); "" when none runs. */
+  recluster_job?: string;
   facebank: Headshot[];
 }
 
