@@ -527,6 +527,19 @@ func TestAnalysisExportFormatsAreValid(t *testing.T) {
 	if err != nil || len(one.People) != 1 || one.People[0].Label != "Person 2" {
 		t.Fatalf("OnlyPerson: %v %+v", err, one.People)
 	}
+	// Two identities the user gave one name export together.
+	twice := rep
+	twice.People = slices.Clone(rep.People)
+	for i := range twice.People {
+		twice.People[i].Label = "Kyle"
+	}
+	both, err := OnlyPerson(twice, "kyle")
+	if err != nil || len(both.People) != len(rep.People) || len(both.CoAppearance.IdentityIDs) != len(rep.People) {
+		t.Fatalf("OnlyPerson of a shared name: %v %+v %+v", err, both.People, both.CoAppearance)
+	}
+	if len(rep.People) > 1 && both.CoAppearance.Seconds[0][0] != rep.People[0].ScreenTimeS {
+		t.Errorf("co-appearance diagonal %v, want %v", both.CoAppearance.Seconds[0][0], rep.People[0].ScreenTimeS)
+	}
 	if _, err := OnlyPerson(rep, "Nobody"); errs.CodeOf(err) != errs.Usage {
 		t.Errorf("unknown person: %v", err)
 	}

@@ -160,6 +160,30 @@ describe('ReportView', () => {
     expect(go.OpenReport).toHaveBeenCalledWith('ep1');
   });
 
+  it('a name the user gave two people is one export choice, the name itself (not the chart\'s "Jane (#7)")', async () => {
+    const r = screenTimeReport();
+    r.people = r.people.map((p) => ({ ...p, label: 'Alex Example' }));
+    go.ScreenTime.mockImplementation(async () => r);
+    await show();
+    const person = screen.getByTestId('export-person') as HTMLSelectElement;
+    expect([...person.options].map((o) => o.value)).toEqual(['', 'Alex Example']);
+  });
+
+  it('only the newest preview is shown when lookups answer out of order', async () => {
+    const answers: ((v: unknown) => void)[] = [];
+    go.OnScreen.mockImplementation(() => new Promise((r) => answers.push(r)));
+    await show();
+    await fireEvent.click(screen.getByTestId('preview-1'));
+    await fireEvent.click(screen.getByTestId('preview-2'));
+    const shot = (ms: number, frame: string) => ({ ms, clock: '', timecode: '', people: [], frame });
+    answers[1](shot(65000, 'data:image/jpeg;base64,newer'));
+    await settle();
+    answers[0](shot(0, 'data:image/jpeg;base64,older'));
+    await settle();
+    expect(screen.getByTestId('onscreen-frame').getAttribute('src')).toBe('data:image/jpeg;base64,newer');
+    expect((screen.getByTestId('onscreen-at') as HTMLInputElement).value).toBe('01:05');
+  });
+
   it('a canceled save dialog says nothing; a failed export raises a toast', async () => {
     go.ExportScreenTime.mockImplementationOnce(async () => '');
     await show();
