@@ -231,7 +231,7 @@ describe('CastView', () => {
   it('facebank: lists headshots, adds with per-file error toasts, renames, removes and re-runs cluster', async () => {
     go.ChooseHeadshots.mockImplementation(async () => [
       { path: '/photos/Alex_Example.jpg', headshot: { id: 8, show: 'ep', name: 'Alex Example', file: '/photos/Alex_Example.jpg', added_at: '' } },
-      { path: '/photos/group.jpg', error: { code: 'ERR_HEADSHOT_FACES', message: 'The headshot group.jpg shows 2 faces.', hint: 'Use a photo of one person.' } },
+      { path: '/photos/group.jpg', error: { code: 'ERR_HEADSHOT_INVALID', message: 'The headshot group.jpg shows 2 faces.', hint: 'Use a photo of one person.' } },
     ]);
     await show();
     const fb = screen.getByTestId('facebank');
@@ -240,13 +240,20 @@ describe('CastView', () => {
     await settle();
     expect(go.ChooseHeadshots).toHaveBeenCalledWith('ep');
     expect(app.toasts).toHaveLength(1);
-    expect(app.toasts[0]).toMatchObject({ title: 'Headshot group.jpg not added', code: 'ERR_HEADSHOT_FACES' });
+    expect(app.toasts[0]).toMatchObject({ title: 'Headshot group.jpg not added', code: 'ERR_HEADSHOT_INVALID' });
     expect(screen.getByTestId('headshots-added').textContent).toBe('Added 1 of 2 headshots.');
     expect(go.Cast).toHaveBeenCalledTimes(2);
 
     await fireEvent.change(within(fb).getByLabelText('Name of headshot Jordan_Doe.jpg'), { target: { value: 'Jordan D.' } });
     await settle();
     expect(go.RenameHeadshot).toHaveBeenCalledWith(7, 'Jordan D.');
+    go.RenameHeadshot.mockImplementationOnce(async () => {
+      throw 'ERR_USAGE A name cannot be empty.';
+    });
+    const field = within(fb).getByLabelText('Name of headshot Jordan_Doe.jpg') as HTMLInputElement;
+    await fireEvent.change(field, { target: { value: 'Nope' } });
+    await settle();
+    expect(field.value).toBe('Jordan Doe'); // a failed rename shows the stored name again
     await fireEvent.click(within(fb).getByTestId('remove-headshot'));
     await settle();
     expect(go.RemoveHeadshot).toHaveBeenCalledWith(7);
