@@ -77,7 +77,20 @@ type Report struct {
 	Jobs       []JobView       `json:"jobs"`
 	Artifacts  ArtifactsView   `json:"artifacts"`
 	DetStats   json.RawMessage `json:"det_stats"`
-	LogTail    []string        `json:"log_tail"`
+	// Curation is filled in by the caller, which knows the curation log
+	// and the cluster stage's files; nil before the episode is registered.
+	Curation *Curation `json:"curation,omitempty"`
+	LogTail  []string  `json:"log_tail"`
+}
+
+// Curation is what the user said about the episode's people, and whether
+// the identities on disk show it yet.
+type Curation struct {
+	Ops       []string `json:"ops"`     // in effect, oldest first, in words
+	Applied   bool     `json:"applied"` // the identities reflect the log and the cast list
+	Clustered bool     `json:"clustered"`
+	Show      string   `json:"show"`
+	Headshots int      `json:"headshots"` // on the show's cast list
 }
 
 // Files are the artifacts the inspector looks for, in pipeline order, with
@@ -234,6 +247,21 @@ func (r Report) Text() string {
 				}
 			}
 		}
+	}
+
+	if c := r.Curation; c != nil {
+		state := "applied"
+		switch {
+		case !c.Clustered:
+			state = "applied when cluster runs"
+		case !c.Applied:
+			state = "not applied yet: cluster runs again"
+		}
+		fmt.Fprintf(&b, "\n✏️ Curation: %d operation(s), %s\n", len(c.Ops), state)
+		for i, op := range c.Ops {
+			fmt.Fprintf(&b, "   %d. %s\n", i+1, op)
+		}
+		fmt.Fprintf(&b, "   Cast list of %q: %d headshot(s)\n", c.Show, c.Headshots)
 	}
 
 	if len(r.LogTail) > 0 {

@@ -140,3 +140,23 @@ func TestBuildUnknownEpisode(t *testing.T) {
 		t.Errorf("%s", txt)
 	}
 }
+
+func TestCurationText(t *testing.T) {
+	for _, c := range []struct {
+		cur  inspect.Curation
+		want string
+	}{
+		{inspect.Curation{Ops: []string{"Lock a person"}, Clustered: true, Applied: true, Show: "rhobh", Headshots: 2}, "✏️ Curation: 1 operation(s), applied\n   1. Lock a person\n   Cast list of \"rhobh\": 2 headshot(s)\n"},
+		{inspect.Curation{Ops: []string{}, Clustered: true, Show: "rhobh"}, "✏️ Curation: 0 operation(s), not applied yet: cluster runs again\n"},
+		{inspect.Curation{Ops: []string{}, Show: "rhobh"}, "✏️ Curation: 0 operation(s), applied when cluster runs\n"},
+	} {
+		cur := c.cur
+		txt := inspect.Report{EpisodeKey: "rhobh_s05_e03", Curation: &cur}.Text()
+		if !strings.Contains(txt, c.want) {
+			t.Errorf("text of %+v lacks %q:\n%s", c.cur, c.want, txt)
+		}
+	}
+	if strings.Contains(inspect.Report{EpisodeKey: "x"}.Text(), "Curation") {
+		t.Error("a report without curation prints a curation section")
+	}
+}

@@ -193,6 +193,18 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if v.Ops != 3 || !v.CanUndo || v.LastOp != "Lock a person" {
 		t.Errorf("log: %d ops, can undo %v, last %q", v.Ops, v.CanUndo, v.LastOp)
 	}
+	// The inspector tells the same story, in the log's order.
+	insp, err := b.Inspect(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := insp.Curation; c == nil || !c.Applied || !c.Clustered || len(c.Ops) != 3 ||
+		c.Ops[0] != `Rename to "Alex Example"` || c.Ops[2] != "Lock a person" {
+		t.Errorf("inspector curation %+v", insp.Curation)
+	}
+	if txt := insp.Text(); !strings.Contains(txt, "✏️ Curation: 3 operation(s), applied") || !strings.Contains(txt, `1. Rename to "Alex Example"`) {
+		t.Errorf("inspector text:\n%s", txt)
+	}
 
 	// Another threshold: cluster and analytics run again from the tracks.
 	thr := 0.3

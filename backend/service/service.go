@@ -234,7 +234,26 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	if err := episode.ValidateKey(key); err != nil {
 		return inspect.Report{}, err
 	}
-	return inspect.Build(ctx, b.Store, b.DataDir, key, artifact.CountRows)
+	rep, err := inspect.Build(ctx, b.Store, b.DataDir, key, artifact.CountRows)
+	if err != nil || !rep.Registry.Exists {
+		return rep, err
+	}
+	ops, err := b.Store.Curation(ctx, key)
+	if err != nil {
+		return rep, err
+	}
+	show := episode.ShowOf(key)
+	hs, err := b.Store.Headshots(ctx, show)
+	if err != nil {
+		return rep, err
+	}
+	c := &inspect.Curation{Ops: []string{}, Show: show, Headshots: len(hs), Clustered: rep.Registry.States["clustered"]}
+	for _, op := range ops {
+		c.Ops = append(c.Ops, describeOp(op))
+	}
+	c.Applied = !pending(pipeline.HarvestDir(b.DataDir, key), ops, hs)
+	rep.Curation = c
+	return rep, nil
 }
 
 func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

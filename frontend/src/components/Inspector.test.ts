@@ -62,6 +62,16 @@ describe('Inspector', () => {
     expect(onexport).toHaveBeenCalledOnce();
   });
 
+  it('shows the curation log in effect and whether the identities show it yet', () => {
+    const r = report();
+    r.curation = { ops: ['Rename to "Kyle"', 'Lock a person'], applied: false, clustered: true, show: 'rhobh', headshots: 1 };
+    render(Inspector, { report: r, episodeKey: 'rhobh_s05_e03' });
+    const c = screen.getByTestId('inspector-curation');
+    expect([...c.querySelectorAll('li')].map((li) => li.textContent)).toEqual(['Rename to "Kyle"', 'Lock a person']);
+    expect(c.textContent).toContain('Not applied yet');
+    expect(c.textContent).toContain('Cast list of “rhobh”: 1 headshot');
+  });
+
   it('asks for a selection when no episode is selected', () => {
     render(Inspector, { report: null, episodeKey: null });
     expect(screen.getByTestId('inspector').textContent).toContain('Select an episode');

@@ -121,7 +121,20 @@ export interface Report {
   jobs: Job[];
   artifacts: { dir: string; exists: boolean; files: ArtifactFile[] };
   det_stats: Record<string, unknown> | null;
+  /** Absent before the episode is registered. */
+  curation?: InspectCuration;
   log_tail: string[];
+}
+
+/** The inspector's view of what the user said about an episode's people. */
+export interface InspectCuration {
+  /** In effect, oldest first, in words. */
+  ops: string[];
+  /** The identities on disk reflect the log and the cast list. */
+  applied: boolean;
+  clustered: boolean;
+  show: string;
+  headshots: number;
 }
 
 export interface LogLine {
