@@ -673,7 +673,7 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 		sr.mu.Lock()
 		silent := now.Sub(sr.lastLife)
 		sr.mu.Unlock()
-		if silent < r.cfg.StallAfter || !sr.claimFinish() {
+		if silent < r.stall() || !sr.claimFinish() {
 			continue
 		}
 		sr.mu.Lock()
@@ -709,7 +709,7 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 			var what string
 			switch {
 			case st.Owner == r.owner || ownerDead(st.Owner):
-				if st.Owner == r.owner && (st.HeartbeatAt == nil || now.Sub(*st.HeartbeatAt) < r.cfg.StallAfter) {
+				if st.Owner == r.owner && (st.HeartbeatAt == nil || now.Sub(*st.HeartbeatAt) < r.stall()) {
 					continue // just finishing here
 				}
 				next = st
@@ -730,7 +730,7 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 						what = fmt.Sprintf("stage=crashed owner=%s was not alive; %d crashes in a row without a checkpoint, not resumed", st.Owner, next.Crashes)
 					}
 				}
-			case st.HeartbeatAt != nil && now.Sub(*st.HeartbeatAt) >= r.cfg.StallAfter:
+			case st.HeartbeatAt != nil && now.Sub(*st.HeartbeatAt) >= r.stall():
 				next = r.stalledNext(st, now, now.Sub(*st.HeartbeatAt))
 				what = ""
 			default:

@@ -281,6 +281,34 @@ func TestStallRetryThenOK(t *testing.T) {
 	}
 }
 
+// TestStallTimeoutChangesWhileRunning: a shorter stall timeout set while a
+// stage runs (the Settings panel) applies to that stage at once.
+func TestStallTimeoutChangesWhileRunning(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	key := e.register("show_s01_e09.mp4")
+	r := e.runner(job.Config{StallAfter: 10 * time.Minute, Retry: job.RetryPolicy{MaxAttempts: 1}},
+		job.StageDef{Name: "detect", Run: func(ctx context.Context, rep job.Reporter) (any, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}})
+	j := e.submit(r, job.Request{EpisodeKey: key})
+	waitFor(t, "running", func() bool { return e.stage(j.ID, "detect").Status == job.StatusRunning })
+	e.clock.Advance(2 * time.Minute)
+	if n, _ := r.Rescue(context.Background()); n != 0 {
+		t.Fatalf("rescued a stage silent for 2 of 10 minutes")
+	}
+	r.SetStallAfter(time.Minute)
+	r.SetStallAfter(0) // ignored
+	if n, _ := r.Rescue(context.Background()); n != 1 {
+		t.Fatalf("rescue moved %d after the timeout became 1 minute", n)
+	}
+	st, _ := e.wait(r, j.ID).Stage("detect")
+	if st.Status != job.StatusError || st.Error.Code != string(errs.StageStalled) {
+		t.Fatalf("%+v %+v", st, st.Error)
+	}
+}
+
 func TestStallExhausted(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -55,6 +55,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"castscope/backend/episode"
@@ -119,6 +120,8 @@ type Runner struct {
 	nonce  string
 	retry  RetryPolicy
 	heavy  chan struct{}
+	// stallAfter is cfg.StallAfter, changeable while running (SetStallAfter).
+	stallAfter atomic.Int64
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -188,10 +191,26 @@ func NewRunner(cfg Config, defs ...StageDef) *Runner {
 	r.cfg.NoProgressAfter = cmp.Or(cfg.NoProgressAfter, DefaultNoProgressAfter)
 	r.cfg.HeartbeatEvery = cmp.Or(cfg.HeartbeatEvery, min(DefaultHeartbeatEvery, r.cfg.StallAfter/4))
 	r.cfg.RescueEvery = cmp.Or(cfg.RescueEvery, min(5*time.Second, r.cfg.StallAfter/4))
+	r.stallAfter.Store(int64(r.cfg.StallAfter))
 	r.heavy = make(chan struct{}, r.cfg.HeavyWorkers)
 	r.ctx, r.cancel = context.WithCancelCause(context.Background())
 	return r
 }
+
+// SetStallAfter changes how long a running stage may stay silent before it
+// is failed with ERR_STAGE_STALLED, for stages running now and later (the
+// Settings panel). The heartbeat and rescue periods keep the values they
+// were started with; a d of zero or less is ignored.
+func (r *Runner) SetStallAfter(d time.Duration) {
+	if d > 0 {
+		r.stallAfter.Store(int64(d))
+	}
+}
+
+// StallAfter is the stall timeout in effect.
+func (r *Runner) StallAfter() time.Duration { return r.stall() }
+
+func (r *Runner) stall() time.Duration { return time.Duration(r.stallAfter.Load()) }
 
 // Owner returns the owner string this runner writes on running stages.
 func (r *Runner) Owner() string { return r.owner }

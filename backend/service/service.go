@@ -120,6 +120,9 @@ func (b *Backend) SaveSettings(s Settings) error {
 	b.mu.Lock()
 	b.settings = s.Normalized()
 	b.mu.Unlock()
+	if b.Runner != nil {
+		b.Runner.SetStallAfter(secondsToDuration(s.Normalized().StallAfterS))
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"castscope/backend/errs"
 )
@@ -147,5 +148,26 @@ func TestPoster(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "poster.jpg"), []byte{0xff, 0xd8, 0xff}, 0o644)
 	if jpeg, err := b.Poster("show_s01_e01"); len(jpeg) != 3 || err != nil {
 		t.Errorf("poster: %d bytes, %v", len(jpeg), err)
+	}
+}
+
+// TestSavedStallTimeoutAppliesAtOnce: the runner judges stalls by the
+// saved timeout without a restart.
+func TestSavedStallTimeoutAppliesAtOnce(t *testing.T) {
+	b, err := Open(context.Background(), Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got := b.Runner.StallAfter(); got != DefaultStallAfter {
+		t.Fatalf("stall timeout %v, want the default %v", got, DefaultStallAfter)
+	}
+	s := b.Settings()
+	s.StallAfterS = 30
+	if err := b.SaveSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Runner.StallAfter(); got != 30*time.Second {
+		t.Errorf("stall timeout %v after saving 30 s", got)
 	}
 }
