@@ -129,18 +129,8 @@ func TestCrashRecovery(t *testing.T) {
 		kills = 5
 	}
 	crashItems := 75 * kills // about 300 ms of work per kill
-	dir := t.TempDir()
+	dir := crashDataDir(t)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(dir, "Crash_S01_E01.mp4")
-	os.WriteFile(video, []byte("video"), 0o644)
-	if _, _, err := st.RegisterEpisode(ctx, video); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
 
 	child := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -195,7 +185,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("final run: %v\n%s", err, out)
 	}
 
-	st, err = sqlite.Open(ctx, dir, sqlite.Options{})
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,18 +238,8 @@ func TestCrashLoopEndsInError(t *testing.T) {
 		t.Skip("in the child")
 	}
 	t.Parallel()
-	dir := t.TempDir()
+	dir := crashDataDir(t)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	video := filepath.Join(dir, "Crash_S01_E01.mp4")
-	os.WriteFile(video, []byte("video"), 0o644)
-	if _, _, err := st.RegisterEpisode(ctx, video); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
 	starts := 0
 	for ; starts < job.CrashLimit+3; starts++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -277,7 +257,7 @@ func TestCrashLoopEndsInError(t *testing.T) {
 	if starts != job.CrashLimit {
 		t.Errorf("the job ended after %d crashing starts, want %d", starts, job.CrashLimit)
 	}
-	st, err = sqlite.Open(ctx, dir, sqlite.Options{})
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,4 +276,25 @@ func TestCrashLoopEndsInError(t *testing.T) {
 	if !strings.Contains(det.Error.Message, "3 times in a row") {
 		t.Errorf("message %q", det.Error.Message)
 	}
+}
+
+// crashDataDir is a data folder with one registered episode, crash_s01_e01,
+// for the child processes to work on.
+func crashDataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	video := filepath.Join(dir, "Crash_S01_E01.mp4")
+	if err := os.WriteFile(video, []byte("video"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.RegisterEpisode(ctx, video); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
