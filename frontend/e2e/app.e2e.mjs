@@ -4,7 +4,7 @@
 //   E2E_URL        the dev server's address
 //   E2E_MEDIA      folder with E2E_S01_E01.mp4, Broken_S01_E02.mp4 (0 bytes), Load_S02_E01..10.mp4
 //   E2E_TMP        scratch folder (Chromium profile)
-//   E2E_ARTIFACTS  where e2e.png goes
+//   E2E_ARTIFACTS  where e2e.png (the last view) and e2e-cast.png (the Cast view) go
 // The tests share one page and run in order: each builds on the state before.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -452,6 +452,8 @@ test('Cast: thumbnails, rename through a re-cluster and Undo; Report: a drawn ch
   await undo.click();
   await nameIs('Alex Example', false);
   log(`undone after ${((Date.now() - t1) / 1000).toFixed(1)} s; names: ${(await page.locator('[data-testid="person-name"]').allTextContents()).join(', ')}`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-cast.png') }).catch((e) => log('screenshot failed:', e.message));
 
   await page.locator('[data-testid="tab-report"]').click();
   await page.locator('[data-testid="report-totals"]').waitFor({ timeout: 30_000 });
