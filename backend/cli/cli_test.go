@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"castscope/backend/screentime"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -204,5 +206,34 @@ func TestRunWithMissingModelFailsDetect(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "[VALIDATE] show_s01_e02 ok") || !strings.Contains(stdout, "[EXTRACT] show_s01_e02 ok") {
 		t.Fatalf("earlier stages did not end ok:\n%s", stdout)
+	}
+}
+
+func TestRunEndsWithScreenTime(t *testing.T) {
+	rep := screentime.Report{EpisodeKey: "show_s01_e01", DurationS: 3725, SampleIntervalS: 0.2,
+		People: []screentime.Person{
+			{Label: "Kyle Richards", ScreenTimeS: 612.44, MarginS: 1.2, Share: 0.1644, Appearances: 31},
+			{Label: "Person 2", ScreenTimeS: 40, MarginS: 0.4, Share: 0.0107, Appearances: 2},
+		},
+		Unidentified: screentime.Unidentified{ScreenTimeS: 12.5},
+	}
+	var out bytes.Buffer
+	printScreenTime(&out, rep, "/data/harvest/show_s01_e01/report.html")
+	got := out.String()
+	for _, want := range []string{
+		"screen time of show_s01_e01 (1:02:05; faces sampled every 0.20 s",
+		"Kyle Richards         612.4 s ±1.2   16.4 %  31 appearance(s)",
+		"unidentified faces     12.5 s\n",
+		"report: /data/harvest/show_s01_e01/report.html",
+		"castscope cast show_s01_e01",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	out.Reset()
+	printScreenTime(&out, screentime.Report{EpisodeKey: "empty_s01_e01", DurationS: 42}, "")
+	if got := out.String(); !strings.Contains(got, "(0:42;") || !strings.Contains(got, "nobody") || strings.Contains(got, "report:") {
+		t.Errorf("an episode with no faces:\n%s", got)
 	}
 }

@@ -10,11 +10,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"castscope/backend/errs"
 	"castscope/backend/job"
 	"castscope/backend/pipeline"
+	"castscope/backend/screentime"
 	"castscope/backend/service"
 )
 
@@ -113,6 +115,12 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 			}
 		}
 		fmt.Fprintf(env.Stdout, "job %s finished: %s\n", j.ID, summary(j))
+		// Also after a run that found everything done (skipped: outputs complete).
+		if st, ok := j.Stage("analytics"); ok && (st.Status == job.StatusOK || st.Status == job.StatusSkipped) {
+			if rep, err := b.ScreenTime(ctx, j.EpisodeKey); err == nil {
+				printScreenTime(env.Stdout, rep, b.ReportPath(j.EpisodeKey))
+			}
+		}
 	}
 	if lastErr != nil {
 		printError(env.Stdout, lastErr)
@@ -293,4 +301,35 @@ func resultText(raw json.RawMessage) string {
 		}
 	}
 	return b.String()
+}
+
+// printScreenTime ends a run with what it is for: who was on screen and
+// for how long, and where the report and the next steps are.
+func printScreenTime(w io.Writer, rep screentime.Report, reportPath string) {
+	fmt.Fprintf(w, "\nscreen time of %s (%s; faces sampled every %.2f s, each time ± its margin):\n",
+		rep.EpisodeKey, clockOf(rep.DurationS), rep.SampleIntervalS)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, p := range rep.People {
+		fmt.Fprintf(tw, "  %s\t%7.1f s ±%.1f\t%5.1f %%\t%d appearance(s)\n", p.Label, p.ScreenTimeS, p.MarginS, p.Share*100, p.Appearances)
+	}
+	if len(rep.People) == 0 {
+		fmt.Fprintf(tw, "  nobody\t%7.1f s\n", 0.0)
+	}
+	if rep.Unidentified.ScreenTimeS > 0 {
+		fmt.Fprintf(tw, "  unidentified faces\t%7.1f s\n", rep.Unidentified.ScreenTimeS)
+	}
+	tw.Flush()
+	if reportPath != "" {
+		fmt.Fprintf(w, "report: %s\n", reportPath)
+	}
+	fmt.Fprintf(w, "name and curate people: castscope cast %s; export: castscope export %s --format edl\n", rep.EpisodeKey, rep.EpisodeKey)
+}
+
+// clockOf writes seconds as M:SS (H:MM:SS past an hour).
+func clockOf(s float64) string {
+	t := int64(s + 0.5)
+	if t >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", t/3600, t/60%60, t%60)
+	}
+	return fmt.Sprintf("%d:%02d", t/60, t%60)
 }
