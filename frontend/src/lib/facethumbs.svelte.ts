@@ -8,6 +8,7 @@ export class FaceThumbLoader {
   urls = $state<Record<number, string>>({});
   private queued = new Set<number>();
   private asked = new Set<number>();
+  private failed = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
@@ -22,6 +23,16 @@ export class FaceThumbLoader {
     this.asked.add(id);
     this.queued.add(id);
     this.timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  /** Asks again for the crops whose last call failed (their cards are not asked twice by themselves). */
+  retryFailed(): void {
+    const ids = [...this.failed];
+    this.failed.clear();
+    for (const id of ids) {
+      this.asked.delete(id);
+      this.request(id);
+    }
   }
 
   close(): void {
@@ -44,7 +55,7 @@ export class FaceThumbLoader {
       for (const [id, url] of Object.entries(got)) if (url) this.urls[Number(id)] = url;
     } catch (err) {
       if (this.closed) return;
-      for (const id of ids) this.asked.delete(id);
+      for (const id of ids) this.failed.add(id);
       this.onerror(err);
     }
   }
