@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FaceThumbLoader, THUMB_BATCH } from './facethumbs.svelte';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
