@@ -19,6 +19,7 @@ Actions (none: list the people):
   merge ID OTHER_ID...     merge people into ID
   split TRACK_ID... [--name NAME]   tracks become a new person
   move ID TRACK_ID...      tracks join person ID
+  confirm ID TRACK_ID...   tracks stay with person ID through every re-cluster (out of review)
   not-this ID TRACK_ID...  tracks leave person ID
   lock ID | unlock ID      pin a person's tracks and name
   undo                     take back the last action
@@ -65,7 +66,7 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 			return usageError(env, fs.Usage, "castscope cast: rename ID NAME")
 		}
 		req = &service.CurateRequest{Kind: "rename", IdentityID: id[0], Name: strings.Join(rest[1:], " ")}
-	case "merge", "move", "not-this":
+	case "merge", "move", "confirm", "not-this":
 		all, ok := ids(rest)
 		if !ok || len(all) < 2 {
 			return usageError(env, fs.Usage, "castscope cast: %s ID ID...", action)

@@ -175,7 +175,14 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	slices.SortStableFunc(v.People, func(a, b CastPerson) int {
 		return cmp.Or(cmp.Compare(b.ScreenTimeS, a.ScreenTimeS), cmp.Compare(b.Detections, a.Detections), cmp.Compare(a.IdentityID, b.IdentityID))
 	})
-	for _, r := range identity.ReviewOrder(d.ids, d.tracks, reviewLimit) {
+	settled := decided(ops, d.ids)
+	for _, r := range identity.ReviewOrder(d.ids, d.tracks, 0) {
+		if settled[r.TrackID] {
+			continue
+		}
+		if len(v.Review) == reviewLimit {
+			break
+		}
 		t := byTrack[r.TrackID]
 		v.Review = append(v.Review, ReviewItem{TrackID: r.TrackID, IdentityID: r.IdentityID, Label: labels[r.IdentityID],
 			OtherID: r.OtherID, OtherLabel: labels[r.OtherID], Margin: r.Margin,
@@ -223,6 +230,9 @@ func describeOp(op identity.Op) string {
 		if len(op.Target.Tracks) == 0 {
 			return fmt.Sprintf("Split %d track(s) into a new person", n)
 		}
+		if confirms(op) {
+			return fmt.Sprintf("Confirm %d track(s)", n)
+		}
 		return fmt.Sprintf("Move %d track(s)", n)
 	case identity.OpNotThis:
 		return fmt.Sprintf("Not this person (%d track(s))", n)
@@ -234,9 +244,45 @@ func describeOp(op identity.Op) string {
 	return fmt.Sprintf("%s %s", op.Kind, who)
 }
 
+// confirms reports whether a move keeps its tracks where they were (the
+// Review strip's Keep): they already belonged to the target.
+func confirms(op identity.Op) bool {
+	if op.Kind != identity.OpMove || len(op.Tracks) == 0 {
+		return false
+	}
+	for _, t := range op.Tracks {
+		if !slices.Contains(op.Target.Tracks, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// decided returns the tracks whose person the user settled: moved or
+// confirmed by an operation in effect, or held by a locked identity.
+// They are not offered for review again.
+func decided(ops []identity.Op, ids identity.Result) map[int64]bool {
+	out := map[int64]bool{}
+	for _, op := range ops {
+		if op.Kind == identity.OpMove {
+			for _, t := range op.Tracks {
+				out[t] = true
+			}
+		}
+	}
+	for _, id := range ids.Identities {
+		if id.Locked {
+			for _, t := range id.TrackIDs {
+				out[t] = true
+			}
+		}
+	}
+	return out
+}
+
 // CurateRequest is one curation action of the Cast view.
 type CurateRequest struct {
-	Kind       string  `json:"kind"` // rename | merge | split | move | not_this | lock | unlock
+	Kind       string  `json:"kind"` // rename | merge | split | move | confirm | not_this | lock | unlock
 	IdentityID int64   `json:"identity_id"`
 	Others     []int64 `json:"others,omitempty"`
 	TrackIDs   []int64 `json:"track_ids,omitempty"`
@@ -330,6 +376,17 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 			return "", err
 		}
 		add = append(add, l.Move(req.TrackIDs, to))
+	case "confirm":
+		// The user says these tracks are this person's: anchored to it
+		// through every re-cluster, and out of the review list.
+		id, err := target()
+		if err != nil {
+			return "", err
+		}
+		if err := needTracks(&id); err != nil {
+			return "", err
+		}
+		add = append(add, l.Move(req.TrackIDs, id))
 	case "not_this":
 		from, err := target()
 		if err != nil {
@@ -350,7 +407,7 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 			add = append(add, l.Unlock(id))
 		}
 	default:
-		return "", errs.New(errs.Usage, fmt.Sprintf("Unknown curation %q.", req.Kind), "Use rename, merge, split, move, not_this, lock or unlock.")
+		return "", errs.New(errs.Usage, fmt.Sprintf("Unknown curation %q.", req.Kind), "Use rename, merge, split, move, confirm, not_this, lock or unlock.")
 	}
 	for _, op := range add {
 		if err := op.Validate(); err != nil {

@@ -241,6 +241,32 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 		t.Errorf("after undoing everything: a person is still named, or undo still offered (%d ops)", v.Ops)
 	}
 
+	// Keep in the review strip: the track is confirmed as its person's,
+	// leaves the review list, and comes back with Undo.
+	if len(v.Review) == 0 {
+		t.Fatal("nothing to review with several people")
+	}
+	r := v.Review[0]
+	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "confirm", IdentityID: r.OtherID, TrackIDs: []int64{r.TrackID}}); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("confirming a track as someone else's: %v, want ERR_USAGE", err)
+	}
+	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "confirm", IdentityID: r.IdentityID, TrackIDs: []int64{r.TrackID}}); err != nil {
+		t.Fatal(err)
+	}
+	v = settle(t, b, key)
+	inReview := func(v CastView) bool {
+		return slices.ContainsFunc(v.Review, func(x ReviewItem) bool { return x.TrackID == r.TrackID })
+	}
+	if inReview(v) || v.LastOp != "Confirm 1 track(s)" {
+		t.Errorf("after Keep: track %d still in review %v, last op %q", r.TrackID, inReview(v), v.LastOp)
+	}
+	if _, err := b.UndoCuration(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if v = settle(t, b, key); !inReview(v) || v.CanUndo {
+		t.Errorf("after undoing Keep: track %d in review %v, can undo %v", r.TrackID, inReview(v), v.CanUndo)
+	}
+
 	// Who is on screen, hand-logged timings, exports.
 	first := v.People[0]
 	at, err := b.OnScreen(ctx, key, "0:01")

@@ -196,7 +196,7 @@ describe('CastView', () => {
     expect(curated()[1]).toEqual({ kind: 'not_this', identity_id: 1, track_ids: [11] });
   });
 
-  it('review strip: most ambiguous first; Keep dismisses, Move and Not send the track', async () => {
+  it('review strip: most ambiguous first; Keep confirms the track as its person\'s, Move and Not send it elsewhere', async () => {
     await show();
     const items = screen.getAllByTestId(/^review-\d+$/);
     expect(items.map((i) => i.dataset.testid)).toEqual(['review-12', 'review-22']);
@@ -204,16 +204,20 @@ describe('CastView', () => {
     expect(items[0].textContent).toContain('could be Person 3');
     expect(within(items[1]).queryByTestId('review-move')).toBeNull();
     await fireEvent.click(within(items[1]).getByTestId('review-keep'));
-    expect(screen.queryByTestId('review-22')).toBeNull();
-    expect(go.Curate).not.toHaveBeenCalled();
+    expect(screen.queryByTestId('review-22')).toBeNull(); // at once, before the re-cluster
+    await settle();
+    expect(curated()).toEqual([{ kind: 'confirm', identity_id: 2, track_ids: [22] }]);
+    expect((within(screen.getByTestId('review-12')).getByTestId('review-keep') as HTMLButtonElement).disabled).toBe(true);
+    endRecluster();
+    await settle();
     await fireEvent.click(within(screen.getByTestId('review-12')).getByTestId('review-move'));
     await settle();
-    expect(curated()).toEqual([{ kind: 'move', identity_id: 3, track_ids: [12] }]);
+    expect(curated()[1]).toEqual({ kind: 'move', identity_id: 3, track_ids: [12] });
     endRecluster();
     await settle();
     await fireEvent.click(within(screen.getByTestId('review-12')).getByTestId('review-not'));
     await settle();
-    expect(curated()[1]).toEqual({ kind: 'not_this', identity_id: 1, track_ids: [12] });
+    expect(curated()[2]).toEqual({ kind: 'not_this', identity_id: 1, track_ids: [12] });
   });
 
   it('a rejected curation shows a typed toast and leaves the view usable', async () => {

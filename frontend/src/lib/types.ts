@@ -243,7 +243,7 @@ export interface CastView {
   facebank: Headshot[];
 }
 
-export type CurateKind = 'rename' | 'merge' | 'split' | 'move' | 'not_this' | 'lock' | 'unlock';
+export type CurateKind = 'rename' | 'merge' | 'split' | 'move' | 'confirm' | 'not_this' | 'lock' | 'unlock';
 
 export interface CurateRequest {
   kind: CurateKind;
