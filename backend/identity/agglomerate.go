@@ -356,30 +356,42 @@ func closePairs(ctx context.Context, flat []float32, n, dim int, threshold float
 		go func() {
 			defer wg.Done()
 			var es []pairD
-			for i := w; i < n; i += workers {
+			keep := func(i, j int, dot float32) {
+				if dot >= minDot && !forbidden(int32(i), int32(j)) {
+					es = append(es, pairD{a: int32(i), b: int32(j), d: 1 - dot})
+				}
+			}
+			// Rows go in pairs (i, i+1), interleaved over the workers:
+			// each pair is compared with four columns at a time, so every
+			// value loaded serves two or four products.
+			for i := 2 * w; i < n; i += 2 * workers {
 				if ctx.Err() != nil {
 					mu.Lock()
 					canceled = true
 					mu.Unlock()
 					return
 				}
-				a := flat[i*dim : (i+1)*dim]
-				j := i + 1
+				a0 := flat[i*dim : (i+1)*dim]
+				if i+1 == n {
+					for j := i + 1; j < n; j++ {
+						keep(i, j, dot32(a0, flat[j*dim:(j+1)*dim]))
+					}
+					break
+				}
+				a1 := flat[(i+1)*dim : (i+2)*dim]
+				keep(i, i+1, dot32(a0, a1))
+				j := i + 2
 				for ; j+4 <= n; j += 4 {
-					d4 := dot4(a, flat[j*dim:(j+4)*dim])
-					for k, dot := range d4 {
-						if dot >= minDot {
-							if !forbidden(int32(i), int32(j+k)) {
-								es = append(es, pairD{a: int32(i), b: int32(j + k), d: 1 - dot})
-							}
-						}
+					d := dot2x4(a0, a1, flat[j*dim:(j+4)*dim])
+					for k := range 4 {
+						keep(i, j+k, d[k])
+						keep(i+1, j+k, d[4+k])
 					}
 				}
 				for ; j < n; j++ {
-					dot := dot32(a, flat[j*dim:(j+1)*dim])
-					if dot >= minDot && !forbidden(int32(i), int32(j)) {
-						es = append(es, pairD{a: int32(i), b: int32(j), d: 1 - dot})
-					}
+					b := flat[j*dim : (j+1)*dim]
+					keep(i, j, dot32(a0, b))
+					keep(i+1, j, dot32(a1, b))
 				}
 			}
 			out[w] = es
@@ -408,31 +420,27 @@ func dot32(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot4 returns the dot products of a with the four consecutive vectors
-// in b (len(b) == 4·len(a)), loading each value of a once; two
-// accumulators per row keep eight independent add chains in flight.
-func dot4(a, b []float32) [4]float32 {
-	d := len(a)
-	b0, b1, b2, b3 := b[:d], b[d:2*d], b[2*d:3*d], b[3*d:4*d]
+// dot2x4 returns the dot products of a0 and a1 with the four consecutive
+// vectors in b (len(b) == 4·len(a0)): a0's four first, then a1's. Eight
+// independent accumulators; six loads for eight products.
+func dot2x4(a0, a1, b []float32) [8]float32 {
+	d := len(a0)
+	a1 = a1[:d]
+	b = b[:4*d]
+	b0, b1, b2, b3 := b[:d], b[d:2*d], b[2*d:3*d], b[3*d:]
+	b1, b2, b3 = b1[:d], b2[:d], b3[:d]
 	var s0, s1, s2, s3, t0, t1, t2, t3 float32
-	i := 0
-	for ; i+2 <= d; i += 2 {
-		x, y := a[i], a[i+1]
-		s0 += x * b0[i]
-		s1 += x * b1[i]
-		s2 += x * b2[i]
-		s3 += x * b3[i]
-		t0 += y * b0[i+1]
-		t1 += y * b1[i+1]
-		t2 += y * b2[i+1]
-		t3 += y * b3[i+1]
+	for k, x := range a0 {
+		y := a1[k]
+		u0, u1, u2, u3 := b0[k], b1[k], b2[k], b3[k]
+		s0 += x * u0
+		s1 += x * u1
+		s2 += x * u2
+		s3 += x * u3
+		t0 += y * u0
+		t1 += y * u1
+		t2 += y * u2
+		t3 += y * u3
 	}
-	for ; i < d; i++ {
-		x := a[i]
-		s0 += x * b0[i]
-		s1 += x * b1[i]
-		s2 += x * b2[i]
-		s3 += x * b3[i]
-	}
-	return [4]float32{s0 + t0, s1 + t1, s2 + t2, s3 + t3}
+	return [8]float32{s0, s1, s2, s3, t0, t1, t2, t3}
 }
