@@ -331,6 +331,13 @@ func (r *Runner) attempt(jr *jobRun, i int) error {
 			return err
 		}
 		if last == fp && def.Complete(r.ctx, j) {
+			// The flag may be down from an attempt that died or failed
+			// since the outputs were made: they are whole, so it goes up.
+			if def.Flag != "" {
+				if err := r.store.SetEpisodeState(r.ctx, j.EpisodeKey, def.Flag, true); err != nil {
+					return err
+				}
+			}
 			now := r.now()
 			next := st
 			next.Status, next.SkipReason, next.Fingerprint, next.FinishedAt = StatusSkipped, "outputs complete and inputs unchanged", fp, &now

@@ -179,7 +179,7 @@ func TestSkipWhenCompleteAndUnchanged(t *testing.T) {
 	var runs atomic.Int32
 	fp := atomic.Value{}
 	fp.Store("inputs-v1")
-	r := e.runner(job.Config{}, job.StageDef{Name: "extract",
+	r := e.runner(job.Config{}, job.StageDef{Name: "extract", Flag: "extracted",
 		Run:         func(context.Context, job.Reporter) (any, error) { runs.Add(1); return nil, nil },
 		Fingerprint: func(context.Context, job.Job) (string, error) { return fp.Load().(string), nil },
 		Complete:    func(context.Context, job.Job) bool { return true },
@@ -196,6 +196,12 @@ func TestSkipWhenCompleteAndUnchanged(t *testing.T) {
 		{false, "inputs-v2", job.StatusOK, 3},      // settings changed
 	} {
 		fp.Store(c.fp)
+		if c.status == job.StatusSkipped {
+			// As an attempt that died after the flag went down leaves it.
+			if err := e.store.SetEpisodeState(context.Background(), key, "extracted", false); err != nil {
+				t.Fatal(err)
+			}
+		}
 		got := e.wait(r, e.submit(r, job.Request{EpisodeKey: key, Rerun: c.rerun}).ID)
 		st, _ := got.Stage("extract")
 		if st.Status != c.status || runs.Load() != c.runs {
@@ -203,6 +209,9 @@ func TestSkipWhenCompleteAndUnchanged(t *testing.T) {
 		}
 		if c.status == job.StatusSkipped && st.SkipReason == "" {
 			t.Errorf("no skip reason")
+		}
+		if ep, err := e.store.Episode(context.Background(), key); err != nil || !ep.States["extracted"] {
+			t.Errorf("step %d: flag extracted=%v after %s (%v)", i, ep.States["extracted"], st.Status, err)
 		}
 	}
 }
