@@ -120,7 +120,9 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 		var jobID string
 		if action == "undo" {
 			jobID, err = b.UndoCuration(ctx, key)
-		} else {
+		} else if err = settleCast(ctx, b, key, ""); err == nil {
+			// The change anchors to the identities as they are once every
+			// earlier change is applied (the service refuses it before).
 			jobID, err = b.Curate(ctx, key, *req)
 		}
 		if err != nil {
@@ -216,24 +218,29 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 	return ExitOK
 }
 
-// settleCast waits for the job that applies a curation, and for any the
-// Cast view then finds owed.
+// settleCast waits for the job that applies a curation (jobID, if any),
+// then for the re-clusters the Cast view still finds owed. A job that
+// fails ends the wait with its stage's error.
 func settleCast(ctx context.Context, b *service.Backend, key, jobID string) error {
 	for range 5 {
 		if jobID != "" {
-			if _, err := b.Runner.Wait(ctx, jobID); err != nil {
+			j, err := b.Runner.Wait(ctx, jobID)
+			if err != nil {
+				return err
+			}
+			if err := stageFailure(j); err != nil {
 				return err
 			}
 		}
 		v, err := b.Cast(ctx, key)
-		if err != nil || !v.Pending {
+		if err != nil || !v.Ready || !v.Pending {
 			return err
 		}
 		if jobID, err = b.Recluster(ctx, key); err != nil {
 			return err
 		}
 	}
-	return nil
+	return errs.New(errs.Internal, "The cast kept changing while it was being applied.", "Run the command again.")
 }
 
 func printCast(ctx context.Context, env *Env, b *service.Backend, key string) int {

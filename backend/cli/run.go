@@ -109,10 +109,8 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 			lastErr = err
 			continue
 		}
-		for _, s := range j.Stages {
-			if s.Status == job.StatusError && s.Error != nil {
-				lastErr = &errs.Error{Code: errs.Code(s.Error.Code), Message: s.Error.Message, Hint: s.Error.Hint}
-			}
+		if err := stageFailure(j); err != nil {
+			lastErr = err
 		}
 		fmt.Fprintf(env.Stdout, "job %s finished: %s\n", j.ID, summary(j))
 		// Also after a run that found everything done (skipped: outputs complete).
@@ -332,4 +330,16 @@ func clockOf(s float64) string {
 		return fmt.Sprintf("%d:%02d:%02d", t/3600, t/60%60, t%60)
 	}
 	return fmt.Sprintf("%d:%02d", t/60, t%60)
+}
+
+// stageFailure is the typed error of j's failed stage (the last one, if
+// several failed), nil when none did.
+func stageFailure(j job.Job) error {
+	var err error
+	for _, s := range j.Stages {
+		if s.Status == job.StatusError && s.Error != nil {
+			err = &errs.Error{Code: errs.Code(s.Error.Code), Message: s.Error.Message, Hint: s.Error.Hint}
+		}
+	}
+	return err
 }

@@ -473,6 +473,15 @@ type IdentitiesMetrics struct {
 	Unidentified []int64 `json:"unidentified"` // track ids in no identity
 	// Applied is CurationState of the log and cast list this run used.
 	Applied string `json:"applied"`
+	// Tracks names the tracks.parquet this run clustered (size/mtime).
+	Tracks string `json:"tracks,omitempty"`
+}
+
+// FromTracks reports whether these identities were built from the
+// tracks.parquet now in dir; false for metrics written before Tracks
+// was recorded.
+func (m IdentitiesMetrics) FromTracks(dir string) bool {
+	return m.Tracks != "" && m.Tracks == fileID(filepath.Join(dir, tracksFile))
 }
 
 // CurationState summarises a curation log and a cast list: when it
@@ -541,9 +550,25 @@ func (d Deps) clusterStage() job.StageDef {
 			}
 			return fingerprint(clusterAlgorithm, a.clusterConfig(), fileID(filepath.Join(dir, tracksFile)), legacy, ops, refs), nil
 		},
+		// Complete also asks that the identities show the log and cast
+		// list of now: the fingerprint is taken as the stage starts and the
+		// log is read a moment later, so an operation between the two must
+		// not let a later run skip.
 		Complete: func(ctx context.Context, j job.Job) bool {
 			dir := HarvestDir(d.DataDir, j.EpisodeKey)
-			return exists(filepath.Join(dir, identitiesFile), filepath.Join(dir, identitiesMetrics))
+			if !exists(filepath.Join(dir, identitiesFile)) {
+				return false
+			}
+			m, err := ReadIdentitiesMetrics(dir)
+			if err != nil {
+				return false
+			}
+			ops, err := d.Store.Curation(ctx, j.EpisodeKey)
+			if err != nil {
+				return false
+			}
+			refs, err := d.facebank(ctx, j.EpisodeKey)
+			return err == nil && m.Applied == CurationState(ops, refs)
 		},
 	}
 }
@@ -555,6 +580,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	}
 	dir := HarvestDir(d.DataDir, key)
 	a := analysisSettingsOf(r.Job())
+	tracksID := fileID(filepath.Join(dir, tracksFile))
 	tracks, err := ReadTracks(dir)
 	if err != nil {
 		return nil, err
@@ -599,7 +625,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	if err := writeJSON(filepath.Join(dir, identitiesMetrics), IdentitiesMetrics{
 		Metrics: res.Metrics, Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen,
 		MinFaceH: cmp.Or(cfg.MinFaceH, identity.DefaultMinFaceH), CurationOps: len(ops), Unidentified: nonNil(res.Unidentified),
-		Applied: CurationState(ops, refs),
+		Applied: CurationState(ops, refs), Tracks: tracksID,
 	}); err != nil {
 		return nil, err
 	}

@@ -135,7 +135,13 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	if len(ops) > 0 {
 		v.LastOp = describeOp(ops[len(ops)-1])
 	}
-	if !ep.States["clustered"] {
+	// A re-cluster that failed (or is running) clears the clustered flag
+	// but leaves the last identities in place: they are shown, pending,
+	// as long as they were built from the tracks there are now.
+	dir := pipeline.HarvestDir(b.DataDir, key)
+	m, merr := pipeline.ReadIdentitiesMetrics(dir)
+	clustered := ep.States["clustered"]
+	if !clustered && (merr != nil || !m.FromTracks(dir)) {
 		return v, nil
 	}
 	d, err := b.castData(key)
@@ -146,7 +152,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 		return v, err
 	}
 	v.Ready = true
-	v.Pending = pending(d.dir, ops, hs)
+	v.Pending = !clustered || merr != nil || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
 	rep, rerr := pipeline.ReadReport(b.DataDir, key)
 	people := map[int64]screentime.Person{}
 	if rerr == nil {
@@ -294,7 +300,8 @@ type CurateRequest struct {
 // job already running for the episode, after which the Cast view asks
 // again). A merge of several people is one operation per person.
 func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (string, error) {
-	if _, err := b.Store.Episode(ctx, key); err != nil {
+	ep, err := b.Store.Episode(ctx, key)
+	if err != nil {
 		return "", err
 	}
 	d, err := b.castData(key)
@@ -311,8 +318,8 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	}
 	// An action is made on the identities the user sees; while they lag
 	// behind the log, what the user saw is not what the action would
-	// anchor to.
-	if pending(d.dir, ops, hs) {
+	// anchor to. A cluster run that is under way or failed counts too.
+	if !ep.States["clustered"] || pending(d.dir, ops, hs) {
 		if _, err := b.Recluster(ctx, key); err != nil {
 			return "", err
 		}

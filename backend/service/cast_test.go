@@ -156,6 +156,57 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if _, ok, err := b.Store.UndoCuration(ctx, key); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
+	before := settle(t, b, key)
+
+	// A cluster run under way or failed clears the clustered flag; the
+	// identities it left stay in view, pending, while they were built from
+	// the tracks there are, and actions wait for the run.
+	if err := b.Store.SetEpisodeState(ctx, key, "clustered", false); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.Cast(ctx, key); err != nil || !v.Ready || !v.Pending || len(v.People) != len(before.People) {
+		t.Errorf("cast after a failed re-cluster: ready=%v pending=%v %d people (had %d), %v", v.Ready, v.Pending, len(v.People), len(before.People), err)
+	}
+	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "lock", IdentityID: a.IdentityID}); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("an action while the identities are not current: %v", err)
+	}
+	if v := settle(t, b, key); v.Pending || len(v.People) != len(before.People) {
+		t.Errorf("after the re-cluster the refusal queued: pending=%v %d people", v.Pending, len(v.People))
+	}
+	tracks := filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")
+	if err := b.Store.SetEpisodeState(ctx, key, "clustered", false); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(tracks, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := b.Cast(ctx, key); err != nil || v.Ready {
+		t.Errorf("identities of older tracks shown: ready=%v %v", v.Ready, err)
+	}
+	// Cluster is not skipped while its identities show another log than
+	// the one there is, even when its fingerprint matches.
+	metrics := filepath.Join(b.DataDir, "data", "harvest", key, "identities_metrics.json")
+	if _, err := b.Recluster(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if v := settle(t, b, key); v.Pending || !v.Ready {
+		t.Fatalf("after re-clustering the newer tracks: ready=%v pending=%v", v.Ready, v.Pending)
+	}
+	raw, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(metrics, []byte(strings.Replace(string(raw), `"applied": "`, `"applied": "0`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id, err := b.Recluster(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err := b.Runner.Wait(ctx, id); err != nil || j.Stages[0].Name != "cluster" || j.Stages[0].Status != job.StatusOK {
+		t.Errorf("cluster with a stale applied state: %+v %v", j.Stages[0], err)
+	}
 	for _, bad := range []CurateRequest{
 		{Kind: "rename", IdentityID: a.IdentityID, Name: "  "},
 		{Kind: "rename", IdentityID: 424242, Name: "Nobody"},
@@ -336,7 +387,7 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if err := os.Remove(filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")); err != nil {
 		t.Fatal(err)
 	}
-	id, err := b.CatchUp(ctx, v)
+	id, err = b.CatchUp(ctx, v)
 	if err != nil || id == "" {
 		t.Fatalf("catch up: %q %v", id, err)
 	}
