@@ -41,6 +41,9 @@ type Op struct {
 	Other  *Ref      `json:"other,omitempty"`  // merge: the identity merged into Target
 	Tracks []int64   `json:"tracks,omitempty"` // move, not_this
 	Name   string    `json:"name,omitempty"`   // rename
+	// Group is shared by the operations of one user action (a merge of
+	// several people): the sequence number of its first; 0 alone.
+	Group int64 `json:"group,omitempty"`
 }
 
 // Log is the curation log of one episode: operations in order. Its

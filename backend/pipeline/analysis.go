@@ -586,7 +586,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 		return nil, err
 	}
 	r.Progress(0, int64(len(tracks)), "tracks")
-	ops, err := d.curation(ctx, key, dir)
+	ops, err := d.curation(ctx, r, key, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -651,7 +651,7 @@ func clusterTracks(ctx context.Context, tracks []track.Track, cfg identity.Confi
 // curation returns the episode's curation log from the store. A
 // curation.json left by an older version (the store never held a log for
 // the episode) is imported into the store first.
-func (d Deps) curation(ctx context.Context, key, dir string) ([]identity.Op, error) {
+func (d Deps) curation(ctx context.Context, r job.Reporter, key, dir string) ([]identity.Op, error) {
 	logged, err := d.Store.CurationLogged(ctx, key)
 	if err != nil {
 		return nil, err
@@ -661,10 +661,18 @@ func (d Deps) curation(ctx context.Context, key, dir string) ([]identity.Op, err
 		if err != nil {
 			return nil, err
 		}
-		for _, op := range legacy {
-			if _, err := d.Store.AppendCuration(ctx, key, op); err != nil {
-				return nil, err
+		valid := legacy[:0]
+		for i, op := range legacy {
+			if err := op.Validate(); err != nil {
+				r.Logf("curation import: operation %d of %s left out: %s", i+1, curationFile, errs.As(err).Message)
+				continue
 			}
+			valid = append(valid, op)
+		}
+		if imported, err := d.Store.ImportCuration(ctx, key, valid); err != nil {
+			return nil, err
+		} else if imported {
+			r.Logf("curation import: %d operation(s) from %s", len(valid), curationFile)
 		}
 	}
 	return d.Store.Curation(ctx, key)

@@ -25,7 +25,8 @@ type Store interface {
 	// The curation log in effect, oldest first; whether one was ever kept.
 	Curation(ctx context.Context, key string) ([]identity.Op, error)
 	CurationLogged(ctx context.Context, key string) (bool, error)
-	AppendCuration(ctx context.Context, key string, op identity.Op) (identity.Op, error)
+	// ImportCuration appends ops in one transaction if no log was ever kept.
+	ImportCuration(ctx context.Context, key string, ops []identity.Op) (bool, error)
 	// The cast list of a show.
 	Headshots(ctx context.Context, show string) ([]identity.Headshot, error)
 }

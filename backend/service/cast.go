@@ -132,9 +132,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	}
 	v.Facebank = nonNilSlice(hs)
 	v.Ops, v.CanUndo = len(ops), len(ops) > 0
-	if len(ops) > 0 {
-		v.LastOp = describeOp(ops[len(ops)-1])
-	}
+	v.LastOp = describeStep(ops)
 	// A re-cluster that failed (or is running) clears the clustered flag
 	// but leaves the last identities in place: they are shown, pending,
 	// as long as they were built from the tracks there are now.
@@ -220,7 +218,24 @@ func bestTrack(ids []int64, byTrack map[int64]*track.Track) int64 {
 	return best
 }
 
-// describeOp says in words what an operation did (what Undo reverts).
+// describeStep says in words what the newest step of the log did (what
+// Undo reverts): its last operation, or the merge its group made.
+func describeStep(ops []identity.Op) string {
+	if len(ops) == 0 {
+		return ""
+	}
+	last := ops[len(ops)-1]
+	n := 0
+	for i := len(ops) - 1; i >= 0 && last.Group != 0 && ops[i].Group == last.Group; i-- {
+		n++
+	}
+	if last.Kind == identity.OpMerge && n > 1 {
+		return fmt.Sprintf("Merge %d people", n+1)
+	}
+	return describeOp(last)
+}
+
+// describeOp says in words what an operation did.
 func describeOp(op identity.Op) string {
 	who := op.Target.Person
 	n := len(op.Tracks)
@@ -336,6 +351,9 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 			if of != nil && !slices.Contains(of.TrackIDs, t) {
 				return errs.New(errs.Usage, fmt.Sprintf("Track %d is not one of %s's.", t, of.Label), "Reload the Cast view and try again.")
 			}
+			if !slices.ContainsFunc(d.tracks, func(x track.Track) bool { return x.ID == t }) {
+				return errs.New(errs.Usage, fmt.Sprintf("There is no track %d in this episode.", t), "Reload the Cast view and try again.")
+			}
 		}
 		return nil
 	}
@@ -367,6 +385,9 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 				return "", err
 			}
 			add = append(add, l.Merge(into, from))
+		}
+		if len(add) == 0 {
+			return "", errs.New(errs.Usage, fmt.Sprintf("Nothing to merge: only %s was chosen.", into.Label), "Choose another person to merge into this one.")
 		}
 	case "split":
 		// Tracks of any person (or unidentified) become a new person.
@@ -416,15 +437,8 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	default:
 		return "", errs.New(errs.Usage, fmt.Sprintf("Unknown curation %q.", req.Kind), "Use rename, merge, split, move, confirm, not_this, lock or unlock.")
 	}
-	for _, op := range add {
-		if err := op.Validate(); err != nil {
-			return "", err
-		}
-	}
-	for _, op := range add {
-		if _, err := b.Store.AppendCuration(ctx, key, op); err != nil {
-			return "", err
-		}
+	if _, err := b.Store.AppendCuration(ctx, key, add...); err != nil {
+		return "", err
 	}
 	return b.Recluster(ctx, key)
 }
@@ -435,11 +449,11 @@ func (b *Backend) UndoCuration(ctx context.Context, key string) (string, error) 
 	if _, err := b.Store.Episode(ctx, key); err != nil {
 		return "", err
 	}
-	_, ok, err := b.Store.UndoCuration(ctx, key)
+	undone, err := b.Store.UndoCuration(ctx, key)
 	if err != nil {
 		return "", err
 	}
-	if !ok {
+	if len(undone) == 0 {
 		return "", errs.New(errs.Usage, "Nothing to undo.", "The curation log of this episode is empty.")
 	}
 	return b.Recluster(ctx, key)

@@ -153,8 +153,8 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 		!strings.Contains(errs.As(err).Message, "still being applied") {
 		t.Errorf("an action on a lagging view: %v", err)
 	}
-	if _, ok, err := b.Store.UndoCuration(ctx, key); !ok || err != nil {
-		t.Fatal(ok, err)
+	if undone, err := b.Store.UndoCuration(ctx, key); len(undone) != 1 || err != nil {
+		t.Fatal(undone, err)
 	}
 	before := settle(t, b, key)
 
@@ -211,6 +211,9 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 		{Kind: "rename", IdentityID: a.IdentityID, Name: "  "},
 		{Kind: "rename", IdentityID: 424242, Name: "Nobody"},
 		{Kind: "merge", IdentityID: a.IdentityID},
+		{Kind: "merge", IdentityID: a.IdentityID, Others: []int64{a.IdentityID}},
+		{Kind: "split", TrackIDs: []int64{987654}},
+		{Kind: "move", IdentityID: a.IdentityID, TrackIDs: []int64{987654}},
 		{Kind: "split", IdentityID: a.IdentityID},
 		{Kind: "explode", IdentityID: a.IdentityID},
 	} {
@@ -396,5 +399,28 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	}
 	if again, err := b.CatchUp(ctx, v); err != nil || again != "" {
 		t.Errorf("a failed catch-up was queued again: %q %v", again, err)
+	}
+}
+
+func TestDescribeStepNamesTheWholeAction(t *testing.T) {
+	var l identity.Log
+	a := identity.Identity{ID: 1, TrackIDs: []int64{1}}
+	b := identity.Identity{ID: 2, TrackIDs: []int64{2}}
+	c := identity.Identity{ID: 3, TrackIDs: []int64{3}}
+	rename := l.Rename(a, "Ana")
+	m1, m2 := l.Merge(a, b), l.Merge(a, c)
+	m1.Group, m2.Group = 7, 7 // as the store groups one action's operations
+	for _, tc := range []struct {
+		ops  []identity.Op
+		want string
+	}{
+		{nil, ""},
+		{[]identity.Op{rename}, `Rename to "Ana"`},
+		{[]identity.Op{rename, m1, m2}, "Merge 3 people"},
+		{[]identity.Op{rename, l.Merge(a, b)}, "Merge two people"},
+	} {
+		if got := describeStep(tc.ops); got != tc.want {
+			t.Errorf("describeStep(%d ops) = %q, want %q", len(tc.ops), got, tc.want)
+		}
 	}
 }

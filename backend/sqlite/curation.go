@@ -20,33 +20,83 @@ import (
 // data/harvest/{key}/curation.json (the operations in effect, in order).
 const kindCuration = "curation"
 
-// AppendCuration appends op to the curation log of episode key and returns
-// it with its sequence number and time.
-func (s *Store) AppendCuration(ctx context.Context, key string, op identity.Op) (identity.Op, error) {
-	if err := op.Validate(); err != nil {
-		return op, err
+// AppendCuration appends the operations of one user action to the
+// curation log of episode key, in one transaction, and returns them with
+// their sequence numbers and time. Several operations share a Group (the
+// first one's sequence number): undo takes them back as one step.
+func (s *Store) AppendCuration(ctx context.Context, key string, ops ...identity.Op) ([]identity.Op, error) {
+	if len(ops) == 0 {
+		return nil, nil
 	}
-	op.Seq, op.At = 0, s.now().UTC()
-	body, err := json.Marshal(op)
-	if err != nil {
-		return op, fmt.Errorf("sqlite: encode curation op: %w", err)
+	out, _, err := s.appendCuration(ctx, "append curation", key, ops, len(ops) > 1, false)
+	return out, err
+}
+
+// ImportCuration appends ops to key's log, each its own undo step, in one
+// transaction, only when the episode never had a log (false otherwise):
+// the one-time import of a curation.json written by an older version.
+func (s *Store) ImportCuration(ctx context.Context, key string, ops []identity.Op) (bool, error) {
+	_, ok, err := s.appendCuration(ctx, "import curation", key, ops, false, true)
+	return ok, err
+}
+
+func (s *Store) appendCuration(ctx context.Context, what, key string, ops []identity.Op, group, onlyNew bool) ([]identity.Op, bool, error) {
+	out := make([]identity.Op, len(ops))
+	for i, op := range ops {
+		if err := op.Validate(); err != nil {
+			return nil, false, err
+		}
+		op.Seq, op.Group, op.At = 0, 0, s.now().UTC()
+		out[i] = op
 	}
-	err = s.write(ctx, "append curation", func(tx *sql.Tx, d dirtySet) error {
+	done := false
+	err := s.write(ctx, what, func(tx *sql.Tx, d dirtySet) error {
 		if _, err := loadEpisode(ctx, tx, key); errors.Is(err, errNoRows) {
 			return notRegistered(key)
 		} else if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO curation_ops (episode_key, at, kind, op) VALUES (?, ?, ?, ?)`,
-			key, fmtTime(op.At), string(op.Kind), string(body))
-		if err != nil {
-			return err
+		if onlyNew {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM curation_ops WHERE episode_key=?`, key).Scan(&n); err != nil || n > 0 {
+				return err
+			}
 		}
-		op.Seq, err = res.LastInsertId()
+		for i := range out {
+			if group && i > 0 {
+				out[i].Group = out[0].Seq
+			}
+			body, err := json.Marshal(out[i])
+			if err != nil {
+				return fmt.Errorf("sqlite: encode curation op: %w", err)
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO curation_ops (episode_key, at, kind, op) VALUES (?, ?, ?, ?)`,
+				key, fmtTime(out[i].At), string(out[i].Kind), string(body))
+			if err != nil {
+				return err
+			}
+			if out[i].Seq, err = res.LastInsertId(); err != nil {
+				return err
+			}
+			if group && i == 0 {
+				// The group is named after its first operation.
+				out[0].Group = out[0].Seq
+				if body, err = json.Marshal(out[0]); err == nil {
+					_, err = tx.ExecContext(ctx, `UPDATE curation_ops SET op=? WHERE seq=?`, string(body), out[0].Seq)
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+		done = true
 		d[dirtyKey{kindCuration, key}] = true
-		return err
+		return nil
 	})
-	return op, err
+	if err != nil || !done {
+		return nil, false, err
+	}
+	return out, true, nil
 }
 
 // Curation returns the operations in effect for episode key (undone ones
@@ -86,33 +136,34 @@ func (s *Store) CurationLogged(ctx context.Context, key string) (bool, error) {
 	return n > 0, mapErr(err, "count curation")
 }
 
-// UndoCuration marks the newest operation in effect as undone and returns
-// it; false when there is nothing to undo. The row stays in the log.
-func (s *Store) UndoCuration(ctx context.Context, key string) (identity.Op, bool, error) {
-	var op identity.Op
-	found := false
+// UndoCuration marks the newest step of the log in effect as undone (the
+// newest operation, with the operations of its group) and returns them,
+// newest first; none when there is nothing to undo. The rows stay in the
+// log.
+func (s *Store) UndoCuration(ctx context.Context, key string) ([]identity.Op, error) {
+	var undone []identity.Op
 	err := s.write(ctx, "undo curation", func(tx *sql.Tx, d dirtySet) error {
-		var seq int64
-		var body string
-		err := tx.QueryRowContext(ctx, `SELECT seq, op FROM curation_ops WHERE episode_key=? AND undone_at IS NULL ORDER BY seq DESC LIMIT 1`, key).Scan(&seq, &body)
-		if errors.Is(err, errNoRows) {
-			return nil
-		}
-		if err != nil {
+		undone = nil
+		ops, err := curationOps(ctx, tx, key)
+		if err != nil || len(ops) == 0 {
 			return err
 		}
-		if err := json.Unmarshal([]byte(body), &op); err != nil {
-			return fmt.Errorf("curation op %d: %w", seq, err)
+		last := ops[len(ops)-1]
+		at := fmtTime(s.now())
+		for i := len(ops) - 1; i >= 0; i-- {
+			op := ops[i]
+			if op.Seq != last.Seq && (last.Group == 0 || op.Group != last.Group) {
+				break
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE curation_ops SET undone_at=? WHERE seq=?`, at, op.Seq); err != nil {
+				return err
+			}
+			undone = append(undone, op)
 		}
-		op.Seq = seq
-		if _, err := tx.ExecContext(ctx, `UPDATE curation_ops SET undone_at=? WHERE seq=?`, fmtTime(s.now()), seq); err != nil {
-			return err
-		}
-		found = true
 		d[dirtyKey{kindCuration, key}] = true
 		return nil
 	})
-	return op, found, err
+	return undone, err
 }
 
 func (s *Store) exportCuration(ctx context.Context, q querier, key string) error {

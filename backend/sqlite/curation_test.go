@@ -31,17 +31,24 @@ func TestCurationLog(t *testing.T) {
 	var l identity.Log
 	a := identity.Identity{ID: 1, TrackIDs: []int64{1, 2}}
 	b := identity.Identity{ID: 2, TrackIDs: []int64{3}}
-	for _, op := range []identity.Op{l.Rename(a, "Ana"), l.Merge(a, b), l.Lock(a)} {
-		got, err := s.AppendCuration(ctx, ep.Key, op)
-		if err != nil || got.Seq == 0 || got.At.IsZero() {
-			t.Fatalf("append %s: %+v, %v", op.Kind, got, err)
+	c := identity.Identity{ID: 3, TrackIDs: []int64{4}}
+	for _, step := range [][]identity.Op{{l.Rename(a, "Ana")}, {l.Merge(a, b), l.Merge(a, c)}, {l.Lock(a)}} {
+		got, err := s.AppendCuration(ctx, ep.Key, step...)
+		if err != nil || len(got) != len(step) || got[0].Seq == 0 || got[0].At.IsZero() {
+			t.Fatalf("append %s: %+v, %v", step[0].Kind, got, err)
+		}
+		if len(step) > 1 && (got[0].Group != got[0].Seq || got[1].Group != got[0].Seq) {
+			t.Errorf("one action's operations are not one group: %+v", got)
 		}
 	}
-	if _, err := s.AppendCuration(ctx, ep.Key, identity.Op{Kind: "explode"}); errs.CodeOf(err) != errs.Usage {
+	if _, err := s.AppendCuration(ctx, ep.Key, l.Rename(a, "Bo"), identity.Op{Kind: "explode"}); errs.CodeOf(err) != errs.Usage {
 		t.Errorf("invalid op: %v", err)
 	}
 	if _, err := s.AppendCuration(ctx, "no_such_s01_e01", l.Ops[0]); errs.CodeOf(err) != errs.EpisodeNotRegistered {
 		t.Errorf("unknown episode: %v", err)
+	}
+	if ok, err := s.ImportCuration(ctx, ep.Key, l.Ops[:1]); ok || err != nil {
+		t.Errorf("import into a kept log: %v %v", ok, err)
 	}
 	kinds := func(ops []identity.Op) []identity.OpKind {
 		var out []identity.OpKind
@@ -53,7 +60,7 @@ func TestCurationLog(t *testing.T) {
 	s.Close()
 	s = open(t, dir, sqlite.Options{})
 	ops, err := s.Curation(ctx, ep.Key)
-	if err != nil || !slices.Equal(kinds(ops), []identity.OpKind{identity.OpRename, identity.OpMerge, identity.OpLock}) {
+	if err != nil || !slices.Equal(kinds(ops), []identity.OpKind{identity.OpRename, identity.OpMerge, identity.OpMerge, identity.OpLock}) {
 		t.Fatalf("after reopen: %v, %v", kinds(ops), err)
 	}
 	if ops[0].Name != "Ana" || ops[1].Other == nil || !slices.Equal(ops[1].Other.Tracks, []int64{3}) {
@@ -75,22 +82,24 @@ func TestCurationLog(t *testing.T) {
 		return out
 	}
 
-	undone, ok, err := s.UndoCuration(ctx, ep.Key)
-	if err != nil || !ok || undone.Kind != identity.OpLock {
-		t.Fatalf("undo: %+v %v %v", undone, ok, err)
+	undo := func(want ...identity.OpKind) {
+		t.Helper()
+		undone, err := s.UndoCuration(ctx, ep.Key)
+		if err != nil || !slices.Equal(kinds(undone), want) {
+			t.Fatalf("undo: %v %v, want %v", kinds(undone), err, want)
+		}
 	}
+	undo(identity.OpLock)
 	ops, _ = s.Curation(ctx, ep.Key)
-	if !slices.Equal(kinds(ops), []identity.OpKind{identity.OpRename, identity.OpMerge}) {
+	if !slices.Equal(kinds(ops), []identity.OpKind{identity.OpRename, identity.OpMerge, identity.OpMerge}) {
 		t.Errorf("after undo: %v", kinds(ops))
 	}
-	if got := kinds(exported()); !slices.Equal(got, []identity.OpKind{identity.OpRename, identity.OpMerge}) {
+	if got := kinds(exported()); !slices.Equal(got, []identity.OpKind{identity.OpRename, identity.OpMerge, identity.OpMerge}) {
 		t.Errorf("curation.json after undo: %v", got)
 	}
-	s.UndoCuration(ctx, ep.Key)
-	s.UndoCuration(ctx, ep.Key)
-	if _, ok, err := s.UndoCuration(ctx, ep.Key); ok || err != nil {
-		t.Errorf("undo of an empty log: %v %v", ok, err)
-	}
+	undo(identity.OpMerge, identity.OpMerge) // one action, one step
+	undo(identity.OpRename)
+	undo()
 	if logged, _ := s.CurationLogged(ctx, ep.Key); !logged {
 		t.Error("an undone log no longer counts as kept (an old curation.json would be imported again)")
 	}
@@ -98,8 +107,26 @@ func TestCurationLog(t *testing.T) {
 		t.Errorf("curation.json after undoing everything: %v", kinds(got))
 	}
 	var rows int
-	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM curation_ops WHERE episode_key=?`, ep.Key).Scan(&rows); err != nil || rows != 3 {
-		t.Errorf("history: %d rows, %v; want the 3 operations kept", rows, err)
+	if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM curation_ops WHERE episode_key=?`, ep.Key).Scan(&rows); err != nil || rows != 4 {
+		t.Errorf("history: %d rows, %v; want the 4 operations kept", rows, err)
+	}
+
+	// An import is all or nothing, and each imported operation is a step.
+	other, _, err := s.RegisterEpisode(ctx, writeFile(t, filepath.Join(dir, "in", "Show_S01E03.mp4"), []byte("video 3")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportCuration(ctx, other.Key, []identity.Op{l.Ops[0], {Kind: "explode"}}); errs.CodeOf(err) != errs.Usage {
+		t.Errorf("import with an invalid op: %v", err)
+	}
+	if logged, _ := s.CurationLogged(ctx, other.Key); logged {
+		t.Error("a failed import left operations behind")
+	}
+	if ok, err := s.ImportCuration(ctx, other.Key, l.Ops[:3]); !ok || err != nil {
+		t.Fatalf("import: %v %v", ok, err)
+	}
+	if undone, err := s.UndoCuration(ctx, other.Key); err != nil || len(undone) != 1 {
+		t.Errorf("undo after an import took %d operations, %v", len(undone), err)
 	}
 }
 
