@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"castscope/backend/errs"
 	"castscope/backend/identity"
 	"castscope/backend/job"
+	"castscope/backend/screentime"
 )
 
 // realFixtures returns the shared media and models folders; without them
@@ -330,6 +332,14 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if len(at.People) == 0 || at.People[0].IdentityID != first.IdentityID {
 		t.Errorf("on screen at 0:01: %+v, want %s first", at.People, first.Label)
 	}
+	// A typed timecode shows its own frame, at every frame of a second
+	// (the clip is 15 fps).
+	for f := range 15 {
+		tc := fmt.Sprintf("00:00:02:%02d", f)
+		if at, err := b.OnScreen(ctx, key, tc); err != nil || at.Timecode != tc || at.FrameIndex != int64(30+f) {
+			t.Errorf("on screen at %s shows frame %d, timecode %s (%v)", tc, at.FrameIndex, at.Timecode, err)
+		}
+	}
 	for _, bad := range []string{"9:00", "soon", "-1"} {
 		if _, err := b.OnScreen(ctx, key, bad); errs.CodeOf(err) != errs.Usage {
 			t.Errorf("on screen at %q: %v", bad, err)
@@ -421,6 +431,21 @@ func TestDescribeStepNamesTheWholeAction(t *testing.T) {
 	} {
 		if got := describeStep(tc.ops); got != tc.want {
 			t.Errorf("describeStep(%d ops) = %q, want %q", len(tc.ops), got, tc.want)
+		}
+	}
+}
+
+func TestMomentBeforeTheStartTimecode(t *testing.T) {
+	o := screentime.ExportOptions{Rate: screentime.Rate{Num: 30000, Den: 1001}, StartTC: "01:00:00:00"}
+	ms, err := momentOf("00:59:59:00", o)
+	if err != nil || ms >= 0 {
+		t.Fatalf("a timecode before the start: %d ms, %v", ms, err)
+	}
+	for f := int64(0); f < 120; f++ {
+		tc := o.Rate.Timecode(3600*30 + f)
+		ms, err := momentOf(tc, o)
+		if err != nil || o.Rate.FramesFromMs(ms) != f {
+			t.Errorf("%s: %d ms is frame %d, want %d (%v)", tc, ms, o.Rate.FramesFromMs(ms), f, err)
 		}
 	}
 }

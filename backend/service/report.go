@@ -2,9 +2,9 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +48,8 @@ type OnScreen struct {
 	Timecode string                `json:"timecode"` // source timecode of the frame
 	People   []screentime.Presence `json:"people"`
 	Frame    string                `json:"frame"` // JPEG data URL, "" if the frame cannot be decoded
+	// FrameIndex is the video frame shown (0-based), the one Timecode names.
+	FrameIndex int64 `json:"frame_index"`
 }
 
 // OnScreen answers for episode key at `at`: seconds, [H:]MM:SS[.fff] or a
@@ -69,7 +71,11 @@ func (b *Backend) OnScreen(ctx context.Context, key, at string) (OnScreen, error
 	if err != nil {
 		return OnScreen{}, err
 	}
-	if ms < 0 || float64(ms) > rep.DurationS*1000 {
+	if ms < 0 {
+		return OnScreen{}, errs.New(errs.Usage, fmt.Sprintf("%s is before the start of the episode (timecode %s).", strings.TrimSpace(at), cmp.Or(opts.StartTC, "00:00:00:00")),
+			"Give a time within the episode.")
+	}
+	if float64(ms) > rep.DurationS*1000 {
 		return OnScreen{}, errs.New(errs.Usage, fmt.Sprintf("%s is past the end of the episode (%s).", strings.TrimSpace(at), clock(int64(rep.DurationS*1000))),
 			"Give a time within the episode.")
 	}
@@ -78,11 +84,14 @@ func (b *Backend) OnScreen(ctx context.Context, key, at string) (OnScreen, error
 	if opts.StartTC != "" {
 		start, _ = opts.Rate.ParseTimecode(opts.StartTC)
 	}
-	o.Timecode = opts.Rate.Timecode(start + opts.Rate.FramesFromMs(ms))
+	// The picture is the frame the timecode names (a typed timecode maps
+	// back to its own frame; rounding ms down would show the one before).
+	frame := opts.Rate.FramesFromMs(ms)
+	o.Timecode = opts.Rate.Timecode(start + frame)
 	info, err := pipeline.VideoInfoOf(ep)
 	if err == nil && info.FPS > 0 {
-		idx := int64(math.Floor(float64(ms) * info.FPS / 1000))
-		idx = min(idx, max(info.Frames-1, 0))
+		idx := min(frame, max(info.Frames-1, 0))
+		o.FrameIndex = idx
 		if jpg, err := video.Thumbnail(ep.VideoPath, idx, 640); err == nil {
 			o.Frame = dataURL(jpg)
 		} else {

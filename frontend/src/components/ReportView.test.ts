@@ -41,6 +41,7 @@ beforeEach(() => {
         { identity_id: 0, label: '', segment: { start_ms: 40000, end_ms: 45000, start_s: 40, end_s: 45 } },
       ],
       frame: 'data:image/jpeg;base64,frame',
+      frame_index: 1260,
     })),
     CompareLogged: vi.fn(async (): Promise<Comparison[]> => [
       { name: 'Alex Example', identity_id: 1, found: true, computed_s: 50, logged_s: 49.8, diff_s: 0.2, diff_pct: 0.4, margin_s: 0.5, within: true },

@@ -319,6 +319,8 @@ export interface OnScreen {
   people: OnScreenPerson[];
   /** JPEG data URL of that moment. */
   frame: string;
+  /** The video frame shown (0-based), the one `timecode` names. */
+  frame_index: number;
 }
 
 export type ExportFormat = 'csv' | 'json' | 'edl' | 'fcpxml' | 'otio' | 'html';
