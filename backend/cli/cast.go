@@ -58,8 +58,15 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 		return out, len(out) > 0
 	}
 	var req *service.CurateRequest
+	if *name != "" && action != "split" {
+		return usageError(env, fs.Usage, "castscope cast: --name goes with split only (rename ID NAME names a person)")
+	}
 	switch action {
-	case "list", "undo", "headshots":
+	case "list", "undo":
+		if len(rest) > 0 {
+			return usageError(env, fs.Usage, "castscope cast: %s takes no arguments (got %q)", action, strings.Join(rest, " "))
+		}
+	case "headshots":
 	case "rename":
 		id, ok := ids(rest[:min(1, len(rest))])
 		if !ok || len(rest) < 2 {

@@ -49,6 +49,10 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 			o.MinTrackLen = minTrack
 		}
 	})
+	// 0 stands for "the default" in settings; typed out, it is a mistake.
+	if (o.ClusterThreshold != nil && *threshold == 0) || (o.MinTrackLen != nil && *minTrack == 0) || (o.SampleFPS != nil && *fps == 0) {
+		return usageError(env, fs.Usage, "castscope run: 0 is not a usable value; leave the flag out for the default")
+	}
 	o.Preset, o.RequireGPU, o.Rerun, o.ScreenTimePreset = *preset, *requireGPU, *rerun, *stPreset
 	// Usage problems are found before anything is registered.
 	if _, err := pipeline.Select(stageList(*stages)); err != nil {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,7 @@ func TestSettingsDefaultsAndValidation(t *testing.T) {
 	if n.SampleFPS != DefaultSampleFPS || n.DetectPreset != DefaultDetectPreset || n.StallAfterS != DefaultStallAfter.Seconds() {
 		t.Errorf("zero settings normalize to %+v", n)
 	}
-	for _, bad := range []Settings{{DetectPreset: "turbo"}, {SampleFPS: 500}, {StallAfterS: 1}} {
+	for _, bad := range []Settings{{DetectPreset: "turbo"}, {SampleFPS: 500}, {StallAfterS: 1}, {SampleFPS: math.NaN()}, {ClusterThreshold: math.NaN()}, {StallAfterS: math.Inf(1)}} {
 		if errs.CodeOf(bad.Validate()) != errs.Usage {
 			t.Errorf("%+v validated", bad)
 		}

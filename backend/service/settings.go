@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,7 +59,7 @@ func (s Settings) Validate() error {
 	default:
 		return errs.New(errs.Usage, fmt.Sprintf("Unknown detection preset %q.", s.DetectPreset), "Use fast, default or detail.")
 	}
-	if s.SampleFPS > 120 {
+	if !(s.SampleFPS <= 120) || math.IsInf(s.SampleFPS, -1) { // NaN too
 		return errs.New(errs.Usage, fmt.Sprintf("Sampling rate %.1f fps is too high.", s.SampleFPS), "Use up to 120 fps, or a negative value for every frame.")
 	}
 	switch screentime.Preset(s.ScreenTimePreset) {
@@ -66,14 +67,14 @@ func (s Settings) Validate() error {
 	default:
 		return errs.New(errs.Usage, fmt.Sprintf("Unknown screen-time preset %q.", s.ScreenTimePreset), "Use default or strict.")
 	}
-	if s.ClusterThreshold != 0 && (s.ClusterThreshold < 0.05 || s.ClusterThreshold > 1.5) {
+	if s.ClusterThreshold != 0 && !(s.ClusterThreshold >= 0.05 && s.ClusterThreshold <= 1.5) {
 		return errs.New(errs.Usage, fmt.Sprintf("Cluster threshold %.2f is out of range.", s.ClusterThreshold), "Use a cosine distance from 0.05 (strict) to 1.5 (loose); the default is 0.5.")
 	}
 	if s.MinTrackLen < 0 || s.MinTrackLen > 1000 {
 		return errs.New(errs.Usage, fmt.Sprintf("Minimum track length %d is out of range.", s.MinTrackLen), "Use 1 to 1000 detections; the default is 3.")
 	}
-	if s.StallAfterS < 0 || (s.StallAfterS > 0 && s.StallAfterS < 5) {
-		return errs.New(errs.Usage, fmt.Sprintf("Stall timeout %.0f s is too short.", s.StallAfterS), "Use at least 5 seconds.")
+	if s.StallAfterS != 0 && !(s.StallAfterS >= 5 && s.StallAfterS <= 86400) {
+		return errs.New(errs.Usage, fmt.Sprintf("Stall timeout %.0f s is out of range.", s.StallAfterS), "Use 5 seconds to 24 hours.")
 	}
 	return nil
 }
