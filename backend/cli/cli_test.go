@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"castscope/backend/screentime"
+	"castscope/backend/service"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -242,4 +243,85 @@ func TestRunEndsWithScreenTime(t *testing.T) {
 	if got := out.String(); !strings.Contains(got, "(0:42;") || !strings.Contains(got, "nobody") || strings.Contains(got, "report:") {
 		t.Errorf("an episode with no faces:\n%s", got)
 	}
+}
+
+// TestCastOnTheCommandLine curates a real episode: each action waits for
+// the re-cluster it causes, and one taken while the identities are not
+// current (a cluster run died) first brings them up to date instead of
+// being refused.
+func TestCastOnTheCommandLine(t *testing.T) {
+	media := cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join("..", "..", "..", "shared", "media"))
+	models, _ := filepath.Abs(cmpOr(os.Getenv("CASTSCOPE_MODELS"), filepath.Join("..", "..", "models")))
+	src := filepath.Join(media, "faces_synthetic.mp4")
+	for _, p := range []string{src, filepath.Join(models, "retinaface_mnet025_640.onnx")} {
+		if _, err := os.Stat(p); err != nil {
+			if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
+				t.Fatalf("required fixture missing: %v", err)
+			}
+			t.Skipf("fixture missing: %v", err)
+		}
+	}
+	t.Setenv("CASTSCOPE_MODELS", models)
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip := filepath.Join(t.TempDir(), "Show_S01E01.mp4")
+	if err := os.WriteFile(clip, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	if code, stdout, stderr := run(t, "run", clip, "--data", data); code != ExitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	cast := func(args ...string) string {
+		t.Helper()
+		code, stdout, stderr := run(t, append(append([]string{"cast", "show_s01_e01"}, args...), "--data", data)...)
+		if code != ExitOK {
+			t.Fatalf("cast %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+		return stdout
+	}
+	if out := cast(); !strings.Contains(out, "Person 1") {
+		t.Fatalf("cast list:\n%s", out)
+	}
+	if out := cast("rename", "1", "Alex", "Example"); !strings.Contains(out, "Alex Example") {
+		t.Errorf("after rename:\n%s", out)
+	}
+
+	// As a cluster run that died leaves the registry.
+	ctx := context.Background()
+	b, err := service.Open(ctx, service.Options{DataDir: data, NoRunner: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Store.SetEpisodeState(ctx, "show_s01_e01", "clustered", false)
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alex := func(out string) string { // Alex Example's row of the table
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "Alex Example") && strings.Contains(l, " s ±") {
+				return l
+			}
+		}
+		return ""
+	}
+	if out := cast("lock", "1"); !strings.Contains(alex(out), "locked") {
+		t.Errorf("after lock:\n%s", out)
+	}
+	if out := cast("undo"); alex(out) == "" || strings.Contains(alex(out), "locked") {
+		t.Errorf("after undoing the lock:\n%s", out)
+	}
+	if out := cast("undo"); strings.Contains(out, "Alex Example") {
+		t.Errorf("after undoing the rename:\n%s", out)
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
