@@ -27,8 +27,7 @@ func (a *App) Cast(key string) (service.CastView, error) {
 	}
 	v, err := b.Cast(a.ctx, key)
 	if err == nil {
-		var cerr error
-		if v.ReclusterJob, cerr = b.CatchUp(a.ctx, v); cerr != nil {
+		if cerr := b.CatchUp(a.ctx, &v); cerr != nil {
 			runtime.LogWarningf(a.ctx, "castscope: catch up %s: %v", key, cerr)
 		}
 	}

@@ -38,8 +38,11 @@ type CastView struct {
 	// ReclusterJob is the job that brings a pending view up to date: the
 	// one CatchUp queued or found running; "" when none runs (the latest
 	// re-cluster failed: the user re-runs or undoes).
-	ReclusterJob string              `json:"recluster_job,omitempty"`
-	Facebank     []identity.Headshot `json:"facebank"`
+	ReclusterJob string `json:"recluster_job,omitempty"`
+	// ReclusterError is why the latest job of a pending view failed (then
+	// nothing is queued: the user re-runs or undoes).
+	ReclusterError *job.StageError     `json:"recluster_error,omitempty"`
+	Facebank       []identity.Headshot `json:"facebank"`
 }
 
 // CastPerson is one identity card.
@@ -472,25 +475,29 @@ func (b *Backend) Recluster(ctx context.Context, key string) (string, error) {
 }
 
 // CatchUp queues cluster → analytics when the Cast view v is pending and
-// nothing is running for the episode, unless the episode's latest job
-// failed: that error is the user's to see (and Retry), not to repeat on
-// every refresh of the view.
-func (b *Backend) CatchUp(ctx context.Context, v CastView) (string, error) {
+// nothing is running for the episode, and sets v.ReclusterJob to the job
+// that brings it up to date. When the episode's latest job failed it
+// queues nothing and sets v.ReclusterError: that error is the user's to
+// see (and Retry), not to repeat on every refresh of the view.
+func (b *Backend) CatchUp(ctx context.Context, v *CastView) error {
+	v.ReclusterJob, v.ReclusterError = "", nil
 	if !v.Ready || !v.Pending {
-		return "", nil
+		return nil
 	}
 	jobs, err := b.Store.Jobs(ctx, v.EpisodeKey)
 	if err != nil || len(jobs) == 0 {
-		return "", err
+		return err
 	}
 	if latest := jobs[0]; latest.FinishedAt != nil {
 		for _, st := range latest.Stages {
 			if st.Status == job.StatusError {
-				return "", nil
+				v.ReclusterError = cmp.Or(st.Error, &job.StageError{Code: string(errs.Internal), Message: "The stage " + st.Name + " failed."})
+				return nil
 			}
 		}
 	}
-	return b.Recluster(ctx, v.EpisodeKey)
+	v.ReclusterJob, err = b.Recluster(ctx, v.EpisodeKey)
+	return err
 }
 
 func (b *Backend) activeJob(ctx context.Context, key string) (job.Job, bool, error) {

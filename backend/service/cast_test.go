@@ -400,15 +400,14 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if err := os.Remove(filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")); err != nil {
 		t.Fatal(err)
 	}
-	id, err = b.CatchUp(ctx, v)
-	if err != nil || id == "" {
-		t.Fatalf("catch up: %q %v", id, err)
+	if err := b.CatchUp(ctx, &v); err != nil || v.ReclusterJob == "" {
+		t.Fatalf("catch up: %q %v", v.ReclusterJob, err)
 	}
-	if j, err := b.Runner.Wait(ctx, id); err != nil || j.Stages[0].Status != job.StatusError {
+	if j, err := b.Runner.Wait(ctx, v.ReclusterJob); err != nil || j.Stages[0].Status != job.StatusError {
 		t.Fatalf("catch-up job without tracks: %+v %v", j.Stages, err)
 	}
-	if again, err := b.CatchUp(ctx, v); err != nil || again != "" {
-		t.Errorf("a failed catch-up was queued again: %q %v", again, err)
+	if err := b.CatchUp(ctx, &v); err != nil || v.ReclusterJob != "" || v.ReclusterError == nil || v.ReclusterError.Code != string(errs.ArtifactMissing) {
+		t.Errorf("a failed catch-up was queued again or its error not given: %q %+v %v", v.ReclusterJob, v.ReclusterError, err)
 	}
 }
 

@@ -278,10 +278,18 @@ describe('CastView', () => {
   });
 
   it('pending with no re-cluster running (the last one failed): offers Re-run and Undo instead of waiting', async () => {
-    cast = castView({ pending: true, can_undo: true, last_op: 'Rename to "Kyle"' });
+    cast = castView({
+      pending: true,
+      can_undo: true,
+      last_op: 'Rename to "Kyle"',
+      recluster_error: { code: 'ERR_ARTIFACT_MISSING', message: 'tracks.parquet is missing.', hint: 'Run the track stage again.' },
+    });
     await show();
     expect(screen.queryByTestId('cast-pending')).toBeNull();
-    expect(screen.getByTestId('cast-stale').textContent).toContain('Re-run cluster');
+    const stale = screen.getByTestId('cast-stale').textContent ?? '';
+    expect(stale).toContain('Re-run cluster');
+    expect(stale).toContain('ERR_ARTIFACT_MISSING');
+    expect(stale).toContain('tracks.parquet is missing.');
     expect((screen.getByTestId('undo') as HTMLButtonElement).disabled).toBe(false);
     await fireEvent.click(screen.getByTestId('undo'));
     await settle();

@@ -240,6 +240,8 @@ export interface CastView {
   pending: boolean;
   /** The cluster job that brings a pending view up to date (queued by this call, or already running); "" when none runs. */
   recluster_job?: string;
+  /** Why the episode's latest job failed, when nothing is queued to catch a pending view up. */
+  recluster_error?: StageError;
   facebank: Headshot[];
 }
 
