@@ -316,7 +316,8 @@ type CurateRequest struct {
 // Curate appends the request to the episode's curation log and makes sure
 // cluster and analytics run again; it returns the job that will (or the
 // job already running for the episode, after which the Cast view asks
-// again). A merge of several people is one operation per person.
+// again). A merge of several people is one operation per person, written
+// together as one undo step.
 func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (string, error) {
 	ep, err := b.Store.Episode(ctx, key)
 	if err != nil {
