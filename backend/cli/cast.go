@@ -226,8 +226,9 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 }
 
 // settleCast waits for the job that applies a curation (jobID, if any),
-// then for the re-clusters the Cast view still finds owed. A job that
-// fails ends the wait with its stage's error.
+// then for the re-clusters the Cast view still finds owed (pending, or no
+// identities of a tracked episode's tracks). A job that fails ends the
+// wait with its stage's error.
 func settleCast(ctx context.Context, b *service.Backend, key, jobID string) error {
 	for range 5 {
 		if jobID != "" {
@@ -240,8 +241,18 @@ func settleCast(ctx context.Context, b *service.Backend, key, jobID string) erro
 			}
 		}
 		v, err := b.Cast(ctx, key)
-		if err != nil || !v.Ready || !v.Pending {
+		if err != nil {
 			return err
+		}
+		if !v.Ready {
+			// No identities of these tracks (cluster died or failed, or
+			// track ran since): owed once there are tracks.
+			ep, err := b.Store.Episode(ctx, key)
+			if err != nil || !ep.States["tracked"] {
+				return err
+			}
+		} else if !v.Pending {
+			return nil
 		}
 		if jobID, err = b.Recluster(ctx, key); err != nil {
 			return err

@@ -19,6 +19,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"castscope/backend/artifact"
+	"castscope/backend/atomicfile"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/identity"
@@ -484,6 +485,12 @@ func (m IdentitiesMetrics) FromTracks(dir string) bool {
 	return m.Tracks != "" && m.Tracks == fileID(filepath.Join(dir, tracksFile))
 }
 
+// FromOtherTracks reports whether these identities are known to be built
+// from another tracks.parquet than the one now in dir (track ran since).
+func (m IdentitiesMetrics) FromOtherTracks(dir string) bool {
+	return m.Tracks != "" && !m.FromTracks(dir)
+}
+
 // CurationState summarises a curation log and a cast list: when it
 // differs from identities_metrics.json's Applied, the identities do not
 // reflect what the user said yet (cluster must run again).
@@ -669,10 +676,22 @@ func (d Deps) curation(ctx context.Context, r job.Reporter, key, dir string) ([]
 			}
 			valid = append(valid, op)
 		}
-		if imported, err := d.Store.ImportCuration(ctx, key, valid); err != nil {
-			return nil, err
-		} else if imported {
-			r.Logf("curation import: %d operation(s) from %s", len(valid), curationFile)
+		if len(valid) < len(legacy) {
+			// The store's export rewrites curation.json: keep what was left out.
+			src := filepath.Join(dir, curationFile)
+			if b, err := os.ReadFile(src); err == nil {
+				if err := atomicfile.Write(src+".bak", b); err != nil {
+					return nil, errs.FS(err, src+".bak")
+				}
+				r.Logf("curation import: %s kept as %s.bak", curationFile, curationFile)
+			}
+		}
+		if len(valid) > 0 {
+			if imported, err := d.Store.ImportCuration(ctx, key, valid); err != nil {
+				return nil, err
+			} else if imported {
+				r.Logf("curation import: %d operation(s) from %s", len(valid), curationFile)
+			}
 		}
 	}
 	return d.Store.Curation(ctx, key)

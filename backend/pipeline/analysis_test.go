@@ -484,6 +484,9 @@ func TestAnalysisReplaysCurationLog(t *testing.T) {
 	if cr.CurationOps != 2 || cr.LockedPeople != 1 || cr.Threshold != 0.45 {
 		t.Errorf("result %+v", cr)
 	}
+	if kept, err := os.ReadFile(filepath.Join(e.dir, curationFile+".bak")); err != nil || !bytes.Equal(kept, b) {
+		t.Errorf("the file an operation was left out of is not kept: %v", err)
+	}
 	rep, err := ReadReport(e.d.DataDir, e.ep.Key)
 	if err != nil {
 		t.Fatal(err)

@@ -139,10 +139,11 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	// A re-cluster that failed (or is running) clears the clustered flag
 	// but leaves the last identities in place: they are shown, pending,
 	// as long as they were built from the tracks there are now.
+	// Identities of tracks that track has replaced since are not shown.
 	dir := pipeline.HarvestDir(b.DataDir, key)
 	m, merr := pipeline.ReadIdentitiesMetrics(dir)
 	clustered := ep.States["clustered"]
-	if !clustered && (merr != nil || !m.FromTracks(dir)) {
+	if (merr == nil && m.FromOtherTracks(dir)) || (!clustered && (merr != nil || !m.FromTracks(dir))) {
 		return v, nil
 	}
 	d, err := b.castData(key)
@@ -199,10 +200,10 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 }
 
 // pending reports whether the identities in dir were built from another
-// curation log or cast list than ops and hs.
+// curation log, cast list or tracks than ops, hs and the tracks there are.
 func pending(dir string, ops []identity.Op, hs []identity.Headshot) bool {
 	m, err := pipeline.ReadIdentitiesMetrics(dir)
-	return err != nil || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
+	return err != nil || m.FromOtherTracks(dir) || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
 }
 
 // bestTrack is the track whose face stands for an identity: the best
@@ -339,6 +340,12 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	// behind the log, what the user saw is not what the action would
 	// anchor to. A cluster run that is under way or failed counts too.
 	if !ep.States["clustered"] || pending(d.dir, ops, hs) {
+		// Not after a failure: that error is the user's to act on.
+		if failed, err := b.latestFailure(ctx, key); err != nil {
+			return "", err
+		} else if failed != nil {
+			return "", errs.New(errs.Code(failed.Code), "The last run failed: "+failed.Message, "Re-run cluster or Undo, then try again.")
+		}
 		if _, err := b.Recluster(ctx, key); err != nil {
 			return "", err
 		}
@@ -485,20 +492,28 @@ func (b *Backend) CatchUp(ctx context.Context, v *CastView) error {
 	if !v.Ready || !v.Pending {
 		return nil
 	}
-	jobs, err := b.Store.Jobs(ctx, v.EpisodeKey)
-	if err != nil || len(jobs) == 0 {
+	failed, err := b.latestFailure(ctx, v.EpisodeKey)
+	if err != nil || failed != nil {
+		v.ReclusterError = failed
 		return err
-	}
-	if latest := jobs[0]; latest.FinishedAt != nil {
-		for _, st := range latest.Stages {
-			if st.Status == job.StatusError {
-				v.ReclusterError = cmp.Or(st.Error, &job.StageError{Code: string(errs.Internal), Message: "The stage " + st.Name + " failed."})
-				return nil
-			}
-		}
 	}
 	v.ReclusterJob, err = b.Recluster(ctx, v.EpisodeKey)
 	return err
+}
+
+// latestFailure is the error of the failed stage of key's latest job, if
+// that job has ended with one.
+func (b *Backend) latestFailure(ctx context.Context, key string) (*job.StageError, error) {
+	jobs, err := b.Store.Jobs(ctx, key)
+	if err != nil || len(jobs) == 0 || jobs[0].FinishedAt == nil {
+		return nil, err
+	}
+	for _, st := range jobs[0].Stages {
+		if st.Status == job.StatusError {
+			return cmp.Or(st.Error, &job.StageError{Code: string(errs.Internal), Message: "The stage " + st.Name + " failed."}), nil
+		}
+	}
+	return nil, nil
 }
 
 func (b *Backend) activeJob(ctx context.Context, key string) (job.Job, bool, error) {

@@ -175,10 +175,9 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if v := settle(t, b, key); v.Pending || len(v.People) != len(before.People) {
 		t.Errorf("after the re-cluster the refusal queued: pending=%v %d people", v.Pending, len(v.People))
 	}
+	// Tracks made again since (here: only touched) leave identities that
+	// are not theirs, clustered flag or not.
 	tracks := filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")
-	if err := b.Store.SetEpisodeState(ctx, key, "clustered", false); err != nil {
-		t.Fatal(err)
-	}
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(tracks, later, later); err != nil {
 		t.Fatal(err)

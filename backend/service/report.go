@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,13 +85,13 @@ func (b *Backend) OnScreen(ctx context.Context, key, at string) (OnScreen, error
 	if opts.StartTC != "" {
 		start, _ = opts.Rate.ParseTimecode(opts.StartTC)
 	}
-	// The picture is the frame the timecode names (a typed timecode maps
-	// back to its own frame; rounding ms down would show the one before).
-	frame := opts.Rate.FramesFromMs(ms)
-	o.Timecode = opts.Rate.Timecode(start + frame)
+	o.Timecode = opts.Rate.Timecode(start + opts.Rate.FramesFromMs(ms))
 	info, err := pipeline.VideoInfoOf(ep)
 	if err == nil && info.FPS > 0 {
-		idx := min(frame, max(info.Frames-1, 0))
+		// The nearest frame at the file's own rate: the one a typed
+		// timecode names (rounding down showed the one before), and right
+		// for rates the timecode rounds (a phone's 29.87 fps).
+		idx := min(int64(math.Round(float64(ms)*info.FPS/1000)), max(info.Frames-1, 0))
 		o.FrameIndex = idx
 		if jpg, err := video.Thumbnail(ep.VideoPath, idx, 640); err == nil {
 			o.Frame = dataURL(jpg)

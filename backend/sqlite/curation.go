@@ -25,9 +25,6 @@ const kindCuration = "curation"
 // their sequence numbers and time. Several operations share a Group (the
 // first one's sequence number): undo takes them back as one step.
 func (s *Store) AppendCuration(ctx context.Context, key string, ops ...identity.Op) ([]identity.Op, error) {
-	if len(ops) == 0 {
-		return nil, nil
-	}
 	out, _, err := s.appendCuration(ctx, "append curation", key, ops, len(ops) > 1, false)
 	return out, err
 }
@@ -41,6 +38,9 @@ func (s *Store) ImportCuration(ctx context.Context, key string, ops []identity.O
 }
 
 func (s *Store) appendCuration(ctx context.Context, what, key string, ops []identity.Op, group, onlyNew bool) ([]identity.Op, bool, error) {
+	if len(ops) == 0 {
+		return nil, false, nil // nothing to write (nor to export)
+	}
 	out := make([]identity.Op, len(ops))
 	for i, op := range ops {
 		if err := op.Validate(); err != nil {

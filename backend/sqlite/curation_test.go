@@ -111,10 +111,20 @@ func TestCurationLog(t *testing.T) {
 		t.Errorf("history: %d rows, %v; want the 4 operations kept", rows, err)
 	}
 
-	// An import is all or nothing, and each imported operation is a step.
+	// An import is all or nothing, and each imported operation is a step;
+	// importing nothing writes nothing.
 	other, _, err := s.RegisterEpisode(ctx, writeFile(t, filepath.Join(dir, "in", "Show_S01E03.mp4"), []byte("video 3")))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if ok, err := s.ImportCuration(ctx, other.Key, nil); ok || err != nil {
+		t.Errorf("import of nothing: %v %v", ok, err)
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "harvest", other.Key, "curation.json")); err == nil {
+		t.Error("importing nothing exported a curation.json")
 	}
 	if _, err := s.ImportCuration(ctx, other.Key, []identity.Op{l.Ops[0], {Kind: "explode"}}); errs.CodeOf(err) != errs.Usage {
 		t.Errorf("import with an invalid op: %v", err)
