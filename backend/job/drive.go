@@ -253,7 +253,7 @@ func (r *Runner) watch(jr *jobRun, i int) error {
 	select {
 	case <-r.ctx.Done():
 		return nil
-	case <-time.After(min(r.cfg.RescueEvery, time.Second)):
+	case <-time.After(min(r.rescueEvery(), time.Second)):
 	}
 	return r.reload(jr)
 }
@@ -607,13 +607,18 @@ func (r *Runner) downstream(name string) []string {
 // HeartbeatEvery, sends the progress event the throttle held back, flags
 // slow stages, and notices cancel requests and take-overs.
 func (r *Runner) heartbeats(ctx context.Context, sr *stageRun) {
-	t := time.NewTicker(r.cfg.HeartbeatEvery)
+	every := r.heartbeatEvery()
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if d := r.heartbeatEvery(); d != every { // the stall timeout changed
+			every = d
+			t.Reset(d)
 		}
 		now := r.now()
 		sr.mu.Lock()

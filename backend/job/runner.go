@@ -122,6 +122,8 @@ type Runner struct {
 	heavy  chan struct{}
 	// stallAfter is cfg.StallAfter, changeable while running (SetStallAfter).
 	stallAfter atomic.Int64
+	// fixed are the periods Config set; zero ones follow the stall timeout.
+	fixed struct{ heartbeat, rescue time.Duration }
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -188,19 +190,30 @@ func NewRunner(cfg Config, defs ...StageDef) *Runner {
 	r.retry = cfg.Retry.normalized()
 	r.cfg.HeavyWorkers = cmp.Or(cfg.HeavyWorkers, 1)
 	r.cfg.StallAfter = cmp.Or(cfg.StallAfter, DefaultStallAfter)
+	r.fixed.heartbeat, r.fixed.rescue = cfg.HeartbeatEvery, cfg.RescueEvery
 	r.cfg.NoProgressAfter = cmp.Or(cfg.NoProgressAfter, DefaultNoProgressAfter)
-	r.cfg.HeartbeatEvery = cmp.Or(cfg.HeartbeatEvery, min(DefaultHeartbeatEvery, r.cfg.StallAfter/4))
-	r.cfg.RescueEvery = cmp.Or(cfg.RescueEvery, min(5*time.Second, r.cfg.StallAfter/4))
 	r.stallAfter.Store(int64(r.cfg.StallAfter))
 	r.heavy = make(chan struct{}, r.cfg.HeavyWorkers)
 	r.ctx, r.cancel = context.WithCancelCause(context.Background())
 	return r
 }
 
+// heartbeatEvery is the heartbeat period: Config.HeartbeatEvery, or a
+// quarter of the stall timeout in effect (at most 2 s).
+func (r *Runner) heartbeatEvery() time.Duration {
+	return cmp.Or(r.fixed.heartbeat, min(DefaultHeartbeatEvery, r.stall()/4))
+}
+
+// rescueEvery is how often the Rescuer looks: Config.RescueEvery, or a
+// quarter of the stall timeout in effect (at most 5 s).
+func (r *Runner) rescueEvery() time.Duration {
+	return cmp.Or(r.fixed.rescue, min(5*time.Second, r.stall()/4))
+}
+
 // SetStallAfter changes how long a running stage may stay silent before it
 // is failed with ERR_STAGE_STALLED, for stages running now and later (the
-// Settings panel). The heartbeat and rescue periods keep the values they
-// were started with; a d of zero or less is ignored.
+// Settings panel); the heartbeat and rescue periods follow it from their
+// next tick. A d of zero or less is ignored.
 func (r *Runner) SetStallAfter(d time.Duration) {
 	if d > 0 {
 		r.stallAfter.Store(int64(d))
@@ -253,7 +266,8 @@ func (r *Runner) Start(ctx context.Context) error {
 
 func (r *Runner) rescuer() {
 	defer r.wg.Done()
-	t := time.NewTicker(r.cfg.RescueEvery)
+	every := r.rescueEvery()
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -262,6 +276,10 @@ func (r *Runner) rescuer() {
 		case <-t.C:
 			if _, err := r.Rescue(r.ctx); err != nil && r.ctx.Err() == nil {
 				r.log.Warn("rescuer pass failed", "error", err)
+			}
+			if d := r.rescueEvery(); d != every {
+				every = d
+				t.Reset(d)
 			}
 		}
 	}

@@ -113,3 +113,20 @@ func TestETAStates(t *testing.T) {
 		}
 	})
 }
+
+func TestPeriodsFollowTheStallTimeout(t *testing.T) {
+	t.Parallel()
+	r := NewRunner(Config{})
+	if hb, rs := r.heartbeatEvery(), r.rescueEvery(); hb != 2*time.Second || rs != 5*time.Second {
+		t.Errorf("defaults: heartbeat %v, rescue %v", hb, rs)
+	}
+	r.SetStallAfter(6 * time.Second) // the shortest the Settings panel allows is 5 s
+	if hb, rs := r.heartbeatEvery(), r.rescueEvery(); hb != 1500*time.Millisecond || rs != 1500*time.Millisecond {
+		t.Errorf("after a 6 s stall timeout: heartbeat %v, rescue %v; want 1.5 s each", hb, rs)
+	}
+	fixed := NewRunner(Config{HeartbeatEvery: time.Hour, RescueEvery: time.Minute})
+	fixed.SetStallAfter(6 * time.Second)
+	if hb, rs := fixed.heartbeatEvery(), fixed.rescueEvery(); hb != time.Hour || rs != time.Minute {
+		t.Errorf("configured periods changed: heartbeat %v, rescue %v", hb, rs)
+	}
+}
