@@ -158,6 +158,8 @@ describe('CastView', () => {
     await fireEvent.keyDown(within(card).getByTestId('rename-input'), { key: 'Enter' });
     await settle();
     expect(curated()).toEqual([{ kind: 'rename', identity_id: 1, name: 'Alex Example' }]);
+    // Keyboard users keep their place: focus goes to the name, not the page.
+    expect(document.activeElement).toBe(within(card).getByTestId('person-name'));
   });
 
   it('lock and unlock', async () => {
@@ -290,9 +292,58 @@ describe('CastView', () => {
     expect(stale).toContain('Re-run cluster');
     expect(stale).toContain('ERR_ARTIFACT_MISSING');
     expect(stale).toContain('tracks.parquet is missing.');
+    // Editing would be refused until the people are current: only Re-run and Undo are offered.
+    const card = screen.getByTestId('person-1');
+    for (const id of ['rename', 'lock']) expect((within(card).getByTestId(id) as HTMLButtonElement).disabled).toBe(true);
+    expect((within(screen.getByTestId('review-12')).getByTestId('review-keep') as HTMLButtonElement).disabled).toBe(true);
     expect((screen.getByTestId('undo') as HTMLButtonElement).disabled).toBe(false);
     await fireEvent.click(screen.getByTestId('undo'));
     await settle();
     expect(go.UndoCuration).toHaveBeenCalledTimes(1);
+  });
+
+  it('a Keep that fails, or one undone later, brings the track back to the review strip', async () => {
+    go.Curate.mockImplementationOnce(async () => {
+      throw 'ERR_USAGE There is no person 2 in this episode any more. — Reload the Cast view and try again.';
+    });
+    await show();
+    await fireEvent.click(within(screen.getByTestId('review-22')).getByTestId('review-keep'));
+    await settle();
+    expect(app.toasts[0]).toMatchObject({ code: 'ERR_USAGE' });
+    expect(screen.getByTestId('review-22')).toBeTruthy();
+    await fireEvent.click(within(screen.getByTestId('review-22')).getByTestId('review-keep'));
+    expect(screen.queryByTestId('review-22')).toBeNull();
+    expect(document.activeElement?.textContent).toContain('Review'); // focus stays in the strip
+    await settle();
+    // The re-cluster leaves the confirmed track out; Undo's puts it back.
+    cast = castView({ review: cast.review.filter((r) => r.track_id !== 22), can_undo: true, last_op: 'Confirm 1 track(s)' });
+    endRecluster();
+    await settle();
+    expect(screen.queryByTestId('review-22')).toBeNull();
+    await fireEvent.click(screen.getByTestId('undo'));
+    await settle();
+    cast = castView();
+    endRecluster('cluster_ep1_3');
+    await settle();
+    expect(screen.getByTestId('review-22')).toBeTruthy();
+  });
+
+  it('a failed split keeps the tracks panel and the picks; a done one closes it and gives focus back to the card', async () => {
+    go.Curate.mockImplementationOnce(async () => {
+      throw 'ERR_USAGE Track 12 is not one of Person 1\'s. — Reload the Cast view and try again.';
+    });
+    await show();
+    await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('tracks'));
+    let panel = screen.getByTestId('person-tracks');
+    expect(document.activeElement?.textContent).toContain('Tracks of Person 1');
+    await fireEvent.click(within(within(panel).getByTestId('track-12')).getByRole('checkbox'));
+    await fireEvent.click(within(panel).getByTestId('split'));
+    await settle();
+    panel = screen.getByTestId('person-tracks');
+    expect((within(within(panel).getByTestId('track-12')).getByRole('checkbox') as HTMLInputElement).checked).toBe(true);
+    await fireEvent.click(within(panel).getByTestId('split'));
+    await settle();
+    expect(screen.queryByTestId('person-tracks')).toBeNull();
+    expect(document.activeElement).toBe(within(screen.getByTestId('person-1')).getByTestId('tracks'));
   });
 });

@@ -103,6 +103,11 @@ describe('ReportView', () => {
     await fireEvent.submit(screen.getByTestId('onscreen-at').closest('form')!);
     await settle();
     expect(go.OnScreen).toHaveBeenLastCalledWith('ep1', '01:05');
+    // A typed timecode stays as typed (not rewritten to a clock from the start).
+    await fireEvent.input(screen.getByTestId('onscreen-at'), { target: { value: '01:00:10:12' } });
+    await fireEvent.submit(screen.getByTestId('onscreen-at').closest('form')!);
+    await settle();
+    expect((screen.getByTestId('onscreen-at') as HTMLInputElement).value).toBe('01:00:10:12');
     go.OnScreen.mockImplementation(async () => {
       throw 'ERR_USAGE "99:99" is past the end (01:40).';
     });
@@ -199,13 +204,24 @@ describe('ReportView', () => {
     expect(app.toasts[0]).toMatchObject({ title: 'Exporting OTIO failed', code: 'ERR_ARTIFACT_WRITE_FAILED' });
   });
 
-  it('reloads when analytics of the episode ends again', async () => {
+  it('reloads when analytics of the episode ends again; the comparison is made again and a merged-away export choice goes', async () => {
     await show();
+    await fireEvent.input(screen.getByTestId('compare-input'), { target: { value: 'Alex Example 49.8' } });
+    await fireEvent.click(screen.getByTestId('compare-run'));
+    await fireEvent.change(screen.getByTestId('export-person'), { target: { value: 'Jordan Doe' } });
+    await settle();
+    expect(go.CompareLogged).toHaveBeenCalledTimes(1);
     go.ScreenTime.mockImplementation(async () => screenTimeReport({ people: screenTimeReport().people.slice(0, 1) }));
     handleStageEvent(stageEvent({ job_id: 'cluster_ep1_2', name: 'analytics', stage: 'analytics', label: 'Screen time', status: 'ok', attempt: 1 }));
     await settle();
     expect(go.ScreenTime).toHaveBeenCalledTimes(2);
     expect(screen.queryByTestId('row-2')).toBeNull();
+    expect(go.CompareLogged).toHaveBeenCalledTimes(2);
+    expect(go.CompareLogged).toHaveBeenLastCalledWith('ep1', 'Alex Example 49.8');
+    expect((screen.getByTestId('export-person') as HTMLSelectElement).value).toBe('');
+    await fireEvent.click(screen.getByTestId('export-csv'));
+    await settle();
+    expect(go.ExportScreenTime).toHaveBeenLastCalledWith('ep1', 'csv', '');
   });
 
   it('says to run the pipeline when there is no report yet', async () => {

@@ -3,6 +3,7 @@ import {
   etaText,
   formatBytes,
   formatClock,
+  formatMoment,
   formatDuration,
   formatEta,
   formatIn,
@@ -79,6 +80,9 @@ describe('screen-time formatting', () => {
     expect(formatClock(0)).toBe('00:00');
     expect(formatClock(3723)).toBe('1:02:03');
     expect(formatClock(-1)).toBe('–');
+    expect(formatMoment(65000)).toBe('01:05');
+    expect(formatMoment(12700)).toBe('00:12.700');
+    expect(formatMoment(3723004)).toBe('1:02:03.004');
     expect(formatSeconds(42.46)).toBe('42.5 s');
     expect(formatSeconds(83.2)).toBe('1:23');
     expect(formatShare(0.1234)).toBe('12.3 %');

@@ -150,6 +150,14 @@ export function formatClock(seconds: number | null | undefined): string {
   return h > 0 ? `${h}:${mmss}` : mmss;
 }
 
+/** A moment to type back: 65000 ms → "01:05", 12700 ms → "00:12.700" (exact to the ms, unlike formatClock). */
+export function formatMoment(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  const whole = Math.floor(ms / 1000);
+  const rest = Math.round(ms - whole * 1000);
+  return rest ? `${formatClock(whole)}.${String(rest).padStart(3, '0')}` : formatClock(whole);
+}
+
 /** Screen time: 42.46 → "42.5 s", 83.2 → "1:23". */
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '–';
