@@ -474,21 +474,32 @@ type IdentitiesMetrics struct {
 	Unidentified []int64 `json:"unidentified"` // track ids in no identity
 	// Applied is CurationState of the log and cast list this run used.
 	Applied string `json:"applied"`
-	// Tracks names the tracks.parquet this run clustered (size/mtime).
+	// Tracks is the TracksDigest of the tracks this run clustered.
 	Tracks string `json:"tracks,omitempty"`
 }
 
-// FromTracks reports whether these identities were built from the
-// tracks.parquet now in dir; false for metrics written before Tracks
-// was recorded.
-func (m IdentitiesMetrics) FromTracks(dir string) bool {
-	return m.Tracks != "" && m.Tracks == fileID(filepath.Join(dir, tracksFile))
+// TracksDigest names a set of tracks by their ids, frame ranges and sizes:
+// identities built from other tracks (track ran since) name others. It
+// is read from the tracks themselves, so a data folder copied elsewhere
+// keeps it.
+func TracksDigest(tracks []track.Track) string {
+	rows := make([][4]int64, len(tracks))
+	for i, t := range tracks {
+		rows[i] = [4]int64{t.ID, t.StartFrame, t.EndFrame, int64(t.Len())}
+	}
+	return fingerprint(rows)
+}
+
+// FromTracks reports whether these identities were built from tracks;
+// false for metrics written before Tracks was recorded.
+func (m IdentitiesMetrics) FromTracks(tracks []track.Track) bool {
+	return m.Tracks != "" && m.Tracks == TracksDigest(tracks)
 }
 
 // FromOtherTracks reports whether these identities are known to be built
-// from another tracks.parquet than the one now in dir (track ran since).
-func (m IdentitiesMetrics) FromOtherTracks(dir string) bool {
-	return m.Tracks != "" && !m.FromTracks(dir)
+// from other tracks than tracks (track ran since).
+func (m IdentitiesMetrics) FromOtherTracks(tracks []track.Track) bool {
+	return m.Tracks != "" && m.Tracks != TracksDigest(tracks)
 }
 
 // CurationState summarises a curation log and a cast list: when it
@@ -587,7 +598,6 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	}
 	dir := HarvestDir(d.DataDir, key)
 	a := analysisSettingsOf(r.Job())
-	tracksID := fileID(filepath.Join(dir, tracksFile))
 	tracks, err := ReadTracks(dir)
 	if err != nil {
 		return nil, err
@@ -632,7 +642,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	if err := writeJSON(filepath.Join(dir, identitiesMetrics), IdentitiesMetrics{
 		Metrics: res.Metrics, Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen,
 		MinFaceH: cmp.Or(cfg.MinFaceH, identity.DefaultMinFaceH), CurationOps: len(ops), Unidentified: nonNil(res.Unidentified),
-		Applied: CurationState(ops, refs), Tracks: tracksID,
+		Applied: CurationState(ops, refs), Tracks: TracksDigest(tracks),
 	}); err != nil {
 		return nil, err
 	}

@@ -138,20 +138,19 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	v.LastOp = describeStep(ops)
 	// A re-cluster that failed (or is running) clears the clustered flag
 	// but leaves the last identities in place: they are shown, pending,
-	// as long as they were built from the tracks there are now.
-	// Identities of tracks that track has replaced since are not shown.
-	dir := pipeline.HarvestDir(b.DataDir, key)
-	m, merr := pipeline.ReadIdentitiesMetrics(dir)
-	clustered := ep.States["clustered"]
-	if (merr == nil && m.FromOtherTracks(dir)) || (!clustered && (merr != nil || !m.FromTracks(dir))) {
-		return v, nil
-	}
+	// as long as they were built from the tracks there are now. Identities
+	// of tracks that track has replaced since are not shown.
 	d, err := b.castData(key)
 	if errs.CodeOf(err) == errs.ArtifactMissing {
 		return v, nil
 	}
 	if err != nil {
 		return v, err
+	}
+	m, merr := pipeline.ReadIdentitiesMetrics(d.dir)
+	clustered := ep.States["clustered"]
+	if (merr == nil && m.FromOtherTracks(d.tracks)) || (!clustered && (merr != nil || !m.FromTracks(d.tracks))) {
+		return v, nil
 	}
 	v.Ready = true
 	v.Pending = !clustered || merr != nil || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
@@ -200,10 +199,11 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 }
 
 // pending reports whether the identities in dir were built from another
-// curation log, cast list or tracks than ops, hs and the tracks there are.
-func pending(dir string, ops []identity.Op, hs []identity.Headshot) bool {
+// curation log, cast list or tracks than ops, hs and tracks (nil: not
+// checked).
+func pending(dir string, tracks []track.Track, ops []identity.Op, hs []identity.Headshot) bool {
 	m, err := pipeline.ReadIdentitiesMetrics(dir)
-	return err != nil || m.FromOtherTracks(dir) || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
+	return err != nil || (tracks != nil && m.FromOtherTracks(tracks)) || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
 }
 
 // bestTrack is the track whose face stands for an identity: the best
@@ -339,7 +339,7 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	// An action is made on the identities the user sees; while they lag
 	// behind the log, what the user saw is not what the action would
 	// anchor to. A cluster run that is under way or failed counts too.
-	if !ep.States["clustered"] || pending(d.dir, ops, hs) {
+	if !ep.States["clustered"] || pending(d.dir, d.tracks, ops, hs) {
 		// Not after a failure: that error is the user's to act on.
 		if failed, err := b.latestFailure(ctx, key); err != nil {
 			return "", err

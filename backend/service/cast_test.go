@@ -175,15 +175,27 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if v := settle(t, b, key); v.Pending || len(v.People) != len(before.People) {
 		t.Errorf("after the re-cluster the refusal queued: pending=%v %d people", v.Pending, len(v.People))
 	}
-	// Tracks made again since (here: only touched) leave identities that
-	// are not theirs, clustered flag or not.
+	// A data folder copied elsewhere (new file times) keeps its people;
+	// identities of other tracks (track ran since) are not shown, clustered
+	// flag or not.
 	tracks := filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(tracks, later, later); err != nil {
 		t.Fatal(err)
 	}
+	if v, err := b.Cast(ctx, key); err != nil || !v.Ready || v.Pending {
+		t.Errorf("after the tracks' file time changed: ready=%v pending=%v %v", v.Ready, v.Pending, err)
+	}
+	idm := filepath.Join(b.DataDir, "data", "harvest", key, "identities_metrics.json")
+	raw, err := os.ReadFile(idm)
+	if err != nil || !strings.Contains(string(raw), `"tracks": "`) {
+		t.Fatalf("identities_metrics.json does not name its tracks: %v\n%s", err, raw)
+	}
+	if err := os.WriteFile(idm, []byte(strings.Replace(string(raw), `"tracks": "`, `"tracks": "0`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if v, err := b.Cast(ctx, key); err != nil || v.Ready {
-		t.Errorf("identities of older tracks shown: ready=%v %v", v.Ready, err)
+		t.Errorf("identities of other tracks shown: ready=%v %v", v.Ready, err)
 	}
 	// Cluster is not skipped while its identities show another log than
 	// the one there is, even when its fingerprint matches.
@@ -194,7 +206,7 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if v := settle(t, b, key); v.Pending || !v.Ready {
 		t.Fatalf("after re-clustering the newer tracks: ready=%v pending=%v", v.Ready, v.Pending)
 	}
-	raw, err := os.ReadFile(metrics)
+	raw, err = os.ReadFile(metrics)
 	if err != nil {
 		t.Fatal(err)
 	}

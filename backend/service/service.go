@@ -254,7 +254,7 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	for _, op := range ops {
 		c.Ops = append(c.Ops, describeOp(op))
 	}
-	c.Applied = !pending(pipeline.HarvestDir(b.DataDir, key), ops, hs)
+	c.Applied = !pending(pipeline.HarvestDir(b.DataDir, key), nil, ops, hs)
 	rep.Curation = c
 	return rep, nil
 }
