@@ -49,7 +49,7 @@ type OnScreen struct {
 	Timecode string                `json:"timecode"` // source timecode of the frame
 	People   []screentime.Presence `json:"people"`
 	Frame    string                `json:"frame"` // JPEG data URL, "" if the frame cannot be decoded
-	// FrameIndex is the video frame shown (0-based), the one Timecode names.
+	// FrameIndex is the video frame shown (0-based): the nearest to Ms.
 	FrameIndex int64 `json:"frame_index"`
 }
 

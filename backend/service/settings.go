@@ -60,7 +60,7 @@ func (s Settings) Validate() error {
 		return errs.New(errs.Usage, fmt.Sprintf("Unknown detection preset %q.", s.DetectPreset), "Use fast, default or detail.")
 	}
 	if !(s.SampleFPS <= 120) || math.IsInf(s.SampleFPS, -1) { // NaN too
-		return errs.New(errs.Usage, fmt.Sprintf("Sampling rate %.1f fps is too high.", s.SampleFPS), "Use up to 120 fps, or a negative value for every frame.")
+		return errs.New(errs.Usage, fmt.Sprintf("Sampling rate %.1f fps is out of range.", s.SampleFPS), "Use up to 120 fps, or a negative value for every frame.")
 	}
 	switch screentime.Preset(s.ScreenTimePreset) {
 	case "", screentime.PresetDefault, screentime.PresetStrict:
