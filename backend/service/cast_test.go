@@ -119,6 +119,15 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 		t.Fatalf("add: %v", err)
 	}
 	key := views[0].Episode.Key
+	// While the pipeline runs, asking for another run of the episode
+	// follows that job instead of starting a second one beside it.
+	running, active, err := b.activeJob(ctx, key)
+	if err != nil || !active {
+		t.Fatalf("no job running after the add: %v", err)
+	}
+	if j, existing, err := b.Run(ctx, key, []string{"cluster+"}, RunOverrides{}); err != nil || !existing || j.ID != running.ID {
+		t.Errorf("a run asked for while %s runs: %s existing=%v %v", running.ID, j.ID, existing, err)
+	}
 	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "rename", IdentityID: 1, Name: "x"}); err == nil {
 		t.Error("curation before cluster has run was accepted")
 	}

@@ -147,7 +147,9 @@ func (b *Backend) AddVideo(ctx context.Context, path string) (episode.Episode, b
 
 // Run submits a job for key. stages empty → the whole pipeline; one stage
 // name suffixed with "+" (e.g. "detect+") → that stage and everything after.
-// An equal job already queued or running is returned with existing=true.
+// While a job of the episode is queued or running, that job is returned
+// with existing=true instead: two jobs must not write one episode's
+// artifacts at once (the app and the command line share the store).
 func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOverrides) (job.Job, bool, error) {
 	if _, err := b.Store.Episode(ctx, key); err != nil {
 		return job.Job{}, false, err
@@ -179,6 +181,9 @@ func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOve
 		return job.Job{}, false, err
 	}
 	s = s.Normalized()
+	if j, ok, err := b.activeJob(ctx, key); err != nil || ok {
+		return j, ok, err
+	}
 	settings, err := json.Marshal(jobSettings{
 		JobSettings: pipeline.JobSettings{SampleFPS: s.SampleFPS, DetectPreset: s.DetectPreset, RequireGPU: s.RequireGPU},
 		AnalysisSettings: pipeline.AnalysisSettings{ClusterThreshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen,
