@@ -229,7 +229,7 @@ func scrCrops(t *testing.T, media, models string) map[string]scrCrop {
 
 // scrRender writes the episode to path with OpenCV's MPEG-4 Part 2 encoder
 // ("mp4v" in .mp4: validate probes it as mpeg4, the reader seeks in it).
-func scrRender(t *testing.T, path string, crops map[string]scrCrop) {
+func scrRender(t *testing.T, path string, crops map[string]scrCrop, degrade func(frame *gocv.Mat)) {
 	t.Helper()
 	vw, err := gocv.VideoWriterFile(path, "mp4v", scrFPS, scrW, scrH, true)
 	if err != nil || !vw.IsOpened() {
@@ -267,6 +267,9 @@ func scrRender(t *testing.T, path string, crops map[string]scrCrop) {
 			patch.CopyTo(&roi)
 			roi.Close()
 		}
+		if degrade != nil {
+			degrade(&frame)
+		}
 		if err := vw.Write(frame); err != nil {
 			t.Fatalf("write frame %d: %v", f, err)
 		}
@@ -276,11 +279,44 @@ func scrRender(t *testing.T, path string, crops map[string]scrCrop) {
 	}
 }
 
+// scrVariant is a way to film the script. Strict variants must get the
+// structure right (one track per appearance, one identity per person);
+// the others must still never mix two people in one identity and keep
+// every person's screen time within their tolerance.
+type scrVariant struct {
+	name    string
+	degrade func(frame *gocv.Mat) // nil: as rendered
+	strict  bool
+	tol     func(truthS float64) float64
+	minR    float64 // BCubed recall at least (precision must be 1 always)
+}
+
+var scrVariants = []scrVariant{
+	{name: "clean", strict: true, tol: func(s float64) float64 { return max(0.02*s, 0.5) }, minR: 0.95},
+	// A soft, flat, noisy picture: Gaussian blur σ 1.6 px (defocus, motion),
+	// contrast down to 70 % and lifted (a washed-out grade), and sensor
+	// noise σ 12 on every frame. Measured: detection stays whole (0 missed,
+	// 0 false), but one person's tracks come as low as cosine 0.34 while
+	// two people's reach 0.44, so no threshold separates them all: the
+	// clustering keeps people apart (precision 1) and splits the two
+	// smallest faces (Biden at 64 px, Hopper at 66 px) into a second
+	// identity each (recall 0.85), for the editor to merge.
+	{name: "degraded", degrade: scrDegrade, tol: func(s float64) float64 { return max(0.05*s, 1.0) }, minR: 0.8},
+}
+
+func scrDegrade(frame *gocv.Mat) {
+	gocv.GaussianBlur(*frame, frame, image.Pt(0, 0), 1.6, 1.6, gocv.BorderDefault)
+	noise := gocv.NewMatWithSize(frame.Rows(), frame.Cols(), gocv.MatTypeCV8UC3)
+	defer noise.Close()
+	gocv.RandN(&noise, gocv.NewScalar(128, 128, 128, 0), gocv.NewScalar(40, 40, 40, 0))
+	gocv.AddWeighted(*frame, 0.7, noise, 0.3, 0, frame)
+}
+
 // TestScriptedEpisode runs every stage (validate → analytics) with the real
-// models on the scripted episode and scores the result against the script:
-// screen time per person, identity purity (no identity holds two people,
-// each person is one identity), BCubed over detections, and segments.parquet
-// against screentime.json.
+// models on the scripted episode, clean and degraded, and scores the
+// result against the script: screen time per person, identity purity (no
+// identity holds two people, each person is one identity), BCubed over
+// detections, and segments.parquet against screentime.json.
 func TestScriptedEpisode(t *testing.T) {
 	media, models := fixtures(t)
 	t0 := time.Now()
@@ -290,8 +326,21 @@ func TestScriptedEpisode(t *testing.T) {
 			c.img.Close()
 		}
 	}()
+	t.Logf("crops %.1fs", time.Since(t0).Seconds())
+	for _, v := range scrVariants {
+		t.Run(v.name, func(t *testing.T) { scrScore(t, v, crops, models) })
+	}
+}
+
+func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models string) {
+	// Structure checks fail a strict variant and are only reported for the others.
+	structural := t.Errorf
+	if !v.strict {
+		structural = t.Logf
+	}
+	t0 := time.Now()
 	clip := filepath.Join(t.TempDir(), "Scripted_S01_E01.mp4")
-	scrRender(t, clip, crops)
+	scrRender(t, clip, crops, v.degrade)
 	renderS := time.Since(t0).Seconds()
 
 	data := t.TempDir()
@@ -418,7 +467,7 @@ func TestScriptedEpisode(t *testing.T) {
 			count[personOfDet[d]]++
 		}
 		if len(count) > 1 {
-			t.Errorf("track %d (frames %d–%d) holds detections of %v (person index → count, −1: no scripted face)", tk.ID, tk.StartFrame, tk.EndFrame, count)
+			structural("track %d (frames %d–%d) holds detections of %v (person index → count, −1: no scripted face)", tk.ID, tk.StartFrame, tk.EndFrame, count)
 		}
 		id := identityOfTrack[tk.ID]
 		if id == 0 {
@@ -446,17 +495,17 @@ func TestScriptedEpisode(t *testing.T) {
 	}
 	for p, m := range identitiesOfPerson {
 		if len(m) != 1 {
-			t.Errorf("%s is in %d identities: %v (identity → detections)", scrPeople[p], len(m), m)
+			structural("%s is in %d identities: %v (identity → detections)", scrPeople[p], len(m), m)
 		}
 	}
 	// Every appearance lies in one shot and every absence is longer than
 	// the tracker bridges (track.DefaultMaxGap samples): one track each,
 	// no fragment.
 	if len(tracks) != len(scrScript) {
-		t.Errorf("%d tracks, the script has %d appearances", len(tracks), len(scrScript))
+		structural("%d tracks, the script has %d appearances", len(tracks), len(scrScript))
 	}
 	if len(ids.Identities) != len(scrPeople) {
-		t.Errorf("%d identities, script has %d people", len(ids.Identities), len(scrPeople))
+		structural("%d identities, script has %d people", len(ids.Identities), len(scrPeople))
 	}
 	// Headroom of the clustering: how far each identified track's embedding
 	// is from its identity's centroid, and how near to another's.
@@ -477,6 +526,33 @@ func TestScriptedEpisode(t *testing.T) {
 		}
 	}
 	t.Logf("track vs centroid cosine: own ≥ %.2f, other identities ≤ %.2f (cluster threshold: distance %.2f)", ownCos, otherCos, identity.DefaultThreshold)
+	// The same between tracks, by the script's people: the room a
+	// threshold has between one person's tracks and two people's.
+	personOfTrack := func(tk track.Track) int {
+		n := map[int]int{}
+		for _, d := range tk.DetIDs {
+			n[personOfDet[d]]++
+		}
+		best, bn := -1, 0
+		for p, c := range n {
+			if c > bn {
+				best, bn = p, c
+			}
+		}
+		return best
+	}
+	samePerson, twoPeople := float32(1), float32(-1)
+	for i := range tracks {
+		for k := i + 1; k < len(tracks); k++ {
+			c := track.Cosine(tracks[i].Embedding, tracks[k].Embedding)
+			if pi, pk := personOfTrack(tracks[i]), personOfTrack(tracks[k]); pi >= 0 && pi == pk {
+				samePerson = min(samePerson, c)
+			} else if pi >= 0 && pk >= 0 {
+				twoPeople = max(twoPeople, c)
+			}
+		}
+	}
+	t.Logf("track vs track cosine: one person ≥ %.2f, two people ≤ %.2f", samePerson, twoPeople)
 
 	// BCubed over the detections of scripted faces. A detection's cluster
 	// is its identity; one of an unidentified track is alone with its
@@ -516,8 +592,8 @@ func TestScriptedEpisode(t *testing.T) {
 	bf := 2 * bp * br / (bp + br)
 	t.Logf("BCubed P=%.4f R=%.4f F=%.4f over %d detections of scripted faces (%d tracks, %d identities, %d unidentified tracks)",
 		bp, br, bf, len(items), len(tracks), len(ids.Identities), len(ids.Unidentified))
-	if bp < 0.999 || br < 0.95 {
-		t.Errorf("BCubed P=%.4f R=%.4f: want P=1 (no identity mixes people) and R ≥ 0.95", bp, br)
+	if bp < 0.999 || br < v.minR {
+		t.Errorf("BCubed P=%.4f R=%.4f: want P=1 (no identity mixes people) and R ≥ %.2f", bp, br, v.minR)
 	}
 
 	// Screen time per person against the script.
@@ -548,7 +624,7 @@ func TestScriptedEpisode(t *testing.T) {
 	fmt.Fprintf(&tab, "\n%-15s %8s %9s %9s %7s %6s  %-9s %s\n", "person", "truth_s", "samples_s", "report_s", "diff_s", "tol_s", "identity", "segments")
 	for p, name := range scrPeople {
 		want := float64(truth[p]) / 1000
-		tol := max(0.02*want, 0.5)
+		tol := v.tol(want)
 		diff := got[p] - want
 		fmt.Fprintf(&tab, "%-15s %8.3f %9.3f %9.3f %+7.3f %6.3f  %-9s %d\n", name, want, float64(ideal[p])/1000, got[p], diff, tol, label[p], segs[p])
 		if math.Abs(diff) > tol {
