@@ -291,7 +291,13 @@ func printCast(ctx context.Context, env *Env, b *service.Backend, key string) in
 	if len(v.Review) > 0 {
 		fmt.Fprintln(env.Stdout, "review first (least certain tracks):")
 		for _, r := range v.Review[:min(5, len(v.Review))] {
-			fmt.Fprintf(env.Stdout, "  track %d of %s (%.1f–%.1f s), could be %s (margin %.2f)\n", r.TrackID, r.Label, r.StartS, r.EndS, r.OtherLabel, r.Margin)
+			fmt.Fprintf(env.Stdout, "  track %d of %s (%.1f–%.1f s), could be %s (match gap %.2f)\n", r.TrackID, r.Label, r.StartS, r.EndS, r.OtherLabel, r.Margin)
+		}
+	}
+	if len(v.Suggestions) > 0 {
+		fmt.Fprintln(env.Stdout, "possibly the same person (never on screen together, faces alike):")
+		for _, sg := range v.Suggestions {
+			fmt.Fprintf(env.Stdout, "  %s and %s (similarity %.2f): castscope cast %s merge %d %d\n", sg.Label, sg.OtherLabel, sg.Similarity, key, sg.IdentityID, sg.OtherID)
 		}
 	}
 	return ExitOK

@@ -300,7 +300,9 @@ var scrVariants = []scrVariant{
 	// two people's reach 0.44, so no threshold separates them all: the
 	// clustering keeps people apart (precision 1) and splits the two
 	// smallest faces (Biden at 64 px, Hopper at 66 px) into a second
-	// identity each (recall 0.85), for the editor to merge.
+	// identity each (recall 0.85). The Cast view offers both pairs as
+	// possibly one person (centroid cosine 0.49 and 0.41), for the editor
+	// to merge in one click.
 	{name: "degraded", degrade: scrDegrade, tol: func(s float64) float64 { return max(0.05*s, 1.0) }, minR: 0.8},
 }
 
@@ -594,6 +596,24 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 		bp, br, bf, len(items), len(tracks), len(ids.Identities), len(ids.Unidentified))
 	if bp < 0.999 || br < v.minR {
 		t.Errorf("BCubed P=%.4f R=%.4f: want P=1 (no identity mixes people) and R ≥ %.2f", bp, br, v.minR)
+	}
+
+	// Identities offered as possibly one person: each pair is one of the
+	// script's people, and every person left in several identities is
+	// offered.
+	offered := map[int]bool{}
+	for _, sg := range identity.Suggest(ids, tracks, identity.SuggestMinCos, 0) {
+		pa, pb := personOfIdentity[sg.A], personOfIdentity[sg.B]
+		t.Logf("suggested: identity %d (%s) and %d (%s), cosine %.2f", sg.A, scrPeople[pa], sg.B, scrPeople[pb], sg.Similarity)
+		if pa != pb {
+			t.Errorf("identities %d and %d, two people, offered as one (cosine %.2f)", sg.A, sg.B, sg.Similarity)
+		}
+		offered[pa] = true
+	}
+	for p, m := range identitiesOfPerson {
+		if len(m) > 1 && !offered[p] {
+			t.Errorf("%s is in %d identities and none of them is offered as the same person", scrPeople[p], len(m))
+		}
 	}
 
 	// Screen time per person against the script.

@@ -31,10 +31,12 @@ type CastView struct {
 	People       []CastPerson     `json:"people"`
 	Unidentified CastUnidentified `json:"unidentified"`
 	Review       []ReviewItem     `json:"review"`
-	CanUndo      bool             `json:"can_undo"`
-	LastOp       string           `json:"last_op"`
-	Ops          int              `json:"ops"`
-	Pending      bool             `json:"pending"` // the identities do not show the latest curation yet
+	// Suggestions are people who may be one person, most alike first.
+	Suggestions []MergeSuggestion `json:"suggestions"`
+	CanUndo     bool              `json:"can_undo"`
+	LastOp      string            `json:"last_op"`
+	Ops         int               `json:"ops"`
+	Pending     bool              `json:"pending"` // the identities do not show the latest curation yet
 	// ReclusterJob is the job that brings a pending view up to date: the
 	// one CatchUp queued or found running; "" when none runs (the latest
 	// re-cluster failed: the user re-runs or undoes).
@@ -84,6 +86,19 @@ type ReviewItem struct {
 	EndS       float64 `json:"end_s"`
 }
 
+// MergeSuggestion is two people who may be one (identity.Suggest): the
+// other would be merged into the first, the one with more faces.
+type MergeSuggestion struct {
+	IdentityID int64   `json:"identity_id"`
+	Label      string  `json:"label"`
+	OtherID    int64   `json:"other_id"`
+	OtherLabel string  `json:"other_label"`
+	Similarity float32 `json:"similarity"` // cosine of their centroids
+}
+
+// suggestLimit is how many possible duplicates the Cast view offers.
+const suggestLimit = 5
+
 // reviewLimit is how many tracks the Cast view offers for review.
 const reviewLimit = 24
 
@@ -124,7 +139,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	if err != nil {
 		return CastView{}, err
 	}
-	v := CastView{EpisodeKey: key, Show: episode.ShowOf(key), People: []CastPerson{}, Review: []ReviewItem{}}
+	v := CastView{EpisodeKey: key, Show: episode.ShowOf(key), People: []CastPerson{}, Review: []ReviewItem{}, Suggestions: []MergeSuggestion{}}
 	ops, err := b.Store.Curation(ctx, key)
 	if err != nil {
 		return v, err
@@ -182,6 +197,9 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	slices.SortStableFunc(v.People, func(a, b CastPerson) int {
 		return cmp.Or(cmp.Compare(b.ScreenTimeS, a.ScreenTimeS), cmp.Compare(b.Detections, a.Detections), cmp.Compare(a.IdentityID, b.IdentityID))
 	})
+	for _, sg := range identity.Suggest(d.ids, d.tracks, identity.SuggestMinCos, suggestLimit) {
+		v.Suggestions = append(v.Suggestions, MergeSuggestion{IdentityID: sg.A, Label: labels[sg.A], OtherID: sg.B, OtherLabel: labels[sg.B], Similarity: sg.Similarity})
+	}
 	settled := decided(ops, d.ids)
 	for _, r := range identity.ReviewOrder(d.ids, d.tracks, 0) {
 		if settled[r.TrackID] {

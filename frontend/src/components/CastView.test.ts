@@ -346,4 +346,17 @@ describe('CastView', () => {
     expect(screen.queryByTestId('person-tracks')).toBeNull();
     expect(document.activeElement).toBe(within(screen.getByTestId('person-1')).getByTestId('tracks'));
   });
+
+  it('offers people who may be one person, with both faces, and merges them in one click', async () => {
+    await show();
+    const item = screen.getByTestId('suggestion-1-3');
+    expect(item.textContent).toContain('Person 1');
+    expect(item.textContent).toContain('Person 3');
+    expect(item.textContent).toContain('0.47');
+    expect(within(item).getAllByRole('img').map((i) => i.getAttribute('src'))).toEqual(['data:image/jpeg;base64,11', 'data:image/jpeg;base64,31']);
+    await fireEvent.click(within(item).getByTestId('suggestion-merge'));
+    await settle();
+    expect(curated()).toEqual([{ kind: 'merge', identity_id: 1, others: [3] }]);
+    expect((within(screen.getByTestId('suggestion-1-3')).getByTestId('suggestion-merge') as HTMLButtonElement).disabled).toBe(true);
+  });
 });

@@ -19,7 +19,7 @@ export class FaceThumbLoader {
 
   /** Asks for a track's crop; requests made in the same tick go out together. */
   request(id: number): void {
-    if (this.closed || !Number.isInteger(id) || id < 0 || this.asked.has(id)) return;
+    if (this.closed || !Number.isInteger(id) || id <= 0 || this.asked.has(id)) return;
     this.asked.add(id);
     this.queued.add(id);
     this.timer ??= setTimeout(() => this.flush(), 0);

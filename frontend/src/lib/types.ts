@@ -209,6 +209,16 @@ export interface ReviewItem {
   end_s: number;
 }
 
+/** Two people who may be one: never on screen together, faces alike. The other would be merged into the first. */
+export interface MergeSuggestion {
+  identity_id: number;
+  label: string;
+  other_id: number;
+  other_label: string;
+  /** Cosine of their mean faces. */
+  similarity: number;
+}
+
 export interface Headshot {
   id: number;
   show: string;
@@ -233,6 +243,8 @@ export interface CastView {
   unidentified: { tracks: number; screen_time_s: number };
   /** Most ambiguous tracks first. */
   review: ReviewItem[];
+  /** People who may be one person, most alike first. */
+  suggestions: MergeSuggestion[];
   can_undo: boolean;
   last_op: string;
   ops: number;

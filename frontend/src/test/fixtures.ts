@@ -105,6 +105,7 @@ export function castView(over: Partial<CastView> = {}): CastView {
       { track_id: 12, identity_id: 1, label: 'Person 1', other_id: 3, other_label: 'Person 3', margin: 0.02, start_s: 10, end_s: 12 },
       { track_id: 22, identity_id: 2, label: 'Jordan Doe', other_id: 0, other_label: '', margin: 0.08, start_s: 40, end_s: 41 },
     ],
+    suggestions: [{ identity_id: 1, label: 'Person 1', other_id: 3, other_label: 'Person 3', similarity: 0.47 }],
     can_undo: false,
     last_op: '',
     ops: 0,
