@@ -33,8 +33,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"castscope/backend/errs"
@@ -317,6 +320,47 @@ func metricsOf(res Result, tracks int) Metrics {
 	return m
 }
 
+// reviewsOf is the Review of each track of identity i, with the unit
+// centroids cents of all identities.
+func reviewsOf(i int, res Result, cents [][]float32, byID map[int64]*track.Track) []Review {
+	id := res.Identities[i]
+	out := make([]Review, 0, len(id.TrackIDs))
+	for _, tid := range id.TrackIDs {
+		t := byID[tid]
+		if t == nil || len(t.Embedding) == 0 {
+			continue
+		}
+		e := unit32(t.Embedding)
+		r := Review{TrackID: tid, IdentityID: id.ID, OtherCos: -1}
+		if len(cents[i]) == len(e) {
+			r.OwnCos = dot32(e, cents[i])
+		}
+		for k, o := range res.Identities {
+			if k == i || len(cents[k]) != len(e) {
+				continue
+			}
+			if c := dot32(e, cents[k]); c > r.OtherCos {
+				r.OtherID, r.OtherCos = o.ID, c
+			}
+		}
+		r.Margin = r.OwnCos - r.OtherCos
+		out = append(out, r)
+	}
+	return out
+}
+
+// unit32 is v scaled to length 1 (all zeros when v is; nil for nil).
+func unit32(v []float32) []float32 {
+	if v == nil {
+		return nil
+	}
+	w := make([]float64, len(v))
+	for i, x := range v {
+		w[i] = float64(x)
+	}
+	return unit64(w)
+}
+
 func unit64(v []float64) []float32 {
 	if v == nil {
 		return nil
@@ -413,25 +457,27 @@ func ReviewOrder(res Result, tracks []track.Track, limit int) []Review {
 	for i := range tracks {
 		byID[tracks[i].ID] = &tracks[i]
 	}
+	// Cosines as dot products of unit vectors, each normalised once: a
+	// Cast view loads this for every track against every identity.
+	cents := make([][]float32, len(res.Identities))
+	for i, id := range res.Identities {
+		cents[i] = unit32(id.Centroid)
+	}
+	// One identity's tracks at a time, on every core.
+	per := make([][]Review, len(res.Identities))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(res.Identities), 1)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(res.Identities); i = int(next.Add(1) - 1) {
+				per[i] = reviewsOf(i, res, cents, byID)
+			}
+		})
+	}
+	wg.Wait()
 	var out []Review
-	for _, id := range res.Identities {
-		for _, tid := range id.TrackIDs {
-			t := byID[tid]
-			if t == nil || len(t.Embedding) == 0 {
-				continue
-			}
-			r := Review{TrackID: tid, IdentityID: id.ID, OwnCos: track.Cosine(t.Embedding, id.Centroid), OtherCos: -1}
-			for _, o := range res.Identities {
-				if o.ID == id.ID || len(o.Centroid) != len(t.Embedding) {
-					continue
-				}
-				if c := track.Cosine(t.Embedding, o.Centroid); c > r.OtherCos {
-					r.OtherID, r.OtherCos = o.ID, c
-				}
-			}
-			r.Margin = r.OwnCos - r.OtherCos
-			out = append(out, r)
-		}
+	for _, rs := range per {
+		out = append(out, rs...)
 	}
 	slices.SortFunc(out, func(a, b Review) int {
 		return cmp.Or(cmp.Compare(a.Margin, b.Margin), cmp.Compare(a.TrackID, b.TrackID))
