@@ -4,7 +4,7 @@ import { tick } from 'svelte';
 import CastView from './CastView.svelte';
 import { app, handleEpisodeEvent, handleStageEvent, resetStore } from '../lib/store.svelte';
 import type { CastView as Cast, CurateRequest } from '../lib/types';
-import { castView, episode, stageEvent } from '../test/fixtures';
+import { castView, episode, stage, stageEvent } from '../test/fixtures';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 let go: Record<string, ReturnType<typeof vi.fn>>;
@@ -358,5 +358,29 @@ describe('CastView', () => {
     await settle();
     expect(curated()).toEqual([{ kind: 'merge', identity_id: 1, others: [3] }]);
     expect((within(screen.getByTestId('suggestion-1-3')).getByTestId('suggestion-merge') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('without people of the current tracks, offers to run cluster unless a job of the episode runs', async () => {
+    cast = castView({ ready: false, people: [], review: [], suggestions: [] });
+    await show();
+    expect(screen.getByTestId('cast-not-ready').textContent).toContain('once the cluster stage has run');
+    await fireEvent.click(screen.getByTestId('run-cluster'));
+    await settle();
+    expect(go.RunEpisode).toHaveBeenCalledWith('ep1', ['cluster+']);
+    handleEpisodeEvent(
+      episode({
+        states: { validated: true, extracted_frames: true, detected: true, tracked: true, clustered: false, analyzed: false },
+        latest_job: {
+          job_id: 'full_ep1_5',
+          episode_key: 'ep1',
+          mode: 'full',
+          created_at: '2026-01-01T00:00:00Z',
+          finished_at: null,
+          stages: [stage({ name: 'detect', status: 'running', attempt: 1 })],
+        },
+      }),
+    );
+    await settle();
+    expect(screen.queryByTestId('run-cluster')).toBeNull();
   });
 });
