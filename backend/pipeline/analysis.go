@@ -490,18 +490,6 @@ func TracksDigest(tracks []track.Track) string {
 	return fingerprint(rows)
 }
 
-// FromTracks reports whether these identities were built from tracks;
-// false for metrics written before Tracks was recorded.
-func (m IdentitiesMetrics) FromTracks(tracks []track.Track) bool {
-	return m.Tracks != "" && m.Tracks == TracksDigest(tracks)
-}
-
-// FromOtherTracks reports whether these identities are known to be built
-// from other tracks than tracks (track ran since).
-func (m IdentitiesMetrics) FromOtherTracks(tracks []track.Track) bool {
-	return m.Tracks != "" && m.Tracks != TracksDigest(tracks)
-}
-
 // CurationState summarises a curation log and a cast list: when it
 // differs from identities_metrics.json's Applied, the identities do not
 // reflect what the user said yet (cluster must run again).

@@ -162,13 +162,9 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	if err != nil {
 		return v, err
 	}
-	m, merr := pipeline.ReadIdentitiesMetrics(d.dir)
-	clustered := ep.States["clustered"]
-	if (merr == nil && m.FromOtherTracks(d.tracks)) || (!clustered && (merr != nil || !m.FromTracks(d.tracks))) {
+	if v.Ready, v.Pending = d.state(ep.States["clustered"], ops, hs); !v.Ready {
 		return v, nil
 	}
-	v.Ready = true
-	v.Pending = !clustered || merr != nil || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
 	rep, rerr := pipeline.ReadReport(b.DataDir, key)
 	people := map[int64]screentime.Person{}
 	if rerr == nil {
@@ -216,12 +212,25 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	return v, nil
 }
 
-// pending reports whether the identities in dir were built from another
-// curation log, cast list or tracks than ops, hs and tracks (nil: not
-// checked).
-func pending(dir string, tracks []track.Track, ops []identity.Op, hs []identity.Headshot) bool {
-	m, err := pipeline.ReadIdentitiesMetrics(dir)
-	return err != nil || (tracks != nil && m.FromOtherTracks(tracks)) || m.Applied != pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
+// state says whether d's identities can be shown (ready) and whether they
+// lag behind the curation log ops and the cast list hs (pending). clustered
+// is the registry flag: a cluster run under way or failed lowers it and
+// leaves the last identities, shown (pending) while they were built from
+// d's tracks. Identities of tracks that track has replaced since are not
+// shown; metrics written before they named their tracks go by the flag.
+func (d castData) state(clustered bool, ops []identity.Op, hs []identity.Headshot) (ready, pending bool) {
+	m, err := pipeline.ReadIdentitiesMetrics(d.dir)
+	ours := err == nil && m.Tracks != "" && m.Tracks == pipeline.TracksDigest(d.tracks)
+	if (err == nil && m.Tracks != "" && !ours) || (!clustered && !ours) {
+		return false, false
+	}
+	return true, !clustered || !applied(m, err, ops, hs)
+}
+
+// applied reports whether identities metrics m (read with error err) show
+// the curation log ops and the cast list hs.
+func applied(m pipeline.IdentitiesMetrics, err error, ops []identity.Op, hs []identity.Headshot) bool {
+	return err == nil && m.Applied == pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
 }
 
 // bestTrack is the track whose face stands for an identity: the best
@@ -357,7 +366,7 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	// An action is made on the identities the user sees; while they lag
 	// behind the log, what the user saw is not what the action would
 	// anchor to. A cluster run that is under way or failed counts too.
-	if !ep.States["clustered"] || pending(d.dir, d.tracks, ops, hs) {
+	if ready, pending := d.state(ep.States["clustered"], ops, hs); !ready || pending {
 		// Not after a failure: that error is the user's to act on.
 		if failed, err := b.latestFailure(ctx, key); err != nil {
 			return "", err
@@ -493,10 +502,7 @@ func (b *Backend) UndoCuration(ctx context.Context, key string) (string, error) 
 // episode's identities at once. The Cast view asks for the state when that
 // job ends, sees Pending and calls Recluster again.
 func (b *Backend) Recluster(ctx context.Context, key string) (string, error) {
-	if j, ok, err := b.activeJob(ctx, key); err != nil || ok {
-		return j.ID, err
-	}
-	j, _, err := b.Run(ctx, key, []string{"cluster+"}, RunOverrides{})
+	j, _, err := b.Run(ctx, key, []string{"cluster+"}, RunOverrides{}) // Run follows a running job
 	return j.ID, err
 }
 

@@ -259,7 +259,8 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	for _, op := range ops {
 		c.Ops = append(c.Ops, describeOp(op))
 	}
-	c.Applied = !pending(pipeline.HarvestDir(b.DataDir, key), nil, ops, hs)
+	m, merr := pipeline.ReadIdentitiesMetrics(pipeline.HarvestDir(b.DataDir, key))
+	c.Applied = applied(m, merr, ops, hs)
 	rep.Curation = c
 	return rep, nil
 }

@@ -51,10 +51,6 @@ func (s *Store) appendCuration(ctx context.Context, what, key string, ops []iden
 	}
 	done := false
 	err := s.write(ctx, what, func(tx *sql.Tx, d dirtySet) error {
-		done = false
-		for i := range out { // as new, should the write be tried again
-			out[i].Seq, out[i].Group = 0, 0
-		}
 		if _, err := loadEpisode(ctx, tx, key); errors.Is(err, errNoRows) {
 			return notRegistered(key)
 		} else if err != nil {
