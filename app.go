@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
@@ -19,6 +20,7 @@ import (
 const (
 	EventStage   = "castscope:stage"
 	EventEpisode = "castscope:episode"
+	EventOpen    = "castscope:open" // files wait in TakeOpenFiles
 )
 
 // App holds the Wails context and the backend. Its exported methods are
@@ -29,7 +31,10 @@ type App struct {
 	ctx     context.Context
 	backend *service.Backend
 	openErr error
-	open    []string // videos named on the command line, added at startup
+
+	mu   sync.Mutex
+	wctx context.Context // the window's context once it has started (for handed files)
+	open []string        // files to open: the command line's, then those later launches hand over
 }
 
 // NewApp returns an App; the backend opens in startup.
@@ -40,15 +45,36 @@ func (a *App) startup(ctx context.Context) {
 	a.backend, a.openErr = service.Open(ctx, service.Options{Notifier: wailsNotifier{ctx}})
 	if a.openErr != nil {
 		runtime.LogErrorf(ctx, "castscope: open data folder: %v", a.openErr)
-		return
 	}
-	if len(a.open) > 0 {
-		// The window lists episodes when it loads; these show up there
-		// (or through the episode event if it has loaded already).
-		if _, err := a.AddVideos(a.open); err != nil {
-			runtime.LogErrorf(ctx, "castscope: open %v: %v", a.open, err)
-		}
+	a.mu.Lock()
+	a.wctx = ctx
+	a.mu.Unlock()
+}
+
+// handOver queues files a later launch handed over (see package instance),
+// brings the window to the front and tells the page to take them. Called
+// from the instance listener's goroutine, possibly before startup.
+func (a *App) handOver(files []string) {
+	a.mu.Lock()
+	a.open = append(a.open, files...)
+	ctx := a.wctx
+	a.mu.Unlock()
+	if ctx != nil {
+		runtime.WindowUnminimise(ctx)
+		runtime.WindowShow(ctx)
+		runtime.EventsEmit(ctx, EventOpen)
 	}
+}
+
+// TakeOpenFiles returns, once, the files named on the command line (the
+// .desktop entry's %F, "Open with") or handed over by a later launch; the
+// page adds them as it adds a drop, when it loads and on EventOpen.
+func (a *App) TakeOpenFiles() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	files := a.open
+	a.open = nil
+	return files
 }
 
 func (a *App) shutdown(context.Context) {

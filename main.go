@@ -8,11 +8,13 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -20,6 +22,8 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"castscope/backend/cli"
+	"castscope/backend/instance"
+	"castscope/backend/service"
 )
 
 //go:embed all:frontend/dist
@@ -44,7 +48,24 @@ func main() {
 
 	app := NewApp()
 	app.open = filesOf(args)
-	err := wails.Run(&options.App{
+	// One window per data folder: a second launch hands its files to the
+	// first and exits (package instance).
+	dataDir := service.ResolveDataDir("")
+	inst, err := instance.Acquire(dataDir)
+	switch {
+	case errors.Is(err, instance.ErrHeld):
+		os.Exit(handToRunningWindow(dataDir, app.open))
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "castscope: %v (going on without the one-window lock)\n", err)
+	default:
+		// Held until the window closes (or the process dies): an Instance
+		// nothing refers to would be collected, and its lock file closed.
+		defer inst.Close()
+		if err := inst.Serve(dataDir, app.handOver); err != nil {
+			fmt.Fprintf(os.Stderr, "castscope: %v (later launches will not reach this window)\n", err)
+		}
+	}
+	err = wails.Run(&options.App{
 		Title:            "Castscope",
 		Width:            1280,
 		Height:           800,
@@ -60,8 +81,23 @@ func main() {
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "castscope: %v\n", err)
-		os.Exit(1)
+		os.Exit(1) // the lock goes with the process
 	}
+}
+
+// handToRunningWindow gives files to the window that holds dataDir and
+// returns the exit code.
+func handToRunningWindow(dataDir string, files []string) int {
+	if err := instance.Hand(dataDir, files, 10*time.Second); err != nil {
+		fmt.Fprintf(os.Stderr, "castscope: a Castscope window holds %s but does not answer (%v); close it, or use another data folder (CASTSCOPE_DATA)\n", dataDir, err)
+		return 1
+	}
+	if len(files) == 0 {
+		fmt.Printf("castscope: Castscope is already open on %s\n", dataDir)
+	} else {
+		fmt.Printf("castscope: opened %d file(s) in the running Castscope window\n", len(files))
+	}
+	return 0
 }
 
 // windowArgs reports whether the arguments are for the window rather than a

@@ -123,7 +123,30 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "episodes", "opened_with_s01_e01", "state.json")); err != nil {
 		t.Errorf("the video named on the command line was not added: %v\n%s", err, logs.String())
 	}
-	t.Logf("window up; screenshot %s with %d colours", out, len(colours))
+
+	// A second launch on the same data folder (another "Open with") hands
+	// its video to this window and exits instead of opening a second one.
+	second := filepath.Join(t.TempDir(), "Second Launch_S01E02.mp4")
+	if b, err := exec.Command("ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=5:duration=2",
+		"-pix_fmt", "yuv420p", second).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
+	relaunch := exec.Command(bin, second)
+	relaunch.Env = app.Env
+	b2, err := relaunch.CombinedOutput()
+	if err != nil || !strings.Contains(string(b2), "opened 1 file(s) in the running Castscope window") {
+		t.Fatalf("second launch: %v\n%s", err, b2)
+	}
+	waitFor(t, 20*time.Second, "the handed-over episode", func() bool {
+		_, err := os.Stat(filepath.Join(data, "episodes", "second_launch_s01_e02", "state.json"))
+		return err == nil
+	})
+	select {
+	case err := <-exited:
+		t.Fatalf("the first window exited after the second launch: %v\n%s", err, logs.String())
+	default:
+	}
+	t.Logf("window up; screenshot %s with %d colours; a second launch handed its file over", out, len(colours))
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool, env ...string) {

@@ -86,7 +86,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "Castscope %s: who is on screen, when, and for how long.\n\n", version.Version)
-	fmt.Fprintln(w, "Usage:\n  castscope                 open the window")
+	fmt.Fprintln(w, "Usage:\n  castscope                 open the window\n  castscope VIDEO...        open the window with these videos (a window already open on the data folder gets them)")
 	for _, c := range commands {
 		fmt.Fprintf(w, "  castscope %-15s %s\n", c.name, c.summary)
 	}

@@ -171,6 +171,7 @@ const episodes = (v: Episode[] | null | undefined) => list(v).map(normalizeEpiso
 
 export const api = {
   addVideos: async (paths: string[]) => episodes(await call<Episode[] | null>('AddVideos', [paths])),
+  takeOpenFiles: async () => list(await call<string[] | null>('TakeOpenFiles')),
   chooseVideos: async () => episodes(await call<Episode[] | null>('ChooseVideos', [], DIALOG_TIMEOUT_MS)),
   listEpisodes: async () => episodes(await call<Episode[] | null>('ListEpisodes')),
   runEpisode: (key: string, stages: string[] = []) => call<string>('RunEpisode', [key, stages]),

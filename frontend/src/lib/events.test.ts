@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { connect, EVENT_EPISODE, EVENT_STAGE } from './events';
+import { connect, EVENT_EPISODE, EVENT_OPEN, EVENT_STAGE } from './events';
 import { episode, stageEvent } from '../test/fixtures';
 
 describe('events', () => {
@@ -41,5 +41,15 @@ describe('events', () => {
     expect(useTarget).toBe(true);
     off();
     expect(offs.sort()).toEqual([EVENT_EPISODE, EVENT_STAGE, 'drop'].sort());
+  });
+
+  it('asks the page to take the files Castscope was opened with', () => {
+    const subs = new Map<string, (...d: unknown[]) => void>();
+    window.runtime = { EventsOn: (name, cb) => void subs.set(name, cb) };
+    const open = vi.fn();
+    connect({ stage: vi.fn(), episode: vi.fn(), drop: vi.fn(), open });
+    expect(open).not.toHaveBeenCalled();
+    subs.get(EVENT_OPEN)?.();
+    expect(open).toHaveBeenCalledOnce();
   });
 });

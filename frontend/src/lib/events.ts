@@ -3,6 +3,8 @@ import type { Episode, StageEvent } from './types';
 
 export const EVENT_STAGE = 'castscope:stage';
 export const EVENT_EPISODE = 'castscope:episode';
+/** Files wait to be opened (command line, or a later launch handed them over): take them. */
+export const EVENT_OPEN = 'castscope:open';
 
 interface WailsRuntime {
   EventsOn?: (name: string, cb: (...data: unknown[]) => void) => (() => void) | void;
@@ -20,6 +22,7 @@ export interface EventHandlers {
   stage: (ev: StageEvent) => void;
   episode: (ep: Episode) => void;
   drop: (paths: string[]) => void;
+  open?: () => void;
 }
 
 /** True when running inside the Wails window (or a dev build serving the runtime). */
@@ -41,6 +44,11 @@ export function connect(h: EventHandlers): () => void {
       if (data && typeof data === 'object') h.episode(data as Episode);
     });
     if (typeof b === 'function') offs.push(b);
+    if (h.open) {
+      const open = h.open;
+      const c = rt.EventsOn(EVENT_OPEN, () => open());
+      if (typeof c === 'function') offs.push(c);
+    }
   }
   if (typeof rt.OnFileDrop === 'function') {
     rt.OnFileDrop((_x, _y, paths) => {

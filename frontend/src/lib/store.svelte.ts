@@ -341,6 +341,16 @@ export async function addPaths(paths: string[]): Promise<void> {
   }
 }
 
+/** Adds the files Castscope was opened with (the command line, "Open with", a
+ * second launch that handed them over), as a drop would. */
+export async function openRequested(): Promise<void> {
+  try {
+    await addPaths(await api.takeOpenFiles());
+  } catch (err) {
+    toastApiError('Opening files', err);
+  }
+}
+
 export async function chooseVideos(): Promise<void> {
   try {
     takeAdded(await api.chooseVideos());

@@ -56,6 +56,7 @@ beforeEach(() => {
     ]),
     Inspect: vi.fn(async () => report()),
     RunEpisode: vi.fn(async () => 'prepare_ep1_2'),
+    TakeOpenFiles: vi.fn(async (): Promise<string[] | null> => null),
   };
   window.go = { main: { App: go as unknown as Record<string, Fn> } };
   window.runtime = {
@@ -89,6 +90,20 @@ describe('Workspace', () => {
     window.dispatchEvent(new Event('focus'));
     await settle();
     expect(go.ListEpisodes).toHaveBeenCalledTimes(2);
+  });
+
+  it('adds the files Castscope was opened with, on load and when a later launch hands some over', async () => {
+    go.TakeOpenFiles.mockImplementationOnce(async () => ['/videos/EP2.mp4']);
+    render(Workspace);
+    await settle();
+    expect(go.AddVideos).toHaveBeenCalledExactlyOnceWith(['/videos/EP2.mp4']);
+    expect(screen.getByTestId('episode-ep2').getAttribute('aria-current')).toBe('true');
+    go.TakeOpenFiles.mockImplementationOnce(async () => ['/videos/EP3.mp4']);
+    subs.get('castscope:open')?.();
+    await settle();
+    expect(go.TakeOpenFiles).toHaveBeenCalledTimes(2);
+    expect(go.AddVideos).toHaveBeenLastCalledWith(['/videos/EP3.mp4']);
+    expect(screen.queryByTestId('toast-error')).toBeNull();
   });
 
   it('a file drop registers the videos and selects the returned episode', async () => {
