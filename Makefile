@@ -1,15 +1,15 @@
 # Castscope build, install and test entry points.
-#   make deps   install everything a fresh Debian 12 machine needs (idempotent; root or sudo)
-#   make run    build if needed and open the app
-#   make demo   run the pipeline headless on a sample video
-#   make test   all tests (Go, frontend, real window, end-to-end in Chromium); depends on deps
+#   make deps     install everything a fresh Debian 12 machine needs (idempotent; root or sudo)
+#   make run      build if needed and open the app
+#   make demo     run the pipeline headless on a sample video
+#   make test     all tests (Go, frontend, real window, end-to-end in Chromium); depends on deps
+#   make package  build/castscope_VERSION_amd64.deb (install: apt-get install ./build/castscope_*.deb)
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 export LANG := en_US.UTF-8
 export LC_ALL := en_US.UTF-8
 
-SHARED            ?= $(abspath ../shared)
-CASTSCOPE_MODEL_SOURCE ?= $(SHARED)/models
+VERSION           := 0.1.0
 ORT_VERSION       := 1.30.0
 ORT_DIR           := third_party/onnxruntime
 ORT_LIB           := $(ORT_DIR)/libonnxruntime.so.1
@@ -17,12 +17,13 @@ TAGS              := webkit2_41
 BIN               := build/bin/castscope
 DEMO_DATA         ?= $(CURDIR)/.cache/demo-data
 DEMO_VIDEO        := .cache/demo/Castscope_Demo_S01_E01.mp4
-GO_SOURCES        := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './third_party/*' 2>/dev/null) go.mod go.sum models/models.json
+DEB               := build/castscope_$(VERSION)_amd64.deb
+GO_SOURCES        := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './third_party/*' -not -path './.cache/*' 2>/dev/null) go.mod go.sum $(wildcard models/*)
 FRONTEND_SOURCES  := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.* -type f 2>/dev/null)
 
-.PHONY: deps apt locale ort npm gomod models build run demo test test-go test-frontend test-e2e vet check clean
+.PHONY: deps apt locale ort npm gomod build run demo test test-go test-frontend test-e2e vet check package clean
 
-deps: apt locale ort gomod npm models
+deps: apt locale ort gomod npm
 	@echo "deps: ready"
 
 apt:
@@ -48,17 +49,13 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	@echo "deps: npm packages (npm ci)"
 	@cd frontend && npm ci --no-audit --no-fund --loglevel=error
 
-models:
-	@echo "deps: models from $(CASTSCOPE_MODEL_SOURCE) (sha256 checked)"
-	@go run ./backend/modelpack/cmd/install-models -from "$(CASTSCOPE_MODEL_SOURCE)" -to models
-
 frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/node_modules/.package-lock.json
 	@echo "build: frontend"
 	@cd frontend && npm run build --silent
 
 $(BIN): frontend/dist/index.html $(GO_SOURCES)
 	@echo "build: desktop binary $(BIN)"
-	@go build -tags desktop,production,$(TAGS) -ldflags "-s -w" -o $(BIN) .
+	@go build -tags desktop,production,$(TAGS) -ldflags "-s -w -X castscope/backend/version.Version=$(VERSION)" -o $(BIN) .
 	@cp -f build/linux/castscope.desktop build/bin/ 2>/dev/null || true
 
 build: $(BIN)
@@ -67,13 +64,13 @@ run: deps $(BIN)
 	./$(BIN)
 
 $(DEMO_VIDEO):
-	@bash scripts/make-sample.sh "$(SHARED)/media" "$@"
+	@bash scripts/make-sample.sh testdata/media "$@"
 
 demo: deps $(BIN) $(DEMO_VIDEO)
 	./$(BIN) run "$(DEMO_VIDEO)" --data "$(DEMO_DATA)"
 
 vet: frontend/dist/index.html
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	@test -z "$$(gofmt -l $(filter %.go,$(GO_SOURCES)))" || { gofmt -l $(filter %.go,$(GO_SOURCES)); echo "gofmt: files above need formatting"; exit 1; }
 	@go vet -tags $(TAGS) ./...
 
 check: npm
@@ -81,18 +78,21 @@ check: npm
 
 test-go: deps frontend/dist/index.html $(BIN)
 	CASTSCOPE_BIN=$(CURDIR)/$(BIN) CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) \
-	CASTSCOPE_MEDIA=$${CASTSCOPE_MEDIA:-$(SHARED)/media} \
 	go test -tags $(TAGS) -count=1 -timeout 40m ./...
 
 test-frontend: npm
 	@cd frontend && npm test --silent
 
 test-e2e: deps
-	CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) CASTSCOPE_MODELS=$(CURDIR)/models \
-	CASTSCOPE_MEDIA=$${CASTSCOPE_MEDIA:-$(SHARED)/media} bash scripts/e2e.sh
+	CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) bash scripts/e2e.sh
 
 test: deps vet check test-frontend test-go test-e2e
 	@echo "test: all passed"
 
+package: $(DEB)
+$(DEB): $(BIN) $(ORT_LIB) scripts/package.sh build/linux/castscope.desktop build/appicon.png build/package/go.mod
+	@echo "package: $@"
+	@bash scripts/package.sh $(VERSION) $(BIN) $(ORT_LIB) build
+
 clean:
-	rm -rf build/bin frontend/dist .cache
+	rm -rf build/bin build/*.deb frontend/dist .cache

@@ -7,17 +7,16 @@
 # playwright-core driving /usr/bin/chromium). Everything it starts is stopped
 # on exit. Artifacts: .cache/test-artifacts/e2e.png, e2e-app.log.
 #
-# Needs: Go, Node 20, frontend/node_modules (make npm), the models (make
-# models), the ONNX Runtime library (make ort), ffmpeg, Xvfb, chromium.
+# Needs: Go, Node 20, frontend/node_modules (make npm), the ONNX Runtime
+# library (make ort), ffmpeg, Xvfb, chromium; the models are built in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH=/usr/local/go/bin:$HOME/go/bin:$PATH
 export LANG=${LANG:-en_US.UTF-8} LC_ALL=${LC_ALL:-en_US.UTF-8}
 
-MEDIA=${CASTSCOPE_MEDIA:-$ROOT/../shared/media}
+MEDIA=${CASTSCOPE_MEDIA:-$ROOT/testdata/media}
 ORT_LIB=${CASTSCOPE_ORT_LIB:-$ROOT/third_party/onnxruntime/libonnxruntime.so.1}
-MODELS=${CASTSCOPE_MODELS:-$ROOT/models}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 ARTIFACTS=$ROOT/.cache/test-artifacts
 APP=$ROOT/.cache/app-dev
@@ -28,7 +27,6 @@ die() { echo "e2e: FAIL: $*" >&2; exit 1; }
 for f in "$ORT_LIB" "$CHROMIUM" "$MEDIA/faces_synthetic.mp4" frontend/node_modules/playwright-core/package.json; do
   [ -e "$f" ] || die "missing $f (run make deps)"
 done
-[ -d "$MODELS" ] || die "missing models folder $MODELS (run make models)"
 for c in go node ffmpeg Xvfb; do command -v "$c" >/dev/null || die "missing command $c"; done
 
 TMP=$(mktemp -d /tmp/castscope-e2e.XXXXXX)
@@ -86,7 +84,7 @@ for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$DISP" ] && break; kill -0 "$XVFB_
 PORT=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 URL=http://127.0.0.1:$PORT/
 say "app-dev -devserver 127.0.0.1:$PORT (data $TMP/data)"
-DISPLAY=":$DISP" CASTSCOPE_DATA="$TMP/data" CASTSCOPE_ORT_LIB="$ORT_LIB" CASTSCOPE_MODELS="$MODELS" \
+DISPLAY=":$DISP" CASTSCOPE_DATA="$TMP/data" CASTSCOPE_ORT_LIB="$ORT_LIB" \
   "$APP" -devserver "127.0.0.1:$PORT" >"$TMP/app.log" 2>&1 &
 APP_PID=$!
 up=''

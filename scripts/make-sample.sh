@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the demo episode: the synthetic face clip from the shared media
-# folder, re-encoded twice over (about 16 s) so the stages have work to show.
-# Without the media folder it synthesizes a test pattern clip (no faces).
+# Builds the demo episode: the synthetic face clip of the media folder $1
+# (the repository's testdata/media), re-encoded twice over (about 16 s) so
+# the stages have work to show, written to $2. Without the clip it
+# synthesizes a test pattern clip (no faces).
+# Usage: make-sample.sh testdata/media OUT.mp4
 set -euo pipefail
 media=$1 out=$2
 mkdir -p "$(dirname "$out")"

@@ -12,7 +12,8 @@
 //	    binary's `run`) on a short and a long clip.
 //
 // Without a video it generates a 1080p H.264 clip from the photos in
-// ../shared/media (a slow pan over each, so there are faces to embed), or
+// testdata/media or $CASTSCOPE_MEDIA (a slow pan over each, so there are
+// faces to embed), or
 // from ffmpeg's test pattern when no photos are found. The long RSS clips
 // are the same clip looped without re-encoding.
 //
@@ -37,7 +38,7 @@ import (
 type Config struct {
 	Video      string        // "" → generate a clip
 	ClipLength time.Duration // length of the generated clip
-	MediaDir   string        // photos for the generated clip ("" → search ../shared/media)
+	MediaDir   string        // photos for the generated clip ("" → testdata/media, found from go.mod)
 	FPS        float64       // sampled frames per second; ≤ 0 → every frame
 	Threads    int           // ffmpeg -threads (0 → ffmpeg's automatic choice)
 	Preset     string        // detector preset

@@ -11,17 +11,19 @@ import (
 	"time"
 )
 
-// clipPhotos are the photos of ../shared/media the generated clip pans
-// over: one, two, many (Solvay, 29 small faces) and no face.
+// clipPhotos are the photos of the repository's testdata/media the
+// generated clip pans over: one, two, many (Solvay, 29 small faces) and no
+// face.
 var clipPhotos = []string{
 	"obama_biden_two_faces.jpg", "solvay_conference_1927.jpg", "grace_hopper.jpg",
 	"obama_portrait_2012.jpg", "astronaut_eileen_collins.png", "noface_cat_chelsea.png",
 	"biden_blue_room_2010.jpg", "obama_address_2009.jpg",
 }
 
-// FindMedia returns the shared media folder: $CASTSCOPE_MEDIA, else the
-// first shared/media found walking up from the working directory and from
-// the executable's folder; "" when none.
+// FindMedia returns the folder of photos for the generated clip:
+// $CASTSCOPE_MEDIA, else the testdata/media of the Castscope checkout
+// found by walking up from the working directory, then from the
+// executable's folder, to the folder holding go.mod; "" when none.
 func FindMedia() string {
 	if d := os.Getenv("CASTSCOPE_MEDIA"); d != "" {
 		return d
@@ -34,18 +36,29 @@ func FindMedia() string {
 		starts = append(starts, filepath.Dir(exe))
 	}
 	for _, s := range starts {
-		for d := s; ; d = filepath.Dir(d) {
-			for _, c := range []string{filepath.Join(d, "shared", "media"), filepath.Join(d, "..", "shared", "media")} {
-				if _, err := os.Stat(filepath.Join(c, clipPhotos[0])); err == nil {
-					return filepath.Clean(c)
-				}
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
+		root := moduleRoot(s)
+		if root == "" {
+			continue
+		}
+		c := filepath.Join(root, "testdata", "media")
+		if _, err := os.Stat(filepath.Join(c, clipPhotos[0])); err == nil {
+			return c
 		}
 	}
 	return ""
+}
+
+// moduleRoot returns the nearest folder at or above dir that holds
+// go.mod; "" when none.
+func moduleRoot(dir string) string {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if st, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !st.IsDir() {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 // clipArgs builds the ffmpeg arguments of a 1920×1080 25 fps H.264 clip of

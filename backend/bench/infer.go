@@ -9,7 +9,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"castscope/backend/face"
-	"castscope/backend/modelpack"
+	"castscope/backend/pipeline"
 	"castscope/backend/service"
 	"castscope/backend/video"
 )
@@ -81,16 +81,9 @@ func Inference(ctx context.Context, path string, info video.Info, cfg Config) (I
 	cfg = cfg.Defaults()
 	var res InferenceResult
 	settings := service.Settings{}.Normalized() // a fresh data folder's, as in (c)
-	modelsDir := service.ModelsDir("", settings)
-	pack := modelpack.Default()
-	paths := map[string]string{}
-	for _, name := range []string{"retinaface", "arcface"} {
-		m, _ := pack.Find(name)
-		p, err := modelpack.Check(modelsDir, m)
-		if err != nil {
-			return res, err
-		}
-		paths[name] = p
+	detModel, embModel, err := pipeline.PackModels(service.ModelsDir(settings))
+	if err != nil {
+		return res, err
 	}
 	rt, err := face.OpenRuntime(settings.ORTLib)
 	if err != nil {
@@ -110,7 +103,7 @@ func Inference(ctx context.Context, path string, info video.Info, cfg Config) (I
 	}()
 	for _, b := range withBatch(cfg.DetBatches, face.DefaultDetectBatch) {
 		stage := b == face.DefaultDetectBatch
-		t, frames, err := detectPass(ctx, rt, paths["retinaface"], path, info, cfg, sc, b, &res, func(m gocv.Mat, fs []face.Face) {
+		t, frames, err := detectPass(ctx, rt, detModel, path, info, cfg, sc, b, &res, func(m gocv.Mat, fs []face.Face) {
 			if !stage {
 				return
 			}
@@ -147,7 +140,7 @@ func Inference(ctx context.Context, path string, info video.Info, cfg Config) (I
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		e, err := face.NewEmbedder(rt, paths["arcface"], sc, b)
+		e, err := face.NewEmbedder(rt, embModel, sc, b)
 		if err != nil {
 			return res, err
 		}
@@ -188,7 +181,7 @@ func Inference(ctx context.Context, path string, info video.Info, cfg Config) (I
 // detectPass reads the sampled frames of path and times one detector at
 // batch size b on them in groups of b frames; each frame's faces go to
 // onFaces (untimed).
-func detectPass(ctx context.Context, rt *face.Runtime, model, path string, info video.Info, cfg Config, sc face.SessionConfig, b int,
+func detectPass(ctx context.Context, rt *face.Runtime, model face.Model, path string, info video.Info, cfg Config, sc face.SessionConfig, b int,
 	res *InferenceResult, onFaces func(gocv.Mat, []face.Face)) (DetTiming, int, error) {
 	t := DetTiming{Batch: b}
 	d, err := face.NewDetector(rt, model, face.DetectorConfig{Preset: cfg.Preset, BatchSize: b}, sc)

@@ -25,10 +25,10 @@ func needModels(t *testing.T) {
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		missing("ffmpeg is not on PATH")
 	}
-	dir := service.ModelsDir("", service.Settings{})
+	dir := service.ModelsDir(service.Settings{})
 	for _, name := range []string{"retinaface", "arcface"} {
 		m, _ := modelpack.Default().Find(name)
-		if _, err := modelpack.Check(dir, m); err != nil {
+		if _, err := modelpack.Load(dir, m); err != nil {
 			missing("model " + name + ": " + err.Error())
 		}
 	}

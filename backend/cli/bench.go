@@ -15,12 +15,12 @@ import (
 
 func benchCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "bench")
-	videoPath := fs.String("video", "", "video to measure (default: generate a 1080p H.264 clip from ../shared/media photos)")
+	videoPath := fs.String("video", "", "video to measure (default: generate a 1080p H.264 clip from the testdata/media photos)")
 	fps := fs.Float64("fps", 5, "frames sampled per second (≤ 0 = every frame)")
 	threads := fs.Int("threads", runtime.NumCPU(), "ffmpeg -threads for the decode comparison (0 = ffmpeg's choice)")
 	preset := fs.String("preset", "default", "detection preset: fast, default or detail")
 	clip := fs.Duration("clip", 0, "length of the generated clip (default 20s)")
-	media := fs.String("media", "", "photos for the generated clip (default $CASTSCOPE_MEDIA or ../shared/media)")
+	media := fs.String("media", "", "photos for the generated clip (default $CASTSCOPE_MEDIA or the checkout's testdata/media)")
 	detB := fs.String("det-batch", "1,4", "detector batch sizes to time (the stage's 4 is always added)")
 	embB := fs.String("emb-batch", "1,16", "embedder batch sizes to time (the stage's 16 is always added)")
 	rssShort := fs.Duration("rss-short", bench.DefaultRSSShort, "short clip for the peak RSS comparison (the issue's full run: 1m; 0 = skip (d))")

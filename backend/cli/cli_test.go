@@ -250,10 +250,16 @@ func TestRunEndsWithScreenTime(t *testing.T) {
 // current (a cluster run died) first brings them up to date instead of
 // being refused.
 func TestCastOnTheCommandLine(t *testing.T) {
-	media := cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join("..", "..", "..", "shared", "media"))
-	models, _ := filepath.Abs(cmpOr(os.Getenv("CASTSCOPE_MODELS"), filepath.Join("..", "..", "models")))
+	root := repoRoot()
+	media := cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join(root, "testdata", "media"))
+	models := os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
 	src := filepath.Join(media, "faces_synthetic.mp4")
-	for _, p := range []string{src, filepath.Join(models, "retinaface_mnet025_640.onnx")} {
+	need := []string{src}
+	if models != "" {
+		models, _ = filepath.Abs(models)
+		need = append(need, filepath.Join(models, "retinaface_mnet025_640.onnx"))
+	}
+	for _, p := range need {
 		if _, err := os.Stat(p); err != nil {
 			if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
 				t.Fatalf("required fixture missing: %v", err)
@@ -316,6 +322,23 @@ func TestCastOnTheCommandLine(t *testing.T) {
 	}
 	if out := cast("undo"); strings.Contains(out, "Alex Example") {
 		t.Errorf("after undoing the rename:\n%s", out)
+	}
+}
+
+// repoRoot returns the folder holding go.mod, found by walking up from the
+// working directory (go test runs in the package folder); "" when none.
+func repoRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
 	}
 }
 

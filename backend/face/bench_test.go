@@ -13,7 +13,7 @@ import (
 
 func benchDetector(b *testing.B, preset string, batch int) *Detector {
 	b.Helper()
-	d, err := NewDetector(testRuntime(b), modelPath(b, "retinaface_mnet025_640.onnx"), DetectorConfig{Preset: preset, BatchSize: batch}, SessionConfig{})
+	d, err := NewDetector(testRuntime(b), testModel(b, "retinaface_mnet025_640.onnx"), DetectorConfig{Preset: preset, BatchSize: batch}, SessionConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func BenchmarkEmbed(b *testing.B) {
 	})
 	for _, batch := range []int{1, 16} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			e, err := NewEmbedder(testRuntime(b), modelPath(b, "mobilefacenet_arcface_128.onnx"), SessionConfig{}, batch)
+			e, err := NewEmbedder(testRuntime(b), testModel(b, "mobilefacenet_arcface_128.onnx"), SessionConfig{}, batch)
 			if err != nil {
 				b.Fatal(err)
 			}

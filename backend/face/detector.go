@@ -135,16 +135,15 @@ type Detector struct {
 	resized  gocv.Mat
 }
 
-// NewDetector loads the RetinaFace model at modelPath. A missing file is
-// ERR_MODEL_MISSING, an unreadable or foreign one ERR_MODEL_LOAD_FAILED,
-// both naming the file. The batch size comes from the model: a dynamic
+// NewDetector loads the RetinaFace model m. One that is not an ONNX
+// model, or not RetinaFace 640, is ERR_MODEL_LOAD_FAILED naming it. The batch size comes from the model: a dynamic
 // batch dimension runs cfg.BatchSize passes at once, a fixed 1 one.
-func NewDetector(rt *Runtime, modelPath string, cfg DetectorConfig, sc SessionConfig) (*Detector, error) {
+func NewDetector(rt *Runtime, model Model, cfg DetectorConfig, sc SessionConfig) (*Detector, error) {
 	cfg = cfg.withDefaults()
 	if _, ok := tileFrac[cfg.Preset]; !ok {
 		return nil, errs.New(errs.Usage, fmt.Sprintf("Unknown detector preset %q.", cfg.Preset), "Use fast, default or detail.")
 	}
-	s, err := rt.openSession("detector", modelPath, sc)
+	s, err := rt.openSession("detector", model, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +151,7 @@ func NewDetector(rt *Runtime, modelPath string, cfg DetectorConfig, sc SessionCo
 	bad := func(why string) (*Detector, error) {
 		d.Close()
 		return nil, errs.New(errs.ModelLoadFailed,
-			fmt.Sprintf("The detector model %s is not a RetinaFace 640 model (%s).", modelPath, why),
+			fmt.Sprintf("The detector model %s is not a RetinaFace 640 model (%s).", model.Label, why),
 			"Use retinaface_mnet025_640.onnx from the model pack.")
 	}
 	dims := s.in.Dimensions

@@ -13,7 +13,7 @@
 //     DirectML in that order among them, then the CPU; a GPU provider that
 //     fails to start falls back to the CPU unless RequireGPU is set, which
 //     turns any CPU outcome into ERR_PROVIDER_UNAVAILABLE.
-//   - Every model I/O fact follows ../shared/models/PROVENANCE.md: 640×640
+//   - Every model I/O fact follows models/PROVENANCE.md: 640×640
 //     top-left letterbox, BGR minus (104,117,123), 16800 priors, variances
 //     (0.1,0.2), score ≥ 0.5, NMS IoU 0.4; embedder input RGB with the
 //     ImageNet mean/std, output L2-normalised.

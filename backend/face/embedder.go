@@ -36,11 +36,11 @@ type Embedder struct {
 	resized  gocv.Mat
 }
 
-// NewEmbedder loads the embedding model at modelPath; batch 0 means
+// NewEmbedder loads the embedding model m; batch 0 means
 // DefaultEmbedBatch, and a model with a fixed batch dimension overrides it.
-// Errors are ERR_MODEL_MISSING / ERR_MODEL_LOAD_FAILED naming the file.
-func NewEmbedder(rt *Runtime, modelPath string, sc SessionConfig, batch int) (*Embedder, error) {
-	s, err := rt.openSession("embedder", modelPath, sc)
+// A model that does not fit is ERR_MODEL_LOAD_FAILED naming it.
+func NewEmbedder(rt *Runtime, model Model, sc SessionConfig, batch int) (*Embedder, error) {
+	s, err := rt.openSession("embedder", model, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func NewEmbedder(rt *Runtime, modelPath string, sc SessionConfig, batch int) (*E
 	if len(in) != 4 || in[1] != 3 || in[2] != AlignSize || in[3] != AlignSize || len(out) != 2 || out[1] <= 0 {
 		e.Close()
 		return nil, errs.New(errs.ModelLoadFailed,
-			fmt.Sprintf("The embedder model %s does not take 112×112 faces (input %v, output %v).", modelPath, in, out),
+			fmt.Sprintf("The embedder model %s does not take 112×112 faces (input %v, output %v).", model.Label, in, out),
 			"Use mobilefacenet_arcface_128.onnx from the model pack.")
 	}
 	e.maxBatch = batchLimit(in[0], cmp.Or(batch, DefaultEmbedBatch))

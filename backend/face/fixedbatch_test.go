@@ -3,8 +3,6 @@ package face
 import (
 	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -15,28 +13,21 @@ import (
 // protobuf a TensorShapeProto dimension dim_param "N" is the bytes
 // 12 01 4E; dim_value 1 written as a 3-byte varint (08 81 00) keeps every
 // enclosing length intact.
-func fixedBatchCopy(t *testing.T, src string) string {
+func fixedBatchCopy(t *testing.T, src Model) Model {
 	t.Helper()
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := src.Data
 	n := bytes.Count(data, []byte{0x12, 0x01, 'N'})
 	if n == 0 {
-		t.Fatalf("%s has no symbolic batch dimension", src)
+		t.Fatalf("%s has no symbolic batch dimension", src.Label)
 	}
 	fixed := bytes.ReplaceAll(data, []byte{0x12, 0x01, 'N'}, []byte{0x08, 0x81, 0x00})
-	dst := filepath.Join(t.TempDir(), "fixed_"+filepath.Base(src))
-	if err := os.WriteFile(dst, fixed, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return Model{Label: "fixed-batch " + src.Label, Data: fixed}
 }
 
 func TestFixedBatchModels(t *testing.T) {
 	rt := testRuntime(t)
-	detPath := fixedBatchCopy(t, modelPath(t, "retinaface_mnet025_640.onnx"))
-	d, err := NewDetector(rt, detPath, DetectorConfig{Preset: PresetDefault, BatchSize: 4}, SessionConfig{})
+	det := fixedBatchCopy(t, testModel(t, "retinaface_mnet025_640.onnx"))
+	d, err := NewDetector(rt, det, DetectorConfig{Preset: PresetDefault, BatchSize: 4}, SessionConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +55,7 @@ func TestFixedBatchModels(t *testing.T) {
 		}
 	}
 
-	e, err := NewEmbedder(rt, fixedBatchCopy(t, modelPath(t, "mobilefacenet_arcface_128.onnx")), SessionConfig{}, 16)
+	e, err := NewEmbedder(rt, fixedBatchCopy(t, testModel(t, "mobilefacenet_arcface_128.onnx")), SessionConfig{}, 16)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,18 +7,20 @@ import (
 	"testing"
 
 	"gocv.io/x/gocv"
+
+	"castscope/models"
 )
 
-// shared locates a folder of ../shared (models or media), honouring env.
-func sharedDir(env, name string) string {
-	if d := os.Getenv(env); d != "" {
+// mediaDir is the repository's testdata/media (or $CASTSCOPE_MEDIA):
+// the folder holding go.mod, found by walking up from the package.
+func mediaDir() string {
+	if d := os.Getenv("CASTSCOPE_MEDIA"); d != "" {
 		return d
 	}
 	wd, _ := os.Getwd()
 	for d := wd; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", name)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "testdata", "media")
 		}
 		if filepath.Dir(d) == d {
 			return ""
@@ -35,22 +37,23 @@ func absent(tb testing.TB, format string, args ...any) {
 	tb.Skipf(format, args...)
 }
 
-func need(tb testing.TB, env, dir, file string) string {
+// testModel is a model of the built-in pack (package models).
+func testModel(tb testing.TB, file string) Model {
 	tb.Helper()
-	d := sharedDir(env, dir)
-	p := filepath.Join(d, file)
-	if _, err := os.Stat(p); d == "" || err != nil {
-		absent(tb, "%s not available: %s", dir, p)
+	data, err := models.Files.ReadFile(file)
+	if err != nil {
+		tb.Fatalf("built-in model %s: %v", file, err)
 	}
-	return p
-}
-
-func modelPath(tb testing.TB, file string) string {
-	return need(tb, "CASTSCOPE_MODELS", "models", file)
+	return Model{Label: "built-in " + file, Data: data}
 }
 
 func mediaPath(tb testing.TB, file string) string {
-	return need(tb, "CASTSCOPE_MEDIA", "media", file)
+	tb.Helper()
+	p := filepath.Join(mediaDir(), file)
+	if _, err := os.Stat(p); err != nil {
+		absent(tb, "test media not available: %s", p)
+	}
+	return p
 }
 
 func testRuntime(tb testing.TB) *Runtime {
@@ -74,13 +77,13 @@ var (
 func testDetector(tb testing.TB, preset string) *Detector {
 	tb.Helper()
 	rt := testRuntime(tb)
-	path := modelPath(tb, "retinaface_mnet025_640.onnx")
+	model := testModel(tb, "retinaface_mnet025_640.onnx")
 	detMu.Lock()
 	defer detMu.Unlock()
 	if d, ok := dets[preset]; ok {
 		return d
 	}
-	d, err := NewDetector(rt, path, DetectorConfig{Preset: preset}, SessionConfig{})
+	d, err := NewDetector(rt, model, DetectorConfig{Preset: preset}, SessionConfig{})
 	if err != nil {
 		tb.Fatalf("NewDetector: %v", err)
 	}
@@ -91,11 +94,11 @@ func testDetector(tb testing.TB, preset string) *Detector {
 func testEmbedder(tb testing.TB) *Embedder {
 	tb.Helper()
 	rt := testRuntime(tb)
-	path := modelPath(tb, "mobilefacenet_arcface_128.onnx")
+	model := testModel(tb, "mobilefacenet_arcface_128.onnx")
 	embMu.Lock()
 	defer embMu.Unlock()
 	if emb == nil {
-		e, err := NewEmbedder(rt, path, SessionConfig{}, 0)
+		e, err := NewEmbedder(rt, model, SessionConfig{}, 0)
 		if err != nil {
 			tb.Fatalf("NewEmbedder: %v", err)
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -317,29 +316,32 @@ func TestSyntheticVideo(t *testing.T) {
 
 func TestModelErrors(t *testing.T) {
 	rt := testRuntime(t)
-	det := modelPath(t, "retinaface_mnet025_640.onnx")
-	embPath := modelPath(t, "mobilefacenet_arcface_128.onnx")
+	det := testModel(t, "retinaface_mnet025_640.onnx")
+	emb := testModel(t, "mobilefacenet_arcface_128.onnx")
 	dir := t.TempDir()
-	corrupt := filepath.Join(dir, "corrupt.onnx")
 	junk := make([]byte, 4096)
 	rand.Read(junk)
-	if err := os.WriteFile(corrupt, junk, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	corrupt := Model{Label: filepath.Join(dir, "corrupt.onnx"), Data: junk}
 	missing := filepath.Join(dir, "missing.onnx")
+	read := func(path string) func() error {
+		return func() error { _, err := ReadModel(path); return err }
+	}
 	cases := []struct {
 		name string
 		open func() error
 		code errs.Code
 		path string
 	}{
-		{"detector missing", func() error { _, err := NewDetector(rt, missing, DetectorConfig{}, SessionConfig{}); return err }, errs.ModelMissing, missing},
-		{"embedder missing", func() error { _, err := NewEmbedder(rt, missing, SessionConfig{}, 0); return err }, errs.ModelMissing, missing},
-		{"detector corrupt", func() error { _, err := NewDetector(rt, corrupt, DetectorConfig{}, SessionConfig{}); return err }, errs.ModelLoadFailed, corrupt},
-		{"embedder corrupt", func() error { _, err := NewEmbedder(rt, corrupt, SessionConfig{}, 0); return err }, errs.ModelLoadFailed, corrupt},
-		{"embedder as detector", func() error { _, err := NewDetector(rt, embPath, DetectorConfig{}, SessionConfig{}); return err }, errs.ModelLoadFailed, embPath},
-		{"detector as embedder", func() error { _, err := NewEmbedder(rt, det, SessionConfig{}, 0); return err }, errs.ModelLoadFailed, det},
-		{"folder", func() error { _, err := NewDetector(rt, dir, DetectorConfig{}, SessionConfig{}); return err }, errs.ModelMissing, dir},
+		{"missing", read(missing), errs.ModelMissing, missing},
+		{"folder", read(dir), errs.ModelMissing, dir},
+		{"empty", func() error {
+			_, err := NewDetector(rt, Model{Label: "empty.onnx"}, DetectorConfig{}, SessionConfig{})
+			return err
+		}, errs.ModelMissing, "empty.onnx"},
+		{"detector corrupt", func() error { _, err := NewDetector(rt, corrupt, DetectorConfig{}, SessionConfig{}); return err }, errs.ModelLoadFailed, corrupt.Label},
+		{"embedder corrupt", func() error { _, err := NewEmbedder(rt, corrupt, SessionConfig{}, 0); return err }, errs.ModelLoadFailed, corrupt.Label},
+		{"embedder as detector", func() error { _, err := NewDetector(rt, emb, DetectorConfig{}, SessionConfig{}); return err }, errs.ModelLoadFailed, emb.Label},
+		{"detector as embedder", func() error { _, err := NewEmbedder(rt, det, SessionConfig{}, 0); return err }, errs.ModelLoadFailed, det.Label},
 		{"bad preset", func() error {
 			_, err := NewDetector(rt, det, DetectorConfig{Preset: "huge"}, SessionConfig{})
 			return err
@@ -363,7 +365,7 @@ func TestModelErrors(t *testing.T) {
 				_, err := NewDetector(rt, det, DetectorConfig{}, SessionConfig{RequireGPU: true})
 				return err
 			},
-			func() error { _, err := NewEmbedder(rt, embPath, SessionConfig{RequireGPU: true}, 0); return err },
+			func() error { _, err := NewEmbedder(rt, emb, SessionConfig{RequireGPU: true}, 0); return err },
 		} {
 			err := open()
 			if !errors.Is(err, &errs.Error{Code: errs.ProviderUnavailable}) {
@@ -375,7 +377,7 @@ func TestModelErrors(t *testing.T) {
 
 func TestDetectorAccessors(t *testing.T) {
 	rt := testRuntime(t)
-	d, err := NewDetector(rt, modelPath(t, "retinaface_mnet025_640.onnx"), DetectorConfig{MinFacePx: 100, BatchSize: 2}, SessionConfig{IntraOpThreads: 1, NoSpinning: true})
+	d, err := NewDetector(rt, testModel(t, "retinaface_mnet025_640.onnx"), DetectorConfig{MinFacePx: 100, BatchSize: 2}, SessionConfig{IntraOpThreads: 1, NoSpinning: true})
 	if err != nil {
 		t.Fatal(err)
 	}

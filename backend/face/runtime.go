@@ -69,7 +69,13 @@ func libCandidates(libPath string) []string {
 	rel := filepath.Join("third_party", "onnxruntime", libName())
 	var out []string
 	if exe, err := os.Executable(); err == nil {
-		out = append(out, filepath.Join(filepath.Dir(exe), rel))
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		dir := filepath.Dir(exe)
+		// An installed app: PREFIX/bin/castscope and PREFIX/lib/castscope/
+		// (the .deb); a bundle or a portable folder: beside the executable.
+		out = append(out, filepath.Join(dir, "..", "lib", "castscope", libName()), filepath.Join(dir, libName()), filepath.Join(dir, rel))
 	}
 	if wd, err := os.Getwd(); err == nil {
 		for d := wd; ; d = filepath.Dir(d) {
@@ -79,7 +85,10 @@ func libCandidates(libPath string) []string {
 			}
 		}
 	}
-	out = append(out, filepath.Join("/opt/onnxruntime/lib", libName()))
+	out = append(out, filepath.Join("/usr/lib/castscope", libName()), filepath.Join("/opt/onnxruntime/lib", libName()))
+	for i := range out {
+		out[i] = filepath.Clean(out[i])
+	}
 	return slices.Compact(out)
 }
 
@@ -93,13 +102,15 @@ func findLib(tried []string) (string, error) {
 	}
 	return "", errs.New(errs.RuntimeMissing,
 		fmt.Sprintf("The ONNX Runtime library was not found (tried %s).", strings.Join(tried, ", ")),
-		"Install Castscope's runtime files, or set "+EnvORTLib+" to the path of "+libName()+".")
+		"Install Castscope from its package (it puts the library in /usr/lib/castscope), or set "+EnvORTLib+" to the path of "+libName()+".")
 }
 
 // OpenRuntime loads the ONNX Runtime library and creates the environment.
-// libPath "" means $CASTSCOPE_ORT_LIB, else third_party/onnxruntime/ next
-// to the executable or in the working directory or one of its parents,
-// else /opt/onnxruntime/lib. A second call returns the first Runtime,
+// libPath "" means $CASTSCOPE_ORT_LIB, else ../lib/castscope/ from the
+// executable (the installed app), the executable's own folder,
+// third_party/onnxruntime/ next to the executable or in the working
+// directory or one of its parents (a checkout), /usr/lib/castscope, and
+// /opt/onnxruntime/lib. A second call returns the first Runtime,
 // whatever path it is given. Failure is ERR_RUNTIME_MISSING naming the
 // paths tried.
 func OpenRuntime(libPath string) (*Runtime, error) {
@@ -259,27 +270,47 @@ func (rt *Runtime) newOptions(sc SessionConfig, withGPU bool) (*ort.SessionOptio
 	return opts, chosen, nil
 }
 
-// openSession checks the model file and creates a session on the best
-// provider; kind names the model in messages ("detector", "embedder").
-func (rt *Runtime) openSession(kind, path string, sc SessionConfig) (*session, error) {
-	if rt == nil {
-		return nil, errs.New(errs.RuntimeMissing, "ONNX Runtime is not loaded.", "Open the runtime before loading models.")
-	}
+// Model is an ONNX model's bytes and the label messages use for it (its
+// path, or "built-in FILE"). Package modelpack hands these out checked.
+type Model struct {
+	Label string
+	Data  []byte
+}
+
+// ReadModel reads the model file at path; a missing or unreadable file is
+// ERR_MODEL_MISSING naming it.
+func ReadModel(path string) (Model, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The %s model file %s is missing.", kind, path), "Run `make models` or set CASTSCOPE_MODELS to the folder holding the models.")
+		return Model{}, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The model file %s is missing.", path), "Set CASTSCOPE_MODELS to the folder holding the models, or clear it to use the built-in ones.")
 	case err != nil:
-		return nil, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The %s model file %s cannot be read.", kind, path), "Check the file's permissions.")
+		return Model{}, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The model file %s cannot be read.", path), "Check the file's permissions.")
 	case st.IsDir():
-		return nil, errs.New(errs.ModelMissing, fmt.Sprintf("The %s model path %s is a folder, not a file.", kind, path), "Point Castscope at the .onnx file.")
+		return Model{}, errs.New(errs.ModelMissing, fmt.Sprintf("The model path %s is a folder, not a file.", path), "Point Castscope at the .onnx file.")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Model{}, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The model file %s cannot be read.", path), "Check the file's permissions.")
+	}
+	return Model{Label: path, Data: data}, nil
+}
+
+// openSession creates a session for m on the best provider; kind names
+// the model in messages ("detector", "embedder").
+func (rt *Runtime) openSession(kind string, m Model, sc SessionConfig) (*session, error) {
+	if rt == nil {
+		return nil, errs.New(errs.RuntimeMissing, "ONNX Runtime is not loaded.", "Open the runtime before loading models.")
+	}
+	if len(m.Data) == 0 {
+		return nil, errs.New(errs.ModelMissing, fmt.Sprintf("The %s model %s is empty.", kind, m.Label), "Use the built-in models, or a models folder with the right files.")
 	}
 	loadFailed := func(err error) error {
-		return errs.Wrap(errs.ModelLoadFailed, fmt.Errorf("face: load %s: %w", path, err),
-			fmt.Sprintf("The %s model %s could not be loaded.", kind, path),
-			"The file may be damaged or not an ONNX model: reinstall the models (`make models`).")
+		return errs.Wrap(errs.ModelLoadFailed, fmt.Errorf("face: load %s: %w", m.Label, err),
+			fmt.Sprintf("The %s model %s could not be loaded.", kind, m.Label),
+			"The file may be damaged or not an ONNX model: use the built-in models, or replace the file.")
 	}
-	ins, outs, err := ort.GetInputOutputInfo(path)
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(m.Data)
 	if err != nil {
 		return nil, loadFailed(err)
 	}
@@ -301,7 +332,7 @@ func (rt *Runtime) openSession(kind, path string, sc SessionConfig) (*session, e
 			fmt.Sprintf("A GPU was required, but the ONNX Runtime library %s offers only %s.", rt.libPath, strings.Join(rt.providers, ", ")),
 			"Point "+EnvORTLib+" at a GPU build of ONNX Runtime, or turn off \"require GPU\".")
 	}
-	s, err := ort.NewDynamicAdvancedSession(path, []string{ins[0].Name}, outNames, opts)
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(m.Data, []string{ins[0].Name}, outNames, opts)
 	opts.Destroy()
 	if err != nil && chosen != "" {
 		if sc.RequireGPU {
@@ -315,7 +346,7 @@ func (rt *Runtime) openSession(kind, path string, sc SessionConfig) (*session, e
 			return nil, oerr
 		}
 		chosen = ""
-		s, err = ort.NewDynamicAdvancedSession(path, []string{ins[0].Name}, outNames, opts)
+		s, err = ort.NewDynamicAdvancedSessionWithONNXData(m.Data, []string{ins[0].Name}, outNames, opts)
 		opts.Destroy()
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -337,8 +338,12 @@ func TestLibCandidates(t *testing.T) {
 	t.Setenv(EnvORTLib, "")
 	got := libCandidates("")
 	wd, _ := os.Getwd()
-	if len(got) < 3 || got[len(got)-1] != "/opt/onnxruntime/lib/libonnxruntime.so.1" ||
-		!strings.Contains(strings.Join(got, "\n"), filepath.Join(wd, "third_party", "onnxruntime", "libonnxruntime.so.1")) {
+	exe, _ := os.Executable()
+	exe, _ = filepath.EvalSymlinks(exe)
+	installed := filepath.Join(filepath.Dir(filepath.Dir(exe)), "lib", "castscope", "libonnxruntime.so.1")
+	if len(got) < 5 || got[0] != installed || got[len(got)-1] != "/opt/onnxruntime/lib/libonnxruntime.so.1" ||
+		!slices.Contains(got, "/usr/lib/castscope/libonnxruntime.so.1") ||
+		!slices.Contains(got, filepath.Join(wd, "third_party", "onnxruntime", "libonnxruntime.so.1")) {
 		t.Errorf("default candidates: %v", got)
 	}
 }

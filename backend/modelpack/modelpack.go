@@ -1,12 +1,17 @@
-// Package modelpack finds the face models on disk and checks them against
-// the manifest (models/models.json): every file must exist and match its
-// sha256 before a session is created, so a wrong or truncated download is
-// reported as ERR_MODEL_MISSING / ERR_MODEL_CHECKSUM naming the file,
-// instead of surfacing as an obscure ONNX Runtime load error.
+// Package modelpack says which face models Castscope runs and hands their
+// bytes, checked, to the code that loads them.
 //
-// The folder is, in order: $CASTSCOPE_MODELS; models/ beside the
-// executable; models/ in the working directory or one of its parents
-// (development checkouts); {data}/models.
+// The default pack is built into the binary (package models: models.json
+// and the two ONNX files), so an installed or copied castscope needs no
+// models folder. A folder named by the Settings (Models folder) or by
+// $CASTSCOPE_MODELS replaces it: every file of the manifest must be there
+// and match its sha256, or loading fails with ERR_MODEL_MISSING /
+// ERR_MODEL_CHECKSUM naming the file, instead of surfacing as an obscure
+// ONNX Runtime load error. There is no silent fall-back from a folder the
+// user chose to the built-in pack: what runs is what the user sees.
+//
+// The built-in bytes are hashed once per process (they cannot change), a
+// folder's files once per path, size and modification time.
 package modelpack
 
 import (
@@ -15,29 +20,37 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 
-	"castscope/backend/atomicfile"
 	"castscope/backend/errs"
 	"castscope/models"
 )
 
+// EnvModels names the environment variable that points at a models folder.
+const EnvModels = "CASTSCOPE_MODELS"
+
+// Where a model's bytes come from (Status.Origin, Loaded.Origin).
+const (
+	OriginBuiltIn = "built in"
+	OriginFolder  = "folder"
+)
+
 // Model is one entry of models.json.
 type Model struct {
-	Name    string            `json:"name"`
-	Role    string            `json:"role"`
-	File    string            `json:"file"`
-	SHA256  string            `json:"sha256"`
-	Size    int64             `json:"size"`
-	Licence string            `json:"licence"`
-	Source  string            `json:"source"`
-	URL     string            `json:"url"`
-	IO      map[string]string `json:"io"`
+	Name         string            `json:"name"`
+	Role         string            `json:"role"`
+	File         string            `json:"file"`
+	SHA256       string            `json:"sha256"`
+	Size         int64             `json:"size"`
+	Licence      string            `json:"licence"`
+	LicenceFile  string            `json:"licence_file"`
+	Copyright    string            `json:"copyright"`
+	TrainingData string            `json:"training_data"`
+	Source       string            `json:"source"`
+	IO           map[string]string `json:"io"`
 }
 
 // Pack is the parsed manifest.
@@ -46,24 +59,48 @@ type Pack struct {
 	Models []Model `json:"models"`
 }
 
-// Status is the result of checking one model file.
+// Status is the result of checking one model: where it comes from, its
+// licence and training data (a studio judges commercial use by both), and
+// whether it can be used.
 type Status struct {
-	Name    string    `json:"name"`
-	File    string    `json:"file"`
-	Path    string    `json:"path"`
-	OK      bool      `json:"ok"`
-	Problem string    `json:"problem,omitempty"`
-	Code    errs.Code `json:"code,omitempty"`
+	Name         string    `json:"name"`
+	File         string    `json:"file"`
+	Origin       string    `json:"origin"` // OriginBuiltIn or OriginFolder
+	Path         string    `json:"path"`   // the file's path; "" when built in
+	Licence      string    `json:"licence"`
+	TrainingData string    `json:"training_data"`
+	OK           bool      `json:"ok"`
+	Problem      string    `json:"problem,omitempty"`
+	Code         errs.Code `json:"code,omitempty"`
 }
 
-// Default returns the embedded manifest.
-func Default() Pack {
+// Loaded is a model's checked bytes, ready for ONNX Runtime.
+type Loaded struct {
+	Model
+	Origin string
+	Path   string // "" when built in
+	Data   []byte
+}
+
+// Label names the model in messages and logs: its path, or
+// "built-in FILE".
+func (l Loaded) Label() string {
+	if l.Path != "" {
+		return l.Path
+	}
+	return "built-in " + l.File
+}
+
+var defaultPack = sync.OnceValue(func() Pack {
 	var p Pack
 	if err := json.Unmarshal(models.Manifest, &p); err != nil {
 		panic(fmt.Sprintf("modelpack: embedded models.json is invalid: %v", err))
 	}
 	return p
-}
+})
+
+// Default returns the built-in manifest.
+func Default() Pack { return defaultPack() }
 
 // Find returns the model called name.
 func (p Pack) Find(name string) (Model, bool) {
@@ -75,88 +112,96 @@ func (p Pack) Find(name string) (Model, bool) {
 	return Model{}, false
 }
 
-// Dir returns the folder the models are read from (see the package doc).
-// dataDir may be empty.
-func Dir(dataDir string) string {
-	if d := os.Getenv("CASTSCOPE_MODELS"); d != "" {
-		return d
+// Dir returns the models folder named by $CASTSCOPE_MODELS, or "" for the
+// built-in pack.
+func Dir() string { return os.Getenv(EnvModels) }
+
+// Load returns the checked bytes of m: from dir when dir is not "",
+// otherwise built in. Errors are typed and name the file.
+func Load(dir string, m Model) (Loaded, error) {
+	if dir == "" {
+		data, err := builtIn(m)
+		return Loaded{Model: m, Origin: OriginBuiltIn, Data: data}, err
 	}
-	var candidates []string
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "models"))
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			candidates = append(candidates, filepath.Join(d, "models"))
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if dataDir != "" {
-		candidates = append(candidates, filepath.Join(dataDir, "models"))
-	}
-	first := Default().Models[0].File
-	for _, c := range candidates {
-		if _, err := os.Stat(filepath.Join(c, first)); err == nil {
-			return c
-		}
-	}
-	if dataDir != "" {
-		return filepath.Join(dataDir, "models")
-	}
-	if len(candidates) > 0 {
-		return candidates[0]
-	}
-	return "models"
+	path := filepath.Join(dir, m.File)
+	data, err := readChecked(path, m)
+	return Loaded{Model: m, Origin: OriginFolder, Path: path, Data: data}, err
 }
 
-// hashCache avoids re-hashing an unchanged file (same path, size, mtime).
-var hashCache sync.Map // key string → sum string
+// builtInSums caches the sha256 of each embedded file: computed once.
+var builtInSums sync.Map // file → error (nil when it matches)
 
-// Check verifies one model file in dir: present, right size, right sha256.
-// It returns the file's path, or a typed error naming the file.
-func Check(dir string, m Model) (string, error) {
-	path := filepath.Join(dir, m.File)
+func builtIn(m Model) ([]byte, error) {
+	data, err := models.Files.ReadFile(m.File)
+	if err != nil {
+		return nil, errs.Wrap(errs.ModelMissing, err,
+			fmt.Sprintf("Model %s is not built into this castscope.", m.File),
+			"Set "+EnvModels+" (or Settings → Models folder) to a folder that holds it.")
+	}
+	if v, ok := builtInSums.Load(m.File); ok {
+		if v != nil {
+			return nil, v.(error)
+		}
+		return data, nil
+	}
+	err = checkSum(data, m, "built-in "+m.File)
+	if err == nil {
+		builtInSums.Store(m.File, nil)
+		return data, nil
+	}
+	builtInSums.Store(m.File, err)
+	return nil, err
+}
+
+// fileSums avoids re-hashing an unchanged file (same path, size, mtime).
+var fileSums sync.Map // key string → sum string
+
+func readChecked(path string, m Model) ([]byte, error) {
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return path, errs.Wrap(errs.ModelMissing, err,
+		return nil, errs.Wrap(errs.ModelMissing, err,
 			fmt.Sprintf("Model file %s is missing.", path),
-			"Run `make models`, or set CASTSCOPE_MODELS to the folder that holds the models.")
+			"Put "+m.File+" in that folder, or clear the models folder (Settings, "+EnvModels+") to use the built-in models.")
 	}
 	if err != nil {
-		return path, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("Model file %s cannot be read.", path), "Check the file's permissions.")
+		return nil, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("Model file %s cannot be read.", path), "Check the file's permissions.")
 	}
 	if st.IsDir() {
-		return path, errs.New(errs.ModelMissing, fmt.Sprintf("Model path %s is a folder, not a file.", path), "Run `make models`.")
+		return nil, errs.New(errs.ModelMissing, fmt.Sprintf("Model path %s is a folder, not a file.", path),
+			"Point the models folder at the folder that holds "+m.File+".")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("Model file %s cannot be read.", path), "Check the file's permissions.")
 	}
 	key := fmt.Sprintf("%s|%d|%d", path, st.Size(), st.ModTime().UnixNano())
-	sum, ok := hashCache.Load(key)
-	if !ok {
-		s, err := fileSHA256(path)
-		if err != nil {
-			return path, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("Model file %s cannot be read.", path), "Check the file's permissions.")
-		}
-		hashCache.Store(key, s)
-		sum = s
+	if sum, ok := fileSums.Load(key); ok && sum == m.SHA256 {
+		return data, nil
 	}
-	if sum != m.SHA256 {
-		return path, errs.New(errs.ModelChecksum,
-			fmt.Sprintf("Model file %s has sha256 %s, expected %s (%d bytes expected, %d found).", path, sum, m.SHA256, m.Size, st.Size()),
-			"The file is damaged or a different model. Run `make models` to install the right one.")
+	if err := checkSum(data, m, path); err != nil {
+		return nil, err
 	}
-	return path, nil
+	fileSums.Store(key, m.SHA256)
+	return data, nil
 }
 
-// Verify checks every model of the pack in dir.
+func checkSum(data []byte, m Model, label string) error {
+	h := sha256.Sum256(data)
+	if sum := hex.EncodeToString(h[:]); sum != m.SHA256 {
+		return errs.New(errs.ModelChecksum,
+			fmt.Sprintf("Model file %s has sha256 %s, expected %s (%d bytes expected, %d found).", label, sum, m.SHA256, m.Size, len(data)),
+			"The file is damaged or a different model. Replace it with the right one, or clear the models folder to use the built-in models.")
+	}
+	return nil
+}
+
+// Verify checks every model of the pack from dir ("" = built in).
 func (p Pack) Verify(dir string) []Status {
 	out := make([]Status, 0, len(p.Models))
 	for _, m := range p.Models {
-		path, err := Check(dir, m)
-		st := Status{Name: m.Name, File: m.File, Path: path, OK: err == nil}
+		l, err := Load(dir, m)
+		st := Status{Name: m.Name, File: m.File, Origin: l.Origin, Path: l.Path,
+			Licence: m.Licence, TrainingData: m.TrainingData, OK: err == nil}
 		if err != nil {
 			e := errs.As(err)
 			st.Problem, st.Code = e.Message, e.Code
@@ -166,64 +211,11 @@ func (p Pack) Verify(dir string) []Status {
 	return out
 }
 
-// Install copies every model from src into dir, verifying sha256 before a
-// file is renamed into place. It keeps a file that is already right.
-func (p Pack) Install(src, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("modelpack: create %s: %w", dir, err)
+// Describe says where a model comes from in one line for reports:
+// "built in" or "folder /path/file".
+func (s Status) Describe() string {
+	if s.Origin == OriginFolder {
+		return "folder " + s.Path
 	}
-	for _, m := range p.Models {
-		if _, err := Check(dir, m); err == nil {
-			continue
-		}
-		from := filepath.Join(src, m.File)
-		if _, srcErr := Check(src, m); srcErr != nil {
-			if m.URL == "" {
-				return srcErr
-			}
-			if err := download(m.URL, filepath.Join(dir, m.File)); err != nil {
-				return errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("Model %s is not in %s and its download failed.", m.File, src), "Set CASTSCOPE_MODEL_SOURCE to a folder holding the models.")
-			}
-		} else if err := copyAtomic(from, filepath.Join(dir, m.File)); err != nil {
-			return fmt.Errorf("modelpack: install %s: %w", m.File, err)
-		}
-		if _, err := Check(dir, m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func download(url, to string) error {
-	resp, err := http.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return atomicfile.WriteFrom(to, resp.Body)
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func copyAtomic(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	return atomicfile.WriteFrom(to, in)
+	return s.Origin
 }

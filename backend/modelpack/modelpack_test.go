@@ -1,6 +1,7 @@
 package modelpack
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,11 +9,17 @@ import (
 	"castscope/backend/errs"
 )
 
-func sharedModels(t *testing.T) string {
+// repoModels returns a models folder: $CASTSCOPE_MODELS, else the
+// repository's models/ (the folder holding go.mod, found by walking up
+// from the working directory). It skips when the models are absent, or
+// fails under CASTSCOPE_REQUIRE_MODELS=1.
+func repoModels(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("CASTSCOPE_MODEL_SOURCE")
+	dir := os.Getenv(EnvModels)
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "models")
+		if root := repoRoot(); root != "" {
+			dir = filepath.Join(root, "models")
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, Default().Models[0].File)); err != nil {
 		if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
@@ -21,6 +28,23 @@ func sharedModels(t *testing.T) string {
 		t.Skipf("models not found in %s", dir)
 	}
 	return dir
+}
+
+// repoRoot returns the folder holding go.mod, found by walking up from the
+// working directory (go test runs in the package folder); "" when none.
+func repoRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 func TestManifestIsComplete(t *testing.T) {
@@ -61,37 +85,47 @@ func TestVerifyReportsMissingAndDamagedFiles(t *testing.T) {
 	}
 }
 
-func TestInstallCopiesAndVerifies(t *testing.T) {
+// TestFolderMatchesBuiltIn: the repository's models/ folder (or the one
+// named by the environment) verifies as a folder pack, and its files are
+// byte for byte the built-in ones.
+func TestFolderMatchesBuiltIn(t *testing.T) {
 	t.Parallel()
-	src := sharedModels(t)
-	dst := filepath.Join(t.TempDir(), "models")
+	dir := repoModels(t)
 	p := Default()
-	if err := p.Install(src, dst); err != nil {
-		t.Fatalf("install: %v", err)
-	}
-	for _, s := range p.Verify(dst) {
-		if !s.OK {
-			t.Errorf("after install %s: %s", s.File, s.Problem)
+	for _, s := range p.Verify(dir) {
+		if !s.OK || s.Origin != OriginFolder || s.Path != filepath.Join(dir, s.File) {
+			t.Errorf("folder %s: %+v", dir, s)
 		}
 	}
-	// A damaged installed file is replaced on the next install.
-	bad := filepath.Join(dst, p.Models[1].File)
-	if err := os.WriteFile(bad, []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
+	for _, s := range p.Verify("") {
+		if !s.OK || s.Origin != OriginBuiltIn || s.Path != "" {
+			t.Errorf("built in: %+v", s)
+		}
 	}
-	if err := p.Install(src, dst); err != nil {
-		t.Fatalf("reinstall: %v", err)
-	}
-	if _, err := Check(dst, p.Models[1]); err != nil {
-		t.Errorf("damaged file not replaced: %v", err)
+	for _, m := range p.Models {
+		f, err := Load(dir, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Load("", m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(f.Data, b.Data) {
+			t.Errorf("%s: folder and built-in bytes differ", m.File)
+		}
 	}
 }
 
-func TestInstallFromEmptySourceFailsTyped(t *testing.T) {
+// TestEmptyFolderFailsTyped: a chosen folder without the models is
+// ERR_MODEL_MISSING for each file, never a silent fall-back to the
+// built-in pack.
+func TestEmptyFolderFailsTyped(t *testing.T) {
 	t.Parallel()
-	p := Default()
-	err := p.Install(t.TempDir(), t.TempDir())
-	if errs.CodeOf(err) != errs.ModelMissing {
-		t.Fatalf("got %v, want ERR_MODEL_MISSING", err)
+	dir := t.TempDir()
+	for _, s := range Default().Verify(dir) {
+		if s.OK || s.Code != errs.ModelMissing || s.Origin != OriginFolder {
+			t.Errorf("empty folder: got %+v, want ERR_MODEL_MISSING from the folder", s)
+		}
 	}
 }

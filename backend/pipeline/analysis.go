@@ -177,16 +177,20 @@ func contentID(path string) string {
 // analytics run under other settings must not re-time old detections.
 func detectedWith(dir string, j job.Job) JobSettings {
 	s := settingsOf(j)
-	b, err := os.ReadFile(filepath.Join(dir, "det_stats.json"))
-	if err != nil {
-		return s
-	}
-	var st DetStats
-	if json.Unmarshal(b, &st) == nil && st.SampleFPS != 0 {
+	if st := detStatsOf(dir); st.SampleFPS != 0 {
 		s.SampleFPS = st.SampleFPS
 		s.DetectPreset = cmp.Or(st.Preset, s.DetectPreset)
 	}
 	return s
+}
+
+// detStatsOf reads det_stats.json; absent or unreadable, it is empty.
+func detStatsOf(dir string) DetStats {
+	var st DetStats
+	if b, err := os.ReadFile(filepath.Join(dir, "det_stats.json")); err == nil {
+		_ = json.Unmarshal(b, &st)
+	}
+	return st
 }
 
 // sampleIntervalMs is the time between two sampled frames.
@@ -824,7 +828,7 @@ func (d Deps) runAnalytics(ctx context.Context, r job.Reporter) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeReport(dir, rep, runInfo(ep, info, s, a)); err != nil {
+	if err := writeReport(dir, rep, runInfo(ep, info, s, a, detStatsOf(dir).Models)); err != nil {
 		return nil, err
 	}
 	r.Progress(4, 4, "files")
@@ -899,7 +903,9 @@ func RateOf(info video.Info) screentime.Rate {
 	return screentime.RateFromFPS(info.FPS, strings.Contains(info.StartTimecode, ";"))
 }
 
-func runInfo(ep episode.Episode, info video.Info, s JobSettings, a AnalysisSettings) screentime.RunInfo {
+// runInfo is what the printable report says about the run; used lists the
+// models the detections were made with (det_stats.json).
+func runInfo(ep episode.Episode, info video.Info, s JobSettings, a AnalysisSettings, used []ModelUsed) screentime.RunInfo {
 	ri := screentime.RunInfo{
 		Title: cmp.Or(ep.Title, filepath.Base(ep.VideoPath), ep.Key), GeneratedAt: time.Now(),
 		Rate: RateOf(info), StartTC: info.StartTimecode,
@@ -913,8 +919,21 @@ func runInfo(ep episode.Episode, info video.Info, s JobSettings, a AnalysisSetti
 		},
 		Models: map[string]string{},
 	}
-	for _, m := range modelpack.Default().Models {
-		ri.Models[cmp.Or(m.Role, m.Name)] = fmt.Sprintf("%s (%s) sha256:%s", m.Name, m.File, m.SHA256)
+	if len(used) == 0 { // detections of an older version: the pack it names, origin not recorded
+		for _, m := range modelpack.Default().Models {
+			used = append(used, ModelUsed{Name: m.Name, Role: m.Role, File: m.File, SHA256: m.SHA256, Licence: m.Licence, TrainingData: m.TrainingData})
+		}
+	}
+	for _, m := range used {
+		from := cmp.Or(m.Origin, "origin not recorded")
+		if m.Path != "" {
+			from = "from " + m.Path
+		}
+		line := fmt.Sprintf("%s (%s), %s, licence %s", m.Name, cmp.Or(m.File, "?"), from, cmp.Or(m.Licence, "unknown"))
+		if m.TrainingData != "" {
+			line += ", trained on " + m.TrainingData
+		}
+		ri.Models[cmp.Or(m.Role, m.Name)] = line + ", sha256:" + m.SHA256
 	}
 	return ri
 }

@@ -46,22 +46,43 @@ type DetectResult struct {
 
 // DetStats is det_stats.json.
 type DetStats struct {
-	FramesProcessed    int64   `json:"frames_processed"`
-	FacesDetected      int64   `json:"faces_detected"`
-	EmbeddingsComputed int64   `json:"embeddings_computed"`
-	Provider           string  `json:"provider"`
-	DetectorLoadS      float64 `json:"detector_load_s"`
-	EmbedderLoadS      float64 `json:"embedder_load_s"`
-	WallS              float64 `json:"wall_s"`
-	FramesPerS         float64 `json:"frames_per_s"`
-	Preset             string  `json:"preset"`
-	SampleFPS          float64 `json:"sample_fps"`
-	Width              int     `json:"width"`
-	Height             int     `json:"height"`
-	Models             []struct {
-		Name   string `json:"name"`
-		SHA256 string `json:"sha256"`
-	} `json:"models"`
+	FramesProcessed    int64       `json:"frames_processed"`
+	FacesDetected      int64       `json:"faces_detected"`
+	EmbeddingsComputed int64       `json:"embeddings_computed"`
+	Provider           string      `json:"provider"`
+	DetectorLoadS      float64     `json:"detector_load_s"`
+	EmbedderLoadS      float64     `json:"embedder_load_s"`
+	WallS              float64     `json:"wall_s"`
+	FramesPerS         float64     `json:"frames_per_s"`
+	Preset             string      `json:"preset"`
+	SampleFPS          float64     `json:"sample_fps"`
+	Width              int         `json:"width"`
+	Height             int         `json:"height"`
+	Models             []ModelUsed `json:"models"`
+}
+
+// ModelUsed is one model a detect run used: where it came from (built in,
+// or a models folder), its licence and training data, for the report.
+type ModelUsed struct {
+	Name         string `json:"name"`
+	Role         string `json:"role,omitempty"`
+	File         string `json:"file,omitempty"`
+	SHA256       string `json:"sha256"`
+	Origin       string `json:"origin,omitempty"`
+	Path         string `json:"path,omitempty"`
+	Licence      string `json:"licence,omitempty"`
+	TrainingData string `json:"training_data,omitempty"`
+}
+
+// modelsUsed describes the models of the pack in dir ("" = built in).
+func modelsUsed(dir string) []ModelUsed {
+	var out []ModelUsed
+	for _, st := range modelpack.Default().Verify(dir) {
+		m, _ := modelpack.Default().Find(st.Name)
+		out = append(out, ModelUsed{Name: m.Name, Role: m.Role, File: m.File, SHA256: m.SHA256,
+			Origin: st.Origin, Path: st.Path, Licence: m.Licence, TrainingData: m.TrainingData})
+	}
+	return out
 }
 
 func (d Deps) detectStage() job.StageDef {
@@ -92,35 +113,46 @@ func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embed
 	return openModels(d.Env(), s.DetectPreset, face.SessionConfig{RequireGPU: s.RequireGPU, NoSpinning: true}, r.Logf)
 }
 
-// openModels checks the model files and loads the detector and embedder.
-func openModels(env Env, preset string, sc face.SessionConfig, logf func(string, ...any)) (*face.Detector, *face.Embedder, error) {
+// PackModels returns the detector and embedder of the model pack: from the
+// models folder dir, or built in when dir is "". Both are sha256-checked;
+// errors are typed and name the file.
+func PackModels(dir string) (det, emb face.Model, err error) {
 	pack := modelpack.Default()
-	paths := map[string]string{}
-	for _, name := range []string{"retinaface", "arcface"} {
+	var out [2]face.Model
+	for i, name := range []string{"retinaface", "arcface"} {
 		m, _ := pack.Find(name)
-		p, err := modelpack.Check(env.ModelsDir, m)
+		l, err := modelpack.Load(dir, m)
 		if err != nil {
-			return nil, nil, err
+			return face.Model{}, face.Model{}, err
 		}
-		paths[name] = p
+		out[i] = face.Model{Label: l.Label(), Data: l.Data}
+	}
+	return out[0], out[1], nil
+}
+
+// openModels checks the models and loads the detector and embedder.
+func openModels(env Env, preset string, sc face.SessionConfig, logf func(string, ...any)) (*face.Detector, *face.Embedder, error) {
+	detModel, embModel, err := PackModels(env.ModelsDir)
+	if err != nil {
+		return nil, nil, err
 	}
 	rt, err := face.OpenRuntime(env.ORTLib)
 	if err != nil {
 		return nil, nil, err
 	}
 	logf("model=retinaface loading...")
-	det, err := face.NewDetector(rt, paths["retinaface"], face.DetectorConfig{Preset: preset}, sc)
+	det, err := face.NewDetector(rt, detModel, face.DetectorConfig{Preset: preset}, sc)
 	if err != nil {
 		return nil, nil, err
 	}
-	logf("model=retinaface loaded in %.1fs provider=%s", det.LoadTime().Seconds(), det.Provider())
+	logf("model=retinaface loaded in %.1fs provider=%s from=%q", det.LoadTime().Seconds(), det.Provider(), detModel.Label)
 	logf("model=arcface loading...")
-	emb, err := face.NewEmbedder(rt, paths["arcface"], sc, 0)
+	emb, err := face.NewEmbedder(rt, embModel, sc, 0)
 	if err != nil {
 		det.Close()
 		return nil, nil, err
 	}
-	logf("model=arcface loaded in %.1fs provider=%s", emb.LoadTime().Seconds(), emb.Provider())
+	logf("model=arcface loaded in %.1fs provider=%s from=%q", emb.LoadTime().Seconds(), emb.Provider(), embModel.Label)
 	return det, emb, nil
 }
 
@@ -226,12 +258,7 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	if wall > 0 {
 		stats.FramesPerS = float64(cp.Frames-framesAtStart) / wall
 	}
-	for _, m := range modelpack.Default().Models {
-		stats.Models = append(stats.Models, struct {
-			Name   string `json:"name"`
-			SHA256 string `json:"sha256"`
-		}{m.Name, m.SHA256})
-	}
+	stats.Models = modelsUsed(d.Env().ModelsDir)
 	if err := writeJSON(filepath.Join(dir, "det_stats.json"), stats); err != nil {
 		return nil, err
 	}

@@ -11,9 +11,10 @@ import (
 	"castscope/backend/track"
 )
 
-// TestHeadshots turns the shared photos into cast-list entries with the
-// real models: one face is an entry, none or two is a typed error naming
-// the file, and two photos of one person match better than two people.
+// TestHeadshots turns the photos of testdata/media into cast-list entries
+// with the real models: one face is an entry, none or two is a typed error
+// naming the file, and two photos of one person match better than two
+// people.
 func TestHeadshots(t *testing.T) {
 	media, models := fixtures(t)
 	h, err := pipeline.OpenHeadshots(pipeline.Env{ModelsDir: models})

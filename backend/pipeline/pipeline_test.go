@@ -15,23 +15,30 @@ import (
 
 	"castscope/backend/artifact"
 	"castscope/backend/job"
+	"castscope/backend/modelpack"
 	"castscope/backend/pipeline"
 	"castscope/backend/sqlite"
 )
 
-// fixtures returns the media and models folders, skipping (or failing,
-// under CASTSCOPE_REQUIRE_MODELS=1) when they are absent.
+// fixtures returns the media and models folders ($CASTSCOPE_MEDIA, else
+// the repository's testdata/media; $CASTSCOPE_MODELS, else "" for the
+// built-in models),
+// skipping (or failing, under CASTSCOPE_REQUIRE_MODELS=1) when they are
+// absent.
 func fixtures(t *testing.T) (media, models string) {
 	t.Helper()
+	root := repoRoot()
 	media = os.Getenv("CASTSCOPE_MEDIA")
 	if media == "" {
-		media = filepath.Join("..", "..", "..", "shared", "media")
+		media = filepath.Join(root, "testdata", "media")
 	}
-	models = os.Getenv("CASTSCOPE_MODELS")
-	if models == "" {
-		models = filepath.Join("..", "..", "models")
+	models = os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
+	need := []string{filepath.Join(media, "faces_synthetic.mp4")}
+	if models != "" {
+		need = append(need, filepath.Join(models, "retinaface_mnet025_640.onnx"))
+		models, _ = filepath.Abs(models)
 	}
-	for _, p := range []string{filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(models, "retinaface_mnet025_640.onnx")} {
+	for _, p := range need {
 		if _, err := os.Stat(p); err != nil {
 			if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
 				t.Fatalf("required fixture missing: %v", err)
@@ -40,8 +47,24 @@ func fixtures(t *testing.T) (media, models string) {
 		}
 	}
 	media, _ = filepath.Abs(media)
-	models, _ = filepath.Abs(models)
 	return media, models
+}
+
+// repoRoot returns the folder holding go.mod, found by walking up from the
+// working directory (go test runs in the package folder); "" when none.
+func repoRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 type engine struct {
@@ -102,10 +125,11 @@ func ffmpeg(t testing.TB, args ...string) {
 	}
 }
 
-// TestDetectSyntheticClip runs validate → extract → detect on the shared
-// synthetic clip, from a path with spaces and unicode, and checks the face
-// counts of media/PROVENANCE.md frame by frame, the registry, the
-// envelope, det_stats.json against the Parquet files, and the diagnostics.
+// TestDetectSyntheticClip runs validate → extract → detect on the
+// synthetic clip of testdata/media, from a path with spaces and unicode,
+// and checks the face counts of testdata/media/PROVENANCE.md frame by
+// frame, the registry, the envelope, det_stats.json against the Parquet
+// files, and the diagnostics.
 func TestDetectSyntheticClip(t *testing.T) {
 	media, models := fixtures(t)
 	data := t.TempDir()
@@ -285,11 +309,12 @@ func TestValidateRejectsBadVideos(t *testing.T) {
 func TestDetectWithDamagedModel(t *testing.T) {
 	media, models := fixtures(t)
 	bad := t.TempDir()
-	for _, f := range []string{"retinaface_mnet025_640.onnx", "mobilefacenet_arcface_128.onnx"} {
-		b, err := os.ReadFile(filepath.Join(models, f))
+	for _, m := range modelpack.Default().Models {
+		l, err := modelpack.Load(models, m)
 		if err != nil {
 			t.Fatal(err)
 		}
+		f, b := m.File, l.Data
 		if f == "mobilefacenet_arcface_128.onnx" {
 			rand.New(rand.NewPCG(1, 2)).Shuffle(len(b[:4096]), func(i, j int) { b[i], b[j] = b[j], b[i] })
 		}

@@ -24,7 +24,7 @@ import (
 )
 
 // The scripted episode: 36 s of 960×540 video at 25 fps, made in the test
-// from the face photos of the shared media. Each person's face is cropped
+// from the face photos of testdata/media. Each person's face is cropped
 // from a photo (the box found by RetinaFace on the photo, plus a margin)
 // and pasted onto a noisy plain background, at scripted frames, positions
 // and sizes. Every truth below (who is where, for how long) follows from
@@ -189,7 +189,11 @@ func scrCrops(t *testing.T, media, models string) map[string]scrCrop {
 	if err != nil {
 		scrNeed(t, "ONNX Runtime: %v", err)
 	}
-	det, err := face.NewDetector(rt, filepath.Join(models, "retinaface_mnet025_640.onnx"), face.DetectorConfig{Preset: face.PresetFast}, face.SessionConfig{NoSpinning: true})
+	detModel, _, err := pipeline.PackModels(models)
+	if err != nil {
+		t.Fatalf("models: %v", err)
+	}
+	det, err := face.NewDetector(rt, detModel, face.DetectorConfig{Preset: face.PresetFast}, face.SessionConfig{NoSpinning: true})
 	if err != nil {
 		t.Fatalf("detector: %v", err)
 	}
@@ -212,7 +216,7 @@ func scrCrops(t *testing.T, media, models string) map[string]scrCrop {
 			t.Fatal(err)
 		}
 		if len(fs[0]) != 1 {
-			t.Fatalf("%s: %d faces, want 1 (media/PROVENANCE.md)", a.photo, len(fs[0]))
+			t.Fatalf("%s: %d faces, want 1 (testdata/media/PROVENANCE.md)", a.photo, len(fs[0]))
 		}
 		b := fs[0][0].Box
 		w, h := float64(b[2]-b[0]), float64(b[3]-b[1])

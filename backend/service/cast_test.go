@@ -17,13 +17,21 @@ import (
 	"castscope/backend/screentime"
 )
 
-// realFixtures returns the shared media and models folders; without them
-// the test skips, or fails under CASTSCOPE_REQUIRE_MODELS=1.
+// realFixtures returns the media and models folders ($CASTSCOPE_MEDIA,
+// else the repository's testdata/media; $CASTSCOPE_MODELS, else "" for the
+// built-in models);
+// without them the test skips, or fails under CASTSCOPE_REQUIRE_MODELS=1.
 func realFixtures(t *testing.T) (media, models string) {
 	t.Helper()
-	media = cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join("..", "..", "..", "shared", "media"))
-	models = cmpOr(os.Getenv("CASTSCOPE_MODELS"), filepath.Join("..", "..", "models"))
-	for _, p := range []string{filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(models, "retinaface_mnet025_640.onnx")} {
+	root := repoRoot()
+	media = cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join(root, "testdata", "media"))
+	models = os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
+	need := []string{filepath.Join(media, "faces_synthetic.mp4")}
+	if models != "" {
+		need = append(need, filepath.Join(models, "retinaface_mnet025_640.onnx"))
+		models, _ = filepath.Abs(models)
+	}
+	for _, p := range need {
 		if _, err := os.Stat(p); err != nil {
 			if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
 				t.Fatalf("required fixture missing: %v", err)
@@ -32,8 +40,24 @@ func realFixtures(t *testing.T) (media, models string) {
 		}
 	}
 	media, _ = filepath.Abs(media)
-	models, _ = filepath.Abs(models)
 	return media, models
+}
+
+// repoRoot returns the folder holding go.mod, found by walking up from the
+// working directory (go test runs in the package folder); "" when none.
+func repoRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 func cmpOr(a, b string) string {
@@ -100,10 +124,11 @@ func personByLabel(v CastView, label string) (CastPerson, bool) {
 }
 
 // TestCurationSurvivesReclustering runs the real pipeline (real SQLite,
-// runner, models, decoding) on the shared synthetic clip, then: rename +
-// merge + lock; re-run cluster and analytics with another threshold and
-// the names, merge and lock still hold; undo steps back one operation at
-// a time; a headshot in the show's cast list labels its person.
+// runner, models, decoding) on the synthetic clip of testdata/media,
+// then: rename + merge + lock; re-run cluster and analytics with another
+// threshold and the names, merge and lock still hold; undo steps back one
+// operation at a time; a headshot in the show's cast list labels its
+// person.
 func TestCurationSurvivesReclustering(t *testing.T) {
 	media, models := realFixtures(t)
 	t.Setenv("CASTSCOPE_MODELS", models)

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -53,7 +54,7 @@ func RunDoctor(ctx context.Context, dataDir string, s Settings) Doctor {
 		OpenCV:  gocv.OpenCVVersion(),
 		DataDir: dataDir,
 	}
-	d.ModelsDir = ModelsDir(dataDir, s)
+	d.ModelsDir = ModelsDir(s)
 	d.Models = modelpack.Default().Verify(d.ModelsDir)
 	rt, err := face.OpenRuntime(s.ORTLib)
 	if err != nil {
@@ -67,12 +68,13 @@ func RunDoctor(ctx context.Context, dataDir string, s Settings) Doctor {
 	return d
 }
 
-// ModelsDir is the models folder in use: the setting, else modelpack's search.
-func ModelsDir(dataDir string, s Settings) string {
+// ModelsDir is the models folder in use: the setting, else
+// $CASTSCOPE_MODELS, else "" for the models built into the binary.
+func ModelsDir(s Settings) string {
 	if s.ModelsDir != "" {
 		return s.ModelsDir
 	}
-	return modelpack.Dir(dataDir)
+	return modelpack.Dir()
 }
 
 // Print writes the doctor report as text.
@@ -94,12 +96,17 @@ func (d Doctor) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "ffprobe       %v\n", d.FFprobe)
 	fmt.Fprintf(w, "Data dir      %s\n", d.DataDir)
-	fmt.Fprintf(w, "Models dir    %s\n", d.ModelsDir)
+	if d.ModelsDir == "" {
+		fmt.Fprintf(w, "Models        built in (set a models folder in Settings or %s to use another pack)\n", modelpack.EnvModels)
+	} else {
+		fmt.Fprintf(w, "Models        folder %s\n", d.ModelsDir)
+	}
 	for _, m := range d.Models {
 		if m.OK {
-			fmt.Fprintf(w, "  %s %-10s %s sha256 ok\n", mark(true), m.Name, m.File)
+			fmt.Fprintf(w, "  %s %-10s %s sha256 ok, %s\n", mark(true), m.Name, m.File, m.Describe())
 		} else {
 			fmt.Fprintf(w, "  %s %-10s %s %s %s\n", mark(false), m.Name, m.File, m.Code, m.Problem)
 		}
+		fmt.Fprintf(w, "      licence %s; trained on %s\n", m.Licence, cmp.Or(m.TrainingData, "not known"))
 	}
 }

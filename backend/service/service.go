@@ -128,7 +128,7 @@ func (b *Backend) SaveSettings(s Settings) error {
 
 func (b *Backend) pipelineEnv() pipeline.Env {
 	s := b.Settings()
-	return pipeline.Env{ModelsDir: ModelsDir(b.DataDir, s), ORTLib: s.ORTLib}
+	return pipeline.Env{ModelsDir: ModelsDir(s), ORTLib: s.ORTLib}
 }
 
 // AddResult is the outcome of adding one file.

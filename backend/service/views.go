@@ -226,7 +226,9 @@ func (b *Backend) SaveSettingsView(v SettingsView) error {
 	s := b.Settings()
 	s.RequireGPU, s.SampleFPS, s.DetectPreset, s.StallAfterS = v.RequireGPU, v.SampleFPS, v.DetectPreset, v.StallAfterS
 	s.ClusterThreshold, s.MinTrackLen, s.ScreenTimePreset = v.ClusterThreshold, v.MinTrackLen, v.ScreenTimePreset
-	if v.ModelsDir != "" && v.ModelsDir != ModelsDir(b.DataDir, s) {
+	// The panel shows the folder in use ("" = built in); only a different
+	// one is a choice, and clearing it goes back to the built-in models.
+	if v.ModelsDir != ModelsDir(s) {
 		s.ModelsDir = v.ModelsDir
 	}
 	// The panel shows the library in use; only a different path is a choice.

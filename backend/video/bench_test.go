@@ -15,7 +15,7 @@ import (
 // both sides deliver the same sampled frames.
 func TestDecodeBenchSmall(t *testing.T) {
 	t.Parallel()
-	path := sharedClip(t)
+	path := generatedClip(t)
 	res, err := DecodeBench(context.Background(), path, 5, 0)
 	if err != nil {
 		t.Fatal(err)

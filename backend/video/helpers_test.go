@@ -10,22 +10,15 @@ import (
 	"testing"
 )
 
-// mediaPath returns a file of ../shared/media (or $CASTSCOPE_MEDIA); it
-// skips when absent, or fails under CASTSCOPE_REQUIRE_MODELS=1.
+// mediaPath returns a file of the repository's testdata/media (or of
+// $CASTSCOPE_MEDIA); it skips when absent, or fails under
+// CASTSCOPE_REQUIRE_MODELS=1.
 func mediaPath(tb testing.TB, file string) string {
 	tb.Helper()
 	d := os.Getenv("CASTSCOPE_MEDIA")
 	if d == "" {
-		wd, _ := os.Getwd()
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			p := filepath.Join(dir, "shared", "media")
-			if st, err := os.Stat(p); err == nil && st.IsDir() {
-				d = p
-				break
-			}
-			if filepath.Dir(dir) == dir {
-				break
-			}
+		if root := repoRoot(); root != "" {
+			d = filepath.Join(root, "testdata", "media")
 		}
 	}
 	p := filepath.Join(d, file)
@@ -36,6 +29,23 @@ func mediaPath(tb testing.TB, file string) string {
 		tb.Skipf("media not available: %s", p)
 	}
 	return p
+}
+
+// repoRoot returns the folder holding go.mod, found by walking up from the
+// working directory (go test runs in the package folder); "" when none.
+func repoRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 func needFFmpeg(tb testing.TB) {
@@ -69,9 +79,9 @@ var (
 	clipDir  string
 )
 
-// sharedClip returns a 320×240 25 fps 4 s H.264 MP4 generated once per
+// generatedClip returns a 320×240 25 fps 4 s H.264 MP4 generated once per
 // test binary (several tests read it; none writes it).
-func sharedClip(tb testing.TB) string {
+func generatedClip(tb testing.TB) string {
 	tb.Helper()
 	needFFmpeg(tb)
 	clipOnce.Do(func() {

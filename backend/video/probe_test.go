@@ -67,7 +67,7 @@ func TestProbeGenerated(t *testing.T) {
 					t.Errorf("reader delivered %d frames of the VFR clip, want 60", len(frames))
 				}
 			}},
-		{"rotation", "rot.mp4", []string{"-i", sharedClip(t), "-c", "copy", "-metadata:s:v:0", "rotate=90"},
+		{"rotation", "rot.mp4", []string{"-i", generatedClip(t), "-c", "copy", "-metadata:s:v:0", "rotate=90"},
 			func(t *testing.T, info Info) {
 				if info.Rotation != 90 {
 					t.Errorf("rotation = %d, want 90", info.Rotation)
@@ -112,7 +112,7 @@ func TestProbeBadInputs(t *testing.T) {
 	t.Parallel()
 	needFFmpeg(t)
 	dir := t.TempDir()
-	good := sharedClip(t)
+	good := generatedClip(t)
 	raw, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestProbeBadInputs(t *testing.T) {
 
 func TestProbeCanceled(t *testing.T) {
 	t.Parallel()
-	p := sharedClip(t)
+	p := generatedClip(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Probe(ctx, p); err == nil {
@@ -180,7 +180,7 @@ func TestNormRotation(t *testing.T) {
 
 // Without ffprobe on PATH, Probe relies on OpenCV alone.
 func TestProbeWithoutFFprobe(t *testing.T) {
-	clip := sharedClip(t)
+	clip := generatedClip(t)
 	audio := ffmpeg(t, filepath.Join(t.TempDir(), "audio.m4a"), "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac")
 	t.Setenv("PATH", t.TempDir())
 	info, err := Probe(context.Background(), clip)

@@ -132,7 +132,7 @@ func TestReaderParityAndResume(t *testing.T) {
 	t.Parallel()
 	clips := map[string]func(t *testing.T) string{
 		"synthetic": func(t *testing.T) string { return mediaPath(t, "faces_synthetic.mp4") },
-		"generated": func(t *testing.T) string { return sharedClip(t) },
+		"generated": func(t *testing.T) string { return generatedClip(t) },
 	}
 	for name, clip := range clips {
 		t.Run(name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestReaderParityAndResume(t *testing.T) {
 
 func TestReaderEveryFrameCount(t *testing.T) {
 	t.Parallel()
-	path := sharedClip(t)
+	path := generatedClip(t)
 	info, err := Probe(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func TestReaderEveryFrameCount(t *testing.T) {
 
 func TestReaderCanceled(t *testing.T) {
 	t.Parallel()
-	path := sharedClip(t)
+	path := generatedClip(t)
 	info, err := Probe(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func TestReaderCanceled(t *testing.T) {
 func TestReaderTruncatedStream(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fs := ffmpeg(t, filepath.Join(dir, "fs.mp4"), "-i", sharedClip(t), "-c", "copy", "-movflags", "+faststart")
+	fs := ffmpeg(t, filepath.Join(dir, "fs.mp4"), "-i", generatedClip(t), "-c", "copy", "-movflags", "+faststart")
 	raw, err := os.ReadFile(fs)
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +275,7 @@ func TestReaderTruncatedStream(t *testing.T) {
 
 func TestThumbnail(t *testing.T) {
 	t.Parallel()
-	path := sharedClip(t)
+	path := generatedClip(t)
 	for _, tc := range []struct {
 		index int64
 		width int
@@ -300,7 +300,7 @@ func TestThumbnail(t *testing.T) {
 
 func TestCrops(t *testing.T) {
 	t.Parallel()
-	path := sharedClip(t)
+	path := generatedClip(t)
 	box := [4]float32{100, 60, 220, 180} // 120 px square in the middle of 320×240
 	asked := []Crop{{57, box}, {3, box}, {57, box}, {99, box}, {10, [4]float32{-50, -50, 10, 10}}, {500, box}}
 	got, err := Crops(path, asked, 64)

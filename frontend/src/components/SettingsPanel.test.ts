@@ -8,8 +8,8 @@ function settings(): Settings {
     data_dir: '/home/ed/.local/share/castscope',
     models_dir: '/opt/castscope/models',
     models: [
-      { name: 'retinaface', file: 'retinaface_mnet025.onnx', ok: true },
-      { name: 'arcface', file: 'mobilefacenet.onnx', ok: false, problem: 'sha256 mismatch' },
+      { name: 'retinaface', file: 'retinaface_mnet025.onnx', origin: 'built in', licence: 'MIT', training_data: 'WIDER FACE', ok: true },
+      { name: 'arcface', file: 'mobilefacenet.onnx', origin: 'folder', path: '/opt/castscope/models/mobilefacenet.onnx', licence: 'Apache-2.0', ok: false, problem: 'sha256 mismatch' },
     ],
     ort_lib: '/opt/onnxruntime/libonnxruntime.so.1',
     ort_version: '1.30.0',
@@ -30,6 +30,9 @@ describe('SettingsPanel', () => {
     render(SettingsPanel, { data: settings(), onsave, onclose: vi.fn() });
     expect(screen.getByTestId('model-retinaface').textContent).toContain('sha256 ok');
     expect(screen.getByTestId('model-arcface').textContent).toContain('sha256 mismatch');
+    expect(screen.getByTestId('model-retinaface-provenance').textContent).toMatch(/built in\s*· MIT\s*· trained on WIDER FACE/);
+    expect(screen.getByTestId('model-arcface-provenance').textContent).toMatch(/from the models folder\s*· Apache-2.0/);
+    expect(screen.getByTestId('model-arcface-provenance').textContent).not.toContain('trained on');
     expect(screen.getByTestId('provider').textContent).toBe('CPUExecutionProvider');
     expect(screen.getByText('1.30.0')).toBeTruthy();
     await fireEvent.click(screen.getByRole('checkbox'));

@@ -122,11 +122,11 @@ describe('StageCard', () => {
       stage: stage({
         status: 'error',
         attempt: 1,
-        error: { code: 'ERR_MODEL_MISSING', message: 'Cannot load model', hint: 'Run make models.' },
+        error: { code: 'ERR_MODEL_MISSING', message: 'Cannot load model', hint: 'Clear the models folder to use the built-in models.' },
       }),
     });
     expect(card().querySelector('h3')?.textContent?.trim()).toBe('❌ Detect/Embed failed: Cannot load model');
-    expect(screen.getByTestId('hint').textContent).toBe('Run make models.');
+    expect(screen.getByTestId('hint').textContent).toBe('Clear the models folder to use the built-in models.');
     expect(card().textContent).toContain('ERR_MODEL_MISSING');
     await fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
     expect(onretry).toHaveBeenCalledOnce();

@@ -59,10 +59,10 @@ describe('api', () => {
   });
 
   it('separates the hint Go appends after an em dash', () => {
-    const e = parseError('ERR_MODEL_MISSING model file retinaface.onnx is missing — Run make models.', 'X');
+    const e = parseError('ERR_MODEL_MISSING model file retinaface.onnx is missing — Clear the models folder to use the built-in models.', 'X');
     expect(e.code).toBe('ERR_MODEL_MISSING');
     expect(e.message).toBe('model file retinaface.onnx is missing');
-    expect(e.hint).toBe('Run make models.');
+    expect(e.hint).toBe('Clear the models folder to use the built-in models.');
   });
 
   it('untyped errors become ERR_INTERNAL', () => {

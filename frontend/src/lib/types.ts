@@ -148,6 +148,11 @@ export interface LogLine {
 export interface ModelStatus {
   name: string;
   file: string;
+  /** "built in" (the binary's own pack) or "folder" (the models folder). */
+  origin?: string;
+  path?: string;
+  licence?: string;
+  training_data?: string;
   ok: boolean;
   problem?: string;
 }
