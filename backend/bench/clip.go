@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"castscope/backend/testmedia"
 )
 
 // clipPhotos are the photos of the repository's testdata/media the
@@ -25,7 +27,7 @@ var clipPhotos = []string{
 // found by walking up from the working directory, then from the
 // executable's folder, to the folder holding go.mod; "" when none.
 func FindMedia() string {
-	if d := os.Getenv("CASTSCOPE_MEDIA"); d != "" {
+	if d := os.Getenv(testmedia.Env); d != "" {
 		return d
 	}
 	var starts []string
@@ -36,7 +38,7 @@ func FindMedia() string {
 		starts = append(starts, filepath.Dir(exe))
 	}
 	for _, s := range starts {
-		root := moduleRoot(s)
+		root := testmedia.RootAbove(s)
 		if root == "" {
 			continue
 		}
@@ -46,19 +48,6 @@ func FindMedia() string {
 		}
 	}
 	return ""
-}
-
-// moduleRoot returns the nearest folder at or above dir that holds
-// go.mod; "" when none.
-func moduleRoot(dir string) string {
-	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
-		if st, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !st.IsDir() {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 // clipArgs builds the ffmpeg arguments of a 1920×1080 25 fps H.264 clip of

@@ -12,6 +12,7 @@ import (
 
 	"castscope/backend/screentime"
 	"castscope/backend/service"
+	"castscope/backend/testmedia"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -250,8 +251,7 @@ func TestRunEndsWithScreenTime(t *testing.T) {
 // current (a cluster run died) first brings them up to date instead of
 // being refused.
 func TestCastOnTheCommandLine(t *testing.T) {
-	root := repoRoot()
-	media := cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join(root, "testdata", "media"))
+	media := testmedia.Dir()
 	models := os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
 	src := filepath.Join(media, "faces_synthetic.mp4")
 	need := []string{src}
@@ -322,23 +322,6 @@ func TestCastOnTheCommandLine(t *testing.T) {
 	}
 	if out := cast("undo"); strings.Contains(out, "Alex Example") {
 		t.Errorf("after undoing the rename:\n%s", out)
-	}
-}
-
-// repoRoot returns the folder holding go.mod, found by walking up from the
-// working directory (go test runs in the package folder); "" when none.
-func repoRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
 	}
 }
 

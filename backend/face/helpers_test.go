@@ -8,25 +8,9 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"castscope/backend/testmedia"
 	"castscope/models"
 )
-
-// mediaDir is the repository's testdata/media (or $CASTSCOPE_MEDIA):
-// the folder holding go.mod, found by walking up from the package.
-func mediaDir() string {
-	if d := os.Getenv("CASTSCOPE_MEDIA"); d != "" {
-		return d
-	}
-	wd, _ := os.Getwd()
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "testdata", "media")
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
-}
 
 // absent skips the test, or fails it under CASTSCOPE_REQUIRE_MODELS=1.
 func absent(tb testing.TB, format string, args ...any) {
@@ -49,7 +33,7 @@ func testModel(tb testing.TB, file string) Model {
 
 func mediaPath(tb testing.TB, file string) string {
 	tb.Helper()
-	p := filepath.Join(mediaDir(), file)
+	p := filepath.Join(testmedia.Dir(), file)
 	if _, err := os.Stat(p); err != nil {
 		absent(tb, "test media not available: %s", p)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"castscope/backend/errs"
+	"castscope/backend/testmedia"
 )
 
 // repoModels returns a models folder: $CASTSCOPE_MODELS, else the
@@ -17,7 +18,7 @@ func repoModels(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv(EnvModels)
 	if dir == "" {
-		if root := repoRoot(); root != "" {
+		if root := testmedia.Root(); root != "" {
 			dir = filepath.Join(root, "models")
 		}
 	}
@@ -28,23 +29,6 @@ func repoModels(t *testing.T) string {
 		t.Skipf("models not found in %s", dir)
 	}
 	return dir
-}
-
-// repoRoot returns the folder holding go.mod, found by walking up from the
-// working directory (go test runs in the package folder); "" when none.
-func repoRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 func TestManifestIsComplete(t *testing.T) {

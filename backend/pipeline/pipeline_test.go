@@ -18,6 +18,7 @@ import (
 	"castscope/backend/modelpack"
 	"castscope/backend/pipeline"
 	"castscope/backend/sqlite"
+	"castscope/backend/testmedia"
 )
 
 // fixtures returns the media and models folders ($CASTSCOPE_MEDIA, else
@@ -27,11 +28,7 @@ import (
 // absent.
 func fixtures(t *testing.T) (media, models string) {
 	t.Helper()
-	root := repoRoot()
-	media = os.Getenv("CASTSCOPE_MEDIA")
-	if media == "" {
-		media = filepath.Join(root, "testdata", "media")
-	}
+	media = testmedia.Dir()
 	models = os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
 	need := []string{filepath.Join(media, "faces_synthetic.mp4")}
 	if models != "" {
@@ -48,23 +45,6 @@ func fixtures(t *testing.T) (media, models string) {
 	}
 	media, _ = filepath.Abs(media)
 	return media, models
-}
-
-// repoRoot returns the folder holding go.mod, found by walking up from the
-// working directory (go test runs in the package folder); "" when none.
-func repoRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 type engine struct {

@@ -15,6 +15,7 @@ import (
 	"castscope/backend/identity"
 	"castscope/backend/job"
 	"castscope/backend/screentime"
+	"castscope/backend/testmedia"
 )
 
 // realFixtures returns the media and models folders ($CASTSCOPE_MEDIA,
@@ -23,8 +24,7 @@ import (
 // without them the test skips, or fails under CASTSCOPE_REQUIRE_MODELS=1.
 func realFixtures(t *testing.T) (media, models string) {
 	t.Helper()
-	root := repoRoot()
-	media = cmpOr(os.Getenv("CASTSCOPE_MEDIA"), filepath.Join(root, "testdata", "media"))
+	media = testmedia.Dir()
 	models = os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
 	need := []string{filepath.Join(media, "faces_synthetic.mp4")}
 	if models != "" {
@@ -41,23 +41,6 @@ func realFixtures(t *testing.T) (media, models string) {
 	}
 	media, _ = filepath.Abs(media)
 	return media, models
-}
-
-// repoRoot returns the folder holding go.mod, found by walking up from the
-// working directory (go test runs in the package folder); "" when none.
-func repoRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 func cmpOr(a, b string) string {

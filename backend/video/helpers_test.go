@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"castscope/backend/testmedia"
 )
 
 // mediaPath returns a file of the repository's testdata/media (or of
@@ -15,12 +17,7 @@ import (
 // CASTSCOPE_REQUIRE_MODELS=1.
 func mediaPath(tb testing.TB, file string) string {
 	tb.Helper()
-	d := os.Getenv("CASTSCOPE_MEDIA")
-	if d == "" {
-		if root := repoRoot(); root != "" {
-			d = filepath.Join(root, "testdata", "media")
-		}
-	}
+	d := testmedia.Dir()
 	p := filepath.Join(d, file)
 	if _, err := os.Stat(p); d == "" || err != nil {
 		if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
@@ -29,23 +26,6 @@ func mediaPath(tb testing.TB, file string) string {
 		tb.Skipf("media not available: %s", p)
 	}
 	return p
-}
-
-// repoRoot returns the folder holding go.mod, found by walking up from the
-// working directory (go test runs in the package folder); "" when none.
-func repoRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 func needFFmpeg(tb testing.TB) {
