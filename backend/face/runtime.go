@@ -2,9 +2,7 @@ package face
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -275,25 +273,6 @@ func (rt *Runtime) newOptions(sc SessionConfig, withGPU bool) (*ort.SessionOptio
 type Model struct {
 	Label string
 	Data  []byte
-}
-
-// ReadModel reads the model file at path; a missing or unreadable file is
-// ERR_MODEL_MISSING naming it.
-func ReadModel(path string) (Model, error) {
-	st, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return Model{}, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The model file %s is missing.", path), "Set CASTSCOPE_MODELS to the folder holding the models, or clear it to use the built-in ones.")
-	case err != nil:
-		return Model{}, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The model file %s cannot be read.", path), "Check the file's permissions.")
-	case st.IsDir():
-		return Model{}, errs.New(errs.ModelMissing, fmt.Sprintf("The model path %s is a folder, not a file.", path), "Point Castscope at the .onnx file.")
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Model{}, errs.Wrap(errs.ModelMissing, err, fmt.Sprintf("The model file %s cannot be read.", path), "Check the file's permissions.")
-	}
-	return Model{Label: path, Data: data}, nil
 }
 
 // openSession creates a session for m on the best provider; kind names
