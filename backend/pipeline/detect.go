@@ -21,10 +21,20 @@ import (
 	"castscope/backend/video"
 )
 
-// partFrames is how many sampled frames go into one Parquet part (and one
-// checkpoint): at 5 fps, 250 frames is 50 s of video — little to redo after
-// a crash, few enough parts to merge quickly.
-const partFrames = 250
+// A detect checkpoint (one Parquet part of each file, then the job's
+// checkpoint) is written after partFrames sampled frames or checkpointEvery
+// of work, whichever comes first. By frames alone a part was 50 s of video
+// at 5 fps, 15–60 s of work on a CPU: an app killed a few seconds after
+// each start never saved progress. By time, a kill loses at most 3 s of
+// work. A part then holds some 15–40 frames on a CPU: for an hour at 5 fps
+// (18,000 frames) in parts of 30, the flushes cost 7–10 s in all and the
+// final merge 2–3 s, against 0.4–0.5 s and 0.5–0.6 s in parts of 250
+// (artifact.BenchmarkDetectSetParts, 2 cores): seconds over a stage of
+// some 25 minutes.
+const (
+	partFrames      = 250
+	checkpointEvery = 3 * time.Second
+)
 
 // queueDepth bounds every channel of the detect pipeline. Decoding runs
 // far ahead of inference, so a few frames in each queue keep the models
@@ -210,6 +220,12 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	sheet := newContactSheet(24, max(1, int(total/24)))
 	defer sheet.Close()
 
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	every := cmp.Or(d.CheckpointEvery, checkpointEvery)
+	saved := now()
 	out, errc, stop := runDetectPipeline(ctx, reader, det, emb, sheet)
 	// abort ends the pipeline after a failure of the writer side and waits
 	// for its goroutines before the reader and the models are closed.
@@ -232,13 +248,14 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 		cp.Rows += int64(len(fr.dets))
 		cp.EmbRows += int64(len(fr.embs))
 		cp.NextFrame = fr.index + 1
-		if set.PartFull() {
+		if set.PartFull() || now().Sub(saved) >= every {
 			if err := set.Flush(); err != nil {
 				return abort(err)
 			}
 			if err := r.SaveCheckpoint(set.ResumePoint()); err != nil {
 				return abort(err)
 			}
+			saved = now()
 			r.Logf("frames=%d faces=%d", cp.Frames, cp.Rows)
 		}
 		r.Progress(cp.Frames, total, "frames")

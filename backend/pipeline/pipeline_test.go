@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,7 +53,7 @@ type engine struct {
 	runner *job.Runner
 }
 
-func openEngine(t testing.TB, data, models string, partFrames int) *engine {
+func openEngine(t testing.TB, data, models string, partFrames int, opts ...func(*pipeline.Deps)) *engine {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, data, sqlite.Options{})
@@ -61,6 +62,9 @@ func openEngine(t testing.TB, data, models string, partFrames int) *engine {
 	}
 	deps := pipeline.Deps{Store: store, DataDir: data, PartFrames: partFrames,
 		Env: func() pipeline.Env { return pipeline.Env{ModelsDir: models} }}
+	for _, o := range opts {
+		o(&deps)
+	}
 	r := job.NewRunner(job.Config{Store: store}, pipeline.Stages(deps)...)
 	if err := r.Start(ctx); err != nil {
 		t.Fatalf("start runner: %v", err)
@@ -312,6 +316,71 @@ func TestDetectWithDamagedModel(t *testing.T) {
 	}
 	if s.Attempt != 1 {
 		t.Errorf("a damaged model is not worth retrying: attempt %d", s.Attempt)
+	}
+}
+
+// TestDetectCheckpointsByTime: detect saves a checkpoint after
+// CheckpointEvery of work even when a part is far from full (a clock that
+// moves 1 s per reading, a checkpoint every 3 s, parts of 1000 frames), and
+// the many small parts merge into files row-equal to one written in a
+// single part.
+func TestDetectCheckpointsByTime(t *testing.T) {
+	media, models := fixtures(t)
+	clip := filepath.Join(media, "faces_synthetic.mp4")
+	detect := func(opts ...func(*pipeline.Deps)) (job.Job, []artifact.DetectionRow, []artifact.EmbeddingRow, int) {
+		data := t.TempDir()
+		e := openEngine(t, data, models, 1000, opts...)
+		defer e.close()
+		j := e.run(t, clip, prepareDetect, pipeline.JobSettings{})
+		if s, _ := j.Stage("detect"); s.Status != job.StatusOK {
+			t.Fatalf("detect %s %+v", s.Status, s.Error)
+		}
+		dir := pipeline.HarvestDir(data, j.EpisodeKey)
+		dets, err := artifact.ReadAll[artifact.DetectionRow](filepath.Join(dir, "detections.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		embs, err := artifact.ReadAll[artifact.EmbeddingRow](filepath.Join(dir, "embeddings.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs, err := e.store.JobLogs(context.Background(), j.ID, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saves := 0
+		for _, l := range logs {
+			if l.Stage == "detect" && strings.Contains(l.Line, " frames=") && strings.Contains(l.Line, " faces=") && !strings.Contains(l.Line, "stage=") {
+				saves++
+			}
+		}
+		return j, dets, embs, saves
+	}
+	var ticks atomic.Int64
+	clock := func(d *pipeline.Deps) {
+		d.CheckpointEvery = 3 * time.Second
+		d.Now = func() time.Time { return time.Unix(ticks.Add(1), 0) }
+	}
+	// Each checkpoint logs "frames=N faces=M", and so does the stage's end.
+	_, dets, embs, lines := detect(clock)
+	_, oneDets, oneEmbs, oneLines := detect(func(d *pipeline.Deps) { d.CheckpointEvery = time.Hour })
+	if oneLines != 1 {
+		t.Errorf("%d progress lines with an hour between checkpoints and parts of 1000 frames, want the final one only", oneLines)
+	}
+	// 41 sampled frames: a checkpoint every few frames, not one per part.
+	if saves := lines - 1; saves < 8 || saves > 30 {
+		t.Errorf("%d checkpoints by time for 41 frames, want about one every 3 frames", saves)
+	}
+	if len(dets) == 0 || len(dets) != len(oneDets) || len(embs) != len(oneEmbs) {
+		t.Fatalf("small parts: %d detections, %d embeddings; one part: %d, %d", len(dets), len(embs), len(oneDets), len(oneEmbs))
+	}
+	for i := range dets {
+		if dets[i].DetID != oneDets[i].DetID || dets[i].FrameIndex != oneDets[i].FrameIndex || dets[i].X1 != oneDets[i].X1 || dets[i].Score != oneDets[i].Score {
+			t.Fatalf("detection %d: small parts %+v, one part %+v", i, dets[i], oneDets[i])
+		}
+		if embs[i].DetID != oneEmbs[i].DetID {
+			t.Fatalf("embedding %d: small parts det %d, one part det %d", i, embs[i].DetID, oneEmbs[i].DetID)
+		}
 	}
 }
 

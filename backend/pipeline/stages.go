@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"castscope/backend/atomicfile"
 	"castscope/backend/episode"
@@ -43,9 +44,13 @@ type Deps struct {
 	Store   Store
 	DataDir string
 	Env     func() Env
-	// PartFrames is how many sampled frames detect writes per Parquet part
+	// PartFrames is the most sampled frames detect writes per Parquet part
 	// and checkpoint (0 → partFrames).
 	PartFrames int
+	// CheckpointEvery is the most work detect does between two checkpoints
+	// (0 → checkpointEvery); Now is its clock (nil → time.Now).
+	CheckpointEvery time.Duration
+	Now             func() time.Time
 }
 
 // JobSettings are the settings a job runs with; they are part of the job
