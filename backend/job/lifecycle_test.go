@@ -383,9 +383,10 @@ func TestIdempotentSubmit(t *testing.T) {
 		t.Errorf("%d submits created a job", fresh)
 	}
 	e.checkExports()
-	other, ex, _ := r.Submit(context.Background(), job.Request{EpisodeKey: key, Settings: []byte(`{"fps":3}`)})
-	if ex || other.ID == ids[0] {
-		t.Errorf("different settings returned the existing job")
+	// One unfinished job per episode: other settings follow the running job.
+	follow, ex, _ := r.Submit(context.Background(), job.Request{EpisodeKey: key, Settings: []byte(`{"fps":3}`)})
+	if !ex || follow.ID != ids[0] {
+		t.Errorf("other settings while a job of the episode runs: job %s (existing %v), want %s", follow.ID, ex, ids[0])
 	}
 	close(release)
 	if _, err := r.Wait(context.Background(), ids[0]); err != nil {
@@ -394,6 +395,13 @@ func TestIdempotentSubmit(t *testing.T) {
 	again, ex, _ := r.Submit(context.Background(), req)
 	if ex || again.ID == ids[0] {
 		t.Errorf("a finished job was returned as existing")
+	}
+	if _, err := r.Wait(context.Background(), again.ID); err != nil {
+		t.Fatal(err)
+	}
+	other, ex, _ := r.Submit(context.Background(), job.Request{EpisodeKey: key, Settings: []byte(`{"fps":3}`)})
+	if ex || other.ID == again.ID {
+		t.Errorf("other settings once the episode's jobs ended: job %s (existing %v), want a new one", other.ID, ex)
 	}
 	for _, id := range []string{again.ID, other.ID} {
 		if _, err := r.Wait(context.Background(), id); err != nil {

@@ -149,7 +149,9 @@ func (b *Backend) AddVideo(ctx context.Context, path string) (episode.Episode, b
 // name suffixed with "+" (e.g. "detect+") → that stage and everything after.
 // While a job of the episode is queued or running, that job is returned
 // with existing=true instead: two jobs must not write one episode's
-// artifacts at once (the app and the command line share the store).
+// artifacts at once (the app and the command line share the store). The
+// store decides this in the transaction that would insert the job
+// (sqlite.Store.CreateJob), so two processes cannot both start one.
 func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOverrides) (job.Job, bool, error) {
 	if _, err := b.Store.Episode(ctx, key); err != nil {
 		return job.Job{}, false, err
@@ -181,9 +183,6 @@ func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOve
 		return job.Job{}, false, err
 	}
 	s = s.Normalized()
-	if j, ok, err := b.activeJob(ctx, key); err != nil || ok {
-		return j, ok, err
-	}
 	settings, err := json.Marshal(jobSettings{
 		JobSettings: pipeline.JobSettings{SampleFPS: s.SampleFPS, DetectPreset: s.DetectPreset, RequireGPU: s.RequireGPU},
 		AnalysisSettings: pipeline.AnalysisSettings{ClusterThreshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen,

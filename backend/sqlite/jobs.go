@@ -133,8 +133,11 @@ func (s *Store) ActiveJobs(ctx context.Context) ([]job.Job, error) {
 	return s.jobsByID(ctx, ids)
 }
 
-// CreateJob inserts j unless an unfinished job with the same signature
-// exists (then it returns that one and true). A taken id gets a suffix.
+// CreateJob inserts j unless an unfinished job of the same episode (or
+// with the same signature) exists: then it returns that one and true. The
+// check and the insert are one immediate transaction, and the unique index
+// jobs_active_episode backs it, so two processes racing to start work on
+// one episode get one job. A taken id gets a suffix.
 func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job.Job, bool, error) {
 	if !jobIDRE.MatchString(j.ID) || strings.Contains(j.ID, "..") {
 		return j, false, fmt.Errorf("sqlite: unsafe job id %q", j.ID)
@@ -143,7 +146,8 @@ func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job
 	var existing bool
 	err := s.write(ctx, "create job", func(tx *sql.Tx, d dirtySet) error {
 		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE signature=? AND finished_at IS NULL`, signature).Scan(&id)
+		err := tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE (episode_key=? OR signature=?) AND finished_at IS NULL ORDER BY seq LIMIT 1`,
+			j.EpisodeKey, signature).Scan(&id)
 		if err == nil {
 			existing = true
 			out, err = loadJob(ctx, tx, id)
