@@ -40,6 +40,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"run", "x.mp4", "--data", data, "--stages", "teleport"},
 		{"run", "x.mp4", "--data", data, "--preset", "turbo"},
 		{"run", "x.mp4", "--data", data, "--fps", "500"},
+		{"run", "x.mp4", "--data", data, "--fps", "0.0001"},
 		{"run", "x.mp4", "--data", data, "--cluster-threshold", "7"},
 		{"run", "x.mp4", "--data", data, "--min-track-len", "-2"},
 		{"run", "x.mp4", "--data", data, "--screentime-preset", "loose"},

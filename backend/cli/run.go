@@ -24,7 +24,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "run")
 	data := fs.String("data", "", "data folder (default $CASTSCOPE_DATA or the user data dir)")
 	stages := fs.String("stages", "", "comma-separated stages to run (default all; `detect+` = detect and after)")
-	fps := fs.Float64("fps", 0, "frames sampled per second (default from settings, 5; -1 = every frame)")
+	fps := fs.Float64("fps", 0, "frames sampled per second, 0.5 to 120 (default from settings, 5; -1 = every frame)")
 	preset := fs.String("preset", "", "detection preset: fast, default or detail")
 	requireGPU := fs.Bool("require-gpu", false, "fail instead of falling back to the CPU")
 	rerun := fs.Bool("rerun", false, "run stages again even when their outputs are up to date")

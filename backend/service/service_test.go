@@ -18,9 +18,14 @@ func TestSettingsDefaultsAndValidation(t *testing.T) {
 	if n.SampleFPS != DefaultSampleFPS || n.DetectPreset != DefaultDetectPreset || n.StallAfterS != DefaultStallAfter.Seconds() {
 		t.Errorf("zero settings normalize to %+v", n)
 	}
-	for _, bad := range []Settings{{DetectPreset: "turbo"}, {SampleFPS: 500}, {StallAfterS: 1}, {SampleFPS: math.NaN()}, {ClusterThreshold: math.NaN()}, {StallAfterS: math.Inf(1)}} {
+	for _, bad := range []Settings{{DetectPreset: "turbo"}, {SampleFPS: 500}, {SampleFPS: 0.0001}, {SampleFPS: 0.49}, {StallAfterS: 1}, {SampleFPS: math.NaN()}, {ClusterThreshold: math.NaN()}, {StallAfterS: math.Inf(1)}} {
 		if errs.CodeOf(bad.Validate()) != errs.Usage {
 			t.Errorf("%+v validated", bad)
+		}
+	}
+	for _, good := range []Settings{{SampleFPS: MinSampleFPS}, {SampleFPS: 120}, {SampleFPS: -1}} {
+		if err := good.Validate(); err != nil {
+			t.Errorf("%+v refused: %v", good, err)
 		}
 	}
 	dir := t.TempDir()

@@ -39,6 +39,8 @@ const (
 	DefaultSampleFPS    = 5.0
 	DefaultDetectPreset = "default"
 	DefaultStallAfter   = 2 * time.Minute
+	// MinSampleFPS is the lowest sampling rate a run accepts.
+	MinSampleFPS = 0.5
 )
 
 // Normalized returns s with defaults filled in.
@@ -59,8 +61,12 @@ func (s Settings) Validate() error {
 	default:
 		return errs.New(errs.Usage, fmt.Sprintf("Unknown detection preset %q.", s.DetectPreset), "Use fast, default or detail.")
 	}
-	if !(s.SampleFPS <= 120) || math.IsInf(s.SampleFPS, -1) { // NaN too
-		return errs.New(errs.Usage, fmt.Sprintf("Sampling rate %.1f fps is out of range.", s.SampleFPS), "Use up to 120 fps, or a negative value for every frame.")
+	// Below MinSampleFPS a sample stands for more than 2 s of screen time
+	// (its margin is half that on each side): no longer a measurement, and
+	// a run at 0.0001 fps would replace good results with one sample.
+	if !(s.SampleFPS <= 120) || math.IsInf(s.SampleFPS, -1) || (s.SampleFPS > 0 && s.SampleFPS < MinSampleFPS) { // NaN too
+		return errs.New(errs.Usage, fmt.Sprintf("Sampling rate %g fps is out of range.", s.SampleFPS),
+			fmt.Sprintf("Use %g to 120 fps, or a negative value for every frame.", MinSampleFPS))
 	}
 	switch screentime.Preset(s.ScreenTimePreset) {
 	case "", screentime.PresetDefault, screentime.PresetStrict:
