@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,26 @@ func TestOpenSurvivesBadSettings(t *testing.T) {
 	}
 	if kept, err := os.ReadFile(filepath.Join(dir, "settings.json.bad")); err != nil || string(kept) != "{oops" {
 		t.Errorf("the broken file was not kept aside: %q %v", kept, err)
+	}
+
+	// settings.json that is a folder: a typed error naming it, and the app
+	// opens with defaults, the folder moved aside with what it held.
+	folder := t.TempDir()
+	os.MkdirAll(filepath.Join(folder, "settings.json", "inside"), 0o755)
+	if _, err := LoadSettings(folder); errs.CodeOf(err) != errs.Usage || !strings.Contains(errs.As(err).Message, "is a folder") {
+		t.Errorf("settings.json as a folder: %v", err)
+	}
+	b, err = Open(ctx, Options{DataDir: folder, NoRunner: true})
+	if err != nil {
+		t.Fatalf("open with settings.json a folder: %v", err)
+	}
+	s = b.Settings()
+	b.Close()
+	if s != (Settings{}).Normalized() {
+		t.Errorf("settings.json a folder: %+v", s)
+	}
+	if _, err := os.Stat(filepath.Join(folder, "settings.json.bad", "inside")); err != nil {
+		t.Errorf("the folder was not kept aside: %v", err)
 	}
 }
 

@@ -90,6 +90,10 @@ func settingsPath(dataDir string) string { return filepath.Join(dataDir, "settin
 // LoadSettings reads {data}/settings.json; a missing file gives defaults.
 func LoadSettings(dataDir string) (Settings, error) {
 	var s Settings
+	if st, err := os.Stat(settingsPath(dataDir)); err == nil && st.IsDir() {
+		return s, errs.New(errs.Usage, fmt.Sprintf("Settings file %s is a folder, not a file.", settingsPath(dataDir)),
+			"Rename or remove that folder; defaults are used without it.")
+	}
 	b, err := os.ReadFile(settingsPath(dataDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
@@ -104,8 +108,8 @@ func LoadSettings(dataDir string) (Settings, error) {
 }
 
 // loadUsableSettings is LoadSettings for opening the app: a settings file
-// that is not JSON is moved aside (settings.json.bad) and defaults are
-// used; a value Validate rejects falls back to its default. Both are
+// that is not JSON (or is a folder) is moved aside (settings.json.bad) and
+// defaults are used; a value Validate rejects falls back to its default. Both are
 // logged. Only an unreadable file is an error.
 func loadUsableSettings(dataDir string, log *slog.Logger) (Settings, error) {
 	s, err := LoadSettings(dataDir)
@@ -114,7 +118,7 @@ func loadUsableSettings(dataDir string, log *slog.Logger) (Settings, error) {
 		if rerr := os.Rename(settingsPath(dataDir), bad); rerr != nil {
 			return s, errs.FS(rerr, settingsPath(dataDir))
 		}
-		log.Warn("settings file is not valid JSON; moved aside, using defaults", "file", bad, "error", err)
+		log.Warn("settings file is unusable; moved aside, using defaults", "file", bad, "error", errs.As(err).Message)
 		return Settings{}, nil
 	}
 	if err != nil {
