@@ -41,8 +41,9 @@ $(ORT_LIB):
 	@bash scripts/install-ort.sh $(ORT_VERSION) $(ORT_DIR)
 
 gomod:
-	@echo "deps: Go modules"
+	@echo "deps: Go modules (the app's, and nfpm's for make package)"
 	@go mod download
+	@cd build/package && go mod download
 
 npm: frontend/node_modules/.package-lock.json
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
