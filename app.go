@@ -32,23 +32,21 @@ type App struct {
 	backend *service.Backend
 	openErr error
 
-	mu   sync.Mutex
-	wctx context.Context // the window's context once it has started (for handed files)
-	open []string        // files to open: the command line's, then those later launches hand over
+	mu   sync.Mutex // guards ctx for handOver, and open
+	open []string   // files to open: the command line's, then those later launches hand over
 }
 
 // NewApp returns an App; the backend opens in startup.
 func NewApp() *App { return &App{} }
 
 func (a *App) startup(ctx context.Context) {
+	a.mu.Lock()
 	a.ctx = ctx
+	a.mu.Unlock()
 	a.backend, a.openErr = service.Open(ctx, service.Options{Notifier: wailsNotifier{ctx}})
 	if a.openErr != nil {
 		runtime.LogErrorf(ctx, "castscope: open data folder: %v", a.openErr)
 	}
-	a.mu.Lock()
-	a.wctx = ctx
-	a.mu.Unlock()
 }
 
 // handOver queues files a later launch handed over (see package instance),
@@ -57,7 +55,7 @@ func (a *App) startup(ctx context.Context) {
 func (a *App) handOver(files []string) {
 	a.mu.Lock()
 	a.open = append(a.open, files...)
-	ctx := a.wctx
+	ctx := a.ctx
 	a.mu.Unlock()
 	if ctx != nil {
 		runtime.WindowUnminimise(ctx)

@@ -14,7 +14,7 @@ import (
 	"castscope/backend/service"
 )
 
-// The Cast and Report views' bound methods (issue 6). Each is a few lines
+// The Cast and Report views' bound methods. Each is a few lines
 // over package service, like app.go's.
 
 // Cast returns the Cast view of key. When the identities lag behind the

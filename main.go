@@ -61,7 +61,7 @@ func main() {
 		// Held until the window closes (or the process dies): an Instance
 		// nothing refers to would be collected, and its lock file closed.
 		defer inst.Close()
-		if err := inst.Serve(dataDir, app.handOver); err != nil {
+		if err := inst.Serve(app.handOver); err != nil {
 			fmt.Fprintf(os.Stderr, "castscope: %v (later launches will not reach this window)\n", err)
 		}
 	}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests in real Chromium against the real backend (issue 5).
+# End-to-end tests in real Chromium against the real backend.
 #
 # Builds the -tags dev binary, starts its own Xvfb and a fresh data folder,
 # serves the frontend with working bindings on 127.0.0.1:<free port>, makes

@@ -1,4 +1,4 @@
-// Package bench is `castscope bench` (issue 4, section 4): on one video it
+// Package bench is `castscope bench`: on one video it
 // measures, side by side in one run,
 //
 //	(a) decode: the frame reader producing the sampled BGR frames against

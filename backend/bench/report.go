@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Goals of issue 4, section 4.
+// Goals the bench checks: the reader keeps up with ffmpeg, the detect stage
+// adds little over decode and inference, and memory stays flat with length.
 const (
 	GoalDecodeRatio   = 0.95 // reader fps ÷ ffmpeg fps, at least
 	GoalOverheadRatio = 1.10 // detect stage wall ÷ floor, at most

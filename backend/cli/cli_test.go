@@ -252,22 +252,8 @@ func TestRunEndsWithScreenTime(t *testing.T) {
 // current (a cluster run died) first brings them up to date instead of
 // being refused.
 func TestCastOnTheCommandLine(t *testing.T) {
-	media := testmedia.Dir()
-	models := os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
+	media, models := testmedia.Fixtures(t)
 	src := filepath.Join(media, "faces_synthetic.mp4")
-	need := []string{src}
-	if models != "" {
-		models, _ = filepath.Abs(models)
-		need = append(need, filepath.Join(models, "retinaface_mnet025_640.onnx"))
-	}
-	for _, p := range need {
-		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
-				t.Fatalf("required fixture missing: %v", err)
-			}
-			t.Skipf("fixture missing: %v", err)
-		}
-	}
 	t.Setenv("CASTSCOPE_MODELS", models)
 	raw, err := os.ReadFile(src)
 	if err != nil {

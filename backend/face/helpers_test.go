@@ -2,7 +2,6 @@ package face
 
 import (
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -33,11 +32,7 @@ func testModel(tb testing.TB, file string) Model {
 
 func mediaPath(tb testing.TB, file string) string {
 	tb.Helper()
-	p := filepath.Join(testmedia.Dir(), file)
-	if _, err := os.Stat(p); err != nil {
-		absent(tb, "test media not available: %s", p)
-	}
-	return p
+	return testmedia.Path(tb, file)
 }
 
 func testRuntime(tb testing.TB) *Runtime {

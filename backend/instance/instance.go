@@ -38,8 +38,9 @@ const LockFile = "window.lock"
 
 // Instance is the data folder's window lock, held until Close.
 type Instance struct {
-	lock *os.File
-	ln   net.Listener
+	dataDir string
+	lock    *os.File
+	ln      net.Listener
 }
 
 // request is what a second launch sends: absolute paths of files to open.
@@ -67,14 +68,14 @@ func Acquire(dataDir string) (*Instance, error) {
 	// Who holds it, for a person looking at the folder.
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)
-	return &Instance{lock: f}, nil
+	return &Instance{dataDir: dataDir, lock: f}, nil
 }
 
 // Serve listens for later launches and calls open with each one's files
 // (absolute paths; none when the launch named no file: the window should
 // come to the front all the same), one launch at a time.
-func (in *Instance) Serve(dataDir string, open func(files []string)) error {
-	network, addr := address(dataDir)
+func (in *Instance) Serve(open func(files []string)) error {
+	network, addr := address(in.dataDir)
 	if network == "unix" && addr[0] != '@' {
 		_ = os.Remove(addr) // a stale socket of a dead holder: we hold the lock
 	}

@@ -20,7 +20,7 @@ func TestSecondLaunchHandsItsFilesToTheFirst(t *testing.T) {
 	}
 	defer first.Close()
 	got := make(chan []string, 2)
-	if err := first.Serve(data, func(files []string) { got <- files }); err != nil {
+	if err := first.Serve(func(files []string) { got <- files }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -69,7 +69,7 @@ func TestKilledWindowFreesTheFolder(t *testing.T) {
 		if err != nil {
 			os.Exit(3)
 		}
-		_ = in.Serve(os.Getenv("INSTANCE_HOLD"), func([]string) {})
+		_ = in.Serve(func([]string) {})
 		os.Stdout.WriteString("held\n")
 		time.Sleep(time.Minute)
 		os.Exit(0)
@@ -119,7 +119,7 @@ func TestServingKeepsTheLock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := in.Serve(data, func([]string) {}); err != nil {
+		if err := in.Serve(func([]string) {}); err != nil {
 			t.Fatal(err)
 		}
 	}()

@@ -84,15 +84,10 @@ type ModelUsed struct {
 	TrainingData string `json:"training_data,omitempty"`
 }
 
-// modelsUsed describes the models of the pack in dir ("" = built in).
-func modelsUsed(dir string) []ModelUsed {
-	var out []ModelUsed
-	for _, st := range modelpack.Default().Verify(dir) {
-		m, _ := modelpack.Default().Find(st.Name)
-		out = append(out, ModelUsed{Name: m.Name, Role: m.Role, File: m.File, SHA256: m.SHA256,
-			Origin: st.Origin, Path: st.Path, Licence: m.Licence, TrainingData: m.TrainingData})
-	}
-	return out
+// usedOf describes a loaded model for det_stats.json and the report.
+func usedOf(l modelpack.Loaded) ModelUsed {
+	return ModelUsed{Name: l.Name, Role: l.Role, File: l.File, SHA256: l.SHA256,
+		Origin: l.Origin, Path: l.Path, Licence: l.Licence, TrainingData: l.TrainingData}
 }
 
 func (d Deps) detectStage() job.StageDef {
@@ -116,54 +111,67 @@ func (d Deps) detectStage() job.StageDef {
 	}
 }
 
-// models checks and loads both models on the best provider.
-func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embedder, error) {
+// models checks and loads both models on the best provider, and says
+// which they are.
+func (d Deps) models(r job.Reporter, s JobSettings) (*face.Detector, *face.Embedder, []ModelUsed, error) {
 	// NoSpinning: decoding shares the cores with both models; spinning
 	// ORT worker threads between runs cost 20–40 % of the stage (castscope bench).
 	return openModels(d.Env(), s.DetectPreset, face.SessionConfig{RequireGPU: s.RequireGPU, NoSpinning: true}, r.Logf)
 }
 
-// PackModels returns the detector and embedder of the model pack: from the
-// models folder dir, or built in when dir is "". Both are sha256-checked;
-// errors are typed and name the file.
-func PackModels(dir string) (det, emb face.Model, err error) {
+// loadPack returns the checked detector and embedder of the model pack:
+// from the models folder dir, or built in when dir is "". Errors are typed
+// and name the file.
+func loadPack(dir string) (det, emb modelpack.Loaded, err error) {
 	pack := modelpack.Default()
-	var out [2]face.Model
+	var out [2]modelpack.Loaded
 	for i, name := range []string{"retinaface", "arcface"} {
 		m, _ := pack.Find(name)
-		l, err := modelpack.Load(dir, m)
-		if err != nil {
-			return face.Model{}, face.Model{}, err
+		if out[i], err = modelpack.Load(dir, m); err != nil {
+			return det, emb, err
 		}
-		out[i] = face.Model{Label: l.Label(), Data: l.Data}
 	}
 	return out[0], out[1], nil
 }
 
-// openModels checks the models and loads the detector and embedder.
-func openModels(env Env, preset string, sc face.SessionConfig, logf func(string, ...any)) (*face.Detector, *face.Embedder, error) {
-	detModel, embModel, err := PackModels(env.ModelsDir)
+func faceModel(l modelpack.Loaded) face.Model { return face.Model{Label: l.Label(), Data: l.Data} }
+
+// PackModels returns the detector and embedder of the model pack (see
+// loadPack) as face models.
+func PackModels(dir string) (det, emb face.Model, err error) {
+	d, e, err := loadPack(dir)
 	if err != nil {
-		return nil, nil, err
+		return face.Model{}, face.Model{}, err
 	}
+	return faceModel(d), faceModel(e), nil
+}
+
+// openModels checks the models and loads the detector and embedder; used
+// describes them.
+func openModels(env Env, preset string, sc face.SessionConfig, logf func(string, ...any)) (det *face.Detector, emb *face.Embedder, used []ModelUsed, err error) {
+	detPack, embPack, err := loadPack(env.ModelsDir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	detModel, embModel := faceModel(detPack), faceModel(embPack)
 	rt, err := face.OpenRuntime(env.ORTLib)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	logf("model=retinaface loading...")
-	det, err := face.NewDetector(rt, detModel, face.DetectorConfig{Preset: preset}, sc)
+	det, err = face.NewDetector(rt, detModel, face.DetectorConfig{Preset: preset}, sc)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	logf("model=retinaface loaded in %.1fs provider=%s from=%q", det.LoadTime().Seconds(), det.Provider(), detModel.Label)
 	logf("model=arcface loading...")
-	emb, err := face.NewEmbedder(rt, embModel, sc, 0)
+	emb, err = face.NewEmbedder(rt, embModel, sc, 0)
 	if err != nil {
 		det.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	logf("model=arcface loaded in %.1fs provider=%s from=%q", emb.LoadTime().Seconds(), emb.Provider(), embModel.Label)
-	return det, emb, nil
+	return det, emb, []ModelUsed{usedOf(detPack), usedOf(embPack)}, nil
 }
 
 func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
@@ -177,7 +185,7 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	indices := video.SampleIndices(info, smp)
 	total := int64(len(indices))
 
-	det, emb, err := d.models(r, s)
+	det, emb, used, err := d.models(r, s)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +283,7 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	if wall > 0 {
 		stats.FramesPerS = float64(cp.Frames-framesAtStart) / wall
 	}
-	stats.Models = modelsUsed(d.Env().ModelsDir)
+	stats.Models = used
 	if err := writeJSON(filepath.Join(dir, "det_stats.json"), stats); err != nil {
 		return nil, err
 	}

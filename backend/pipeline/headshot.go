@@ -31,7 +31,7 @@ type Headshots struct {
 // OpenHeadshots loads the models (on the best provider; the "detail"
 // preset, since a headshot is one still image).
 func OpenHeadshots(env Env) (*Headshots, error) {
-	det, emb, err := openModels(env, face.PresetDetail, face.SessionConfig{}, func(string, ...any) {})
+	det, emb, _, err := openModels(env, face.PresetDetail, face.SessionConfig{}, func(string, ...any) {})
 	if err != nil {
 		return nil, err
 	}

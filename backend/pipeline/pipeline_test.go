@@ -22,30 +22,11 @@ import (
 	"castscope/backend/testmedia"
 )
 
-// fixtures returns the media and models folders ($CASTSCOPE_MEDIA, else
-// the repository's testdata/media; $CASTSCOPE_MODELS, else "" for the
-// built-in models),
-// skipping (or failing, under CASTSCOPE_REQUIRE_MODELS=1) when they are
-// absent.
+// fixtures is testmedia.Fixtures: the test clip's folder and the models
+// folder ("" for the built-in models).
 func fixtures(t *testing.T) (media, models string) {
 	t.Helper()
-	media = testmedia.Dir()
-	models = os.Getenv("CASTSCOPE_MODELS") // "" is the built-in pack
-	need := []string{filepath.Join(media, "faces_synthetic.mp4")}
-	if models != "" {
-		need = append(need, filepath.Join(models, "retinaface_mnet025_640.onnx"))
-		models, _ = filepath.Abs(models)
-	}
-	for _, p := range need {
-		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
-				t.Fatalf("required fixture missing: %v", err)
-			}
-			t.Skipf("fixture missing: %v", err)
-		}
-	}
-	media, _ = filepath.Abs(media)
-	return media, models
+	return testmedia.Fixtures(t)
 }
 
 type engine struct {

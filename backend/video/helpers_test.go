@@ -17,15 +17,7 @@ import (
 // CASTSCOPE_REQUIRE_MODELS=1.
 func mediaPath(tb testing.TB, file string) string {
 	tb.Helper()
-	d := testmedia.Dir()
-	p := filepath.Join(d, file)
-	if _, err := os.Stat(p); d == "" || err != nil {
-		if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
-			tb.Fatalf("media not available: %s", p)
-		}
-		tb.Skipf("media not available: %s", p)
-	}
-	return p
+	return testmedia.Path(tb, file)
 }
 
 func needFFmpeg(tb testing.TB) {
