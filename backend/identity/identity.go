@@ -11,7 +11,10 @@
 //   - Two tracks that overlap in time are two people: a cannot-link
 //     constraint, unless Config.AllowOverlap. A user's merge overrides it.
 //   - Background faces (a median face smaller than MinFaceH, or no
-//     embedding) are not clustered; they are "unidentified". Short tracks
+//     embedding) are not clustered; they are "unidentified". So are tracks
+//     whose landmarks mostly do not look like a face (track.PoseOf: a
+//     robot's mask, a microphone, an animal): the detector's low-score
+//     finds may extend a track but never found a person. Short tracks
 //     (fewer than MinTrackLen detections) do not take part in clustering
 //     either; afterwards each joins the identity it clearly matches (see
 //     Config.KeepShortApart) or stays unidentified.
@@ -22,8 +25,8 @@
 //     shares most of those tracks, so names, merges, splits and locks
 //     survive a new threshold or model. A lock pins the exact track set.
 //     Undo drops the last operation.
-//   - A facebank (named reference embeddings from headshots) labels
-//     identities whose centroid is close enough; a user's name wins.
+//   - A facebank (named reference embeddings from headshots) names
+//     identities as an open-set assignment (see Name); a user's name wins.
 //
 // The package is pure Go and imports no vision runtime or database.
 package identity
@@ -46,11 +49,11 @@ import (
 
 // Defaults of Config; a zero Config uses them all.
 const (
-	DefaultThreshold      = 0.5 // cosine distance, average linkage
-	DefaultMinTrackLen    = 3   // detections
-	DefaultMinFaceH       = 32  // pixels, median face height of the track
-	DefaultFacebankMinCos = 0.5
-	DefaultAttachMargin   = 0.15
+	DefaultThreshold    = 0.5 // cosine distance, average linkage
+	DefaultMinTrackLen  = 3   // detections
+	DefaultMinFaceH     = 32  // pixels, median face height of the track
+	DefaultAttachMargin = 0.15
+	DefaultMaxNonFace   = 0.5 // share of a track's detections whose landmarks do not look like a face
 )
 
 // Config tunes Cluster. Every zero field takes its Default.
@@ -58,6 +61,7 @@ type Config struct {
 	Threshold    float64 // merge while average cosine distance ≤ Threshold
 	MinTrackLen  int     // shorter tracks are unidentified
 	MinFaceH     float32 // tracks with a smaller median face are unidentified
+	MaxNonFace   float32 // tracks with more detections unlike a face (track.Track.NonFace) are unidentified
 	AllowOverlap bool    // drop the cannot-link between tracks overlapping in time
 	// KeepShortApart leaves short tracks unidentified. By default a short
 	// track (not a small face) joins the identity whose centroid is within
@@ -72,23 +76,28 @@ func (c Config) withDefaults() Config {
 	c.Threshold = cmp.Or(c.Threshold, DefaultThreshold)
 	c.MinTrackLen = cmp.Or(c.MinTrackLen, DefaultMinTrackLen)
 	c.MinFaceH = cmp.Or(c.MinFaceH, DefaultMinFaceH)
+	c.MaxNonFace = cmp.Or(c.MaxNonFace, DefaultMaxNonFace)
 	c.AttachMargin = cmp.Or(c.AttachMargin, DefaultAttachMargin)
 	return c
 }
 
 // Identity is one person: a group of tracks.
 type Identity struct {
-	ID            int64     `json:"identity_id"`      // 1-based, by size (detections) then first track; not stable across runs
-	Person        string    `json:"person,omitempty"` // stable key from the curation log; "" if never curated
-	Name          string    `json:"name,omitempty"`   // the user's name, if any
-	Label         string    `json:"label"`            // Name, else the facebank's name, else "Person N"
-	TrackIDs      []int64   `json:"track_ids"`        // ascending
-	Centroid      []float32 `json:"centroid"`         // mean of the track embeddings, L2-normalised
-	Size          int       `json:"size"`             // tracks
-	Detections    int       `json:"detections"`
-	Locked        bool      `json:"locked"`
-	FacebankName  string    `json:"facebank_name,omitempty"`
-	FacebankScore float32   `json:"facebank_score,omitempty"` // cosine of centroid and best headshot
+	ID         int64     `json:"identity_id"`      // 1-based, by size (detections) then first track; not stable across runs
+	Person     string    `json:"person,omitempty"` // stable key from the curation log; "" if never curated
+	Name       string    `json:"name,omitempty"`   // the user's name, if any
+	Label      string    `json:"label"`            // Name, else the facebank's name, else "Person N"
+	TrackIDs   []int64   `json:"track_ids"`        // ascending
+	Centroid   []float32 `json:"centroid"`         // mean of the track embeddings, L2-normalised
+	Size       int       `json:"size"`             // tracks
+	Detections int       `json:"detections"`
+	Locked     bool      `json:"locked"`
+	// The cast list's answer (see Name): the name given, or only offered.
+	FacebankName   string     `json:"facebank_name,omitempty"`
+	FacebankScore  float32    `json:"facebank_score,omitempty"`  // cosine of the identity and the best photo of that name
+	FacebankMargin float32    `json:"facebank_margin,omitempty"` // over the next name, and over the name's rival on screen with it
+	FacebankFile   string     `json:"facebank_file,omitempty"`   // the photo that matched
+	Suggestion     *Candidate `json:"suggestion,omitempty"`      // a name below the bar, for the user to confirm
 }
 
 // Metrics describe a clustering.
@@ -121,7 +130,7 @@ func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, err
 		}
 		byID[t.ID] = t
 		switch {
-		case t.MedianFaceH < cfg.MinFaceH || len(t.Embedding) == 0:
+		case t.MedianFaceH < cfg.MinFaceH || len(t.Embedding) == 0 || t.NonFace > cfg.MaxNonFace:
 		case t.Len() < cfg.MinTrackLen:
 			short = append(short, t)
 		default:
@@ -402,41 +411,6 @@ type Reference struct {
 	Name      string    `json:"name"`
 	File      string    `json:"file,omitempty"`
 	Embedding []float32 `json:"embedding"`
-}
-
-// MatchFacebank labels identities whose centroid has cosine ≥ minCos
-// (0: DefaultFacebankMinCos) with a reference; the best reference wins.
-// An identity the user named keeps its name as Label. Several identities
-// may match one name (a person split in two): each is labelled.
-func MatchFacebank(res Result, refs []Reference, minCos float32) Result {
-	minCos = cmp.Or(minCos, DefaultFacebankMinCos)
-	res.Identities = slices.Clone(res.Identities)
-	for i := range res.Identities {
-		id := &res.Identities[i]
-		id.FacebankName, id.FacebankScore = "", 0
-		if id.Name == "" {
-			id.Label = fmt.Sprintf("Person %d", id.ID)
-		}
-		if len(id.Centroid) == 0 {
-			continue
-		}
-		best, bestName := float32(-2), ""
-		for _, r := range refs {
-			if len(r.Embedding) != len(id.Centroid) {
-				continue
-			}
-			if c := track.Cosine(id.Centroid, r.Embedding); c > best || (c == best && r.Name < bestName) {
-				best, bestName = c, r.Name
-			}
-		}
-		if best >= minCos {
-			id.FacebankName, id.FacebankScore = bestName, best
-			if id.Name == "" {
-				id.Label = bestName
-			}
-		}
-	}
-	return res
 }
 
 // Review is a track to show the user first: its identity's centroid is

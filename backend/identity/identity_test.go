@@ -505,7 +505,7 @@ func TestFacebankAndReview(t *testing.T) {
 	}
 	var log identity.Log
 	log.Rename(*find(res, a[0]), "Ann Curated")
-	res = identity.MatchFacebank(identity.Apply(res, tracks, log.Ops), refs, 0)
+	res = identity.Name(identity.Apply(res, tracks, log.Ops), tracks, refs, identity.NameConfig{})
 	if x := find(res, x1[0]); x.Label != "Xena" || x.FacebankScore < 0.99 {
 		t.Fatalf("facebank: %+v", x)
 	}
@@ -520,6 +520,9 @@ func TestFacebankAndReview(t *testing.T) {
 		if id.FacebankName != "" {
 			named++
 		}
+	}
+	for _, id := range res.Identities {
+		t.Logf("%d %s fb=%s %.3f m=%.3f sug=%+v", id.ID, id.Label, id.FacebankName, id.FacebankScore, id.FacebankMargin, id.Suggestion)
 	}
 	if named != 2 {
 		t.Fatalf("%d matched, want 2", named)

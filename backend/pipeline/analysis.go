@@ -42,8 +42,8 @@ const (
 	screentimeCSVFile   = "screentime.csv"
 	segmentsFile        = "segments.parquet"
 	reportHTMLFile      = "report.html"
-	trackAlgorithm      = "track/1"
-	clusterAlgorithm    = "cluster/1"
+	trackAlgorithm      = "track/2"
+	clusterAlgorithm    = "cluster/2"
 	analyticsAlgorithm  = "analytics/1"
 	defaultScreenPreset = string(screentime.PresetDefault)
 )
@@ -86,23 +86,28 @@ type TrackRow struct {
 	Quality     float32   `parquet:"quality" json:"quality"`
 	MeanScore   float32   `parquet:"mean_score" json:"mean_score"`
 	MedianFaceH float32   `parquet:"median_face_h" json:"median_face_h"`
+	Yaws        []float32 `parquet:"yaws" json:"yaws"`         // per detection, track.PoseOf; −1 unknown
+	NonFace     float32   `parquet:"non_face" json:"non_face"` // track.Track.NonFace
 }
 
 // IdentityRow is one person of identities.parquet. Tracks in no identity
 // (background faces, unclear short tracks) are not rows: they are the
 // tracks of tracks.parquet that no row names.
 type IdentityRow struct {
-	IdentityID    int64     `parquet:"identity_id" json:"identity_id"`
-	Person        string    `parquet:"person" json:"person"` // stable curation key ("" if never curated)
-	Name          string    `parquet:"name" json:"name"`
-	Label         string    `parquet:"label" json:"label"`
-	TrackIDs      []int64   `parquet:"track_ids" json:"track_ids"`
-	Centroid      []float32 `parquet:"centroid" json:"centroid"`
-	Size          int64     `parquet:"size" json:"size"` // tracks
-	Detections    int64     `parquet:"detections" json:"detections"`
-	Locked        bool      `parquet:"locked" json:"locked"`
-	FacebankName  string    `parquet:"facebank_name" json:"facebank_name"`
-	FacebankScore float32   `parquet:"facebank_score" json:"facebank_score"`
+	IdentityID     int64     `parquet:"identity_id" json:"identity_id"`
+	Person         string    `parquet:"person" json:"person"` // stable curation key ("" if never curated)
+	Name           string    `parquet:"name" json:"name"`
+	Label          string    `parquet:"label" json:"label"`
+	TrackIDs       []int64   `parquet:"track_ids" json:"track_ids"`
+	Centroid       []float32 `parquet:"centroid" json:"centroid"`
+	Size           int64     `parquet:"size" json:"size"` // tracks
+	Detections     int64     `parquet:"detections" json:"detections"`
+	Locked         bool      `parquet:"locked" json:"locked"`
+	FacebankName   string    `parquet:"facebank_name" json:"facebank_name"`
+	FacebankScore  float32   `parquet:"facebank_score" json:"facebank_score"`
+	FacebankMargin float32   `parquet:"facebank_margin" json:"facebank_margin"`
+	FacebankFile   string    `parquet:"facebank_file" json:"facebank_file"`
+	Suggestion     string    `parquet:"suggestion" json:"suggestion"` // identity.Candidate as JSON; "" for none
 }
 
 // SegmentRow is one row of segments.parquet (screentime.SegmentRow with
@@ -345,7 +350,7 @@ func readTrackInputs(dir string) ([]track.Frame, []track.Detection, error) {
 		dets[i] = track.Detection{
 			DetID: d.DetID, FrameIndex: d.FrameIndex, PTSms: d.PTSms,
 			Box: [4]float32{d.X1, d.Y1, d.X2, d.Y2}, Score: d.Score,
-			Embedding: emb[d.DetID], FaceH: d.FaceH,
+			Embedding: emb[d.DetID], FaceH: d.FaceH, Landmarks: d.Landmarks, Blur: d.Blur,
 		}
 	}
 	return frames, dets, nil
@@ -420,6 +425,7 @@ func trackRow(t track.Track) TrackRow {
 		TrackID: t.ID, StartFrame: t.StartFrame, EndFrame: t.EndFrame, StartPTSms: t.StartPTSms, EndPTSms: t.EndPTSms,
 		Frames: t.Frames, PTSms: t.PTSms, DetIDs: t.DetIDs, Boxes: boxes, Scores: t.Scores,
 		Embedding: t.Embedding, Quality: t.Quality, MeanScore: t.MeanScore, MedianFaceH: t.MedianFaceH,
+		Yaws: t.Yaws, NonFace: t.NonFace,
 	}
 }
 
@@ -429,6 +435,7 @@ func (r TrackRow) Track() track.Track {
 		ID: r.TrackID, StartFrame: r.StartFrame, EndFrame: r.EndFrame, StartPTSms: r.StartPTSms, EndPTSms: r.EndPTSms,
 		Frames: r.Frames, PTSms: r.PTSms, DetIDs: r.DetIDs, Scores: r.Scores,
 		Quality: r.Quality, MeanScore: r.MeanScore, MedianFaceH: r.MedianFaceH,
+		Yaws: r.Yaws, NonFace: r.NonFace,
 	}
 	if len(r.Embedding) > 0 {
 		t.Embedding = r.Embedding
@@ -608,21 +615,27 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 		return nil, err
 	}
 	if len(refs) > 0 {
-		res = identity.MatchFacebank(res, refs, 0)
-		named := 0
+		res = identity.Name(res, tracks, refs, identity.NameConfig{})
+		named, offered := 0, 0
 		for _, id := range res.Identities {
-			if id.FacebankName != "" {
+			switch {
+			case id.FacebankName != "":
 				named++
+				r.Logf("facebank identity=%d named %q: %s", id.ID, id.FacebankName, identity.Candidate{Name: id.FacebankName, File: id.FacebankFile, Score: id.FacebankScore, Margin: id.FacebankMargin}.Reason())
+			case id.Suggestion != nil:
+				offered++
+				r.Logf("facebank identity=%d may be %q: %s", id.ID, id.Suggestion.Name, id.Suggestion.Reason())
 			}
 		}
-		r.Logf("facebank show=%q headshots=%d matched=%d", episode.ShowOf(key), len(refs), named)
+		r.Logf("facebank show=%q headshots=%d matched=%d offered=%d", episode.ShowOf(key), len(refs), named, offered)
 	}
 	rows := make([]IdentityRow, len(res.Identities))
 	locked := 0
 	for i, id := range res.Identities {
 		rows[i] = IdentityRow{IdentityID: id.ID, Person: id.Person, Name: id.Name, Label: id.Label,
 			TrackIDs: id.TrackIDs, Centroid: id.Centroid, Size: int64(id.Size), Detections: int64(id.Detections),
-			Locked: id.Locked, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore}
+			Locked: id.Locked, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore,
+			FacebankMargin: id.FacebankMargin, FacebankFile: id.FacebankFile, Suggestion: suggestionJSON(id.Suggestion)}
 		if id.Locked {
 			locked++
 		}
@@ -643,6 +656,23 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	r.Logf("identities=%d clustered=%d unidentified=%d singletons=%.2f largest=%.2f curation_ops=%d", m.Clusters, m.ClusteredTracks, m.UnidentifiedTracks, m.SingletonFraction, m.LargestClusterFraction, len(ops))
 	return ClusterResult{Metrics: m, Identities: len(res.Identities), CurationOps: len(ops),
 		Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen, LockedPeople: locked}, nil
+}
+
+// suggestionJSON and suggestionOf store an offered name in a row.
+func suggestionJSON(c *identity.Candidate) string {
+	if c == nil {
+		return ""
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+func suggestionOf(s string) *identity.Candidate {
+	var c identity.Candidate
+	if s == "" || json.Unmarshal([]byte(s), &c) != nil {
+		return nil
+	}
+	return &c
 }
 
 // clusterTracks clusters tracks and replays the curation log on the result.
@@ -752,7 +782,8 @@ func ReadIdentities(dir string, tracks []track.Track) (identity.Result, error) {
 	for i, r := range rows {
 		res.Identities[i] = identity.Identity{ID: r.IdentityID, Person: r.Person, Name: r.Name, Label: r.Label,
 			TrackIDs: r.TrackIDs, Centroid: r.Centroid, Size: int(r.Size), Detections: int(r.Detections),
-			Locked: r.Locked, FacebankName: r.FacebankName, FacebankScore: r.FacebankScore}
+			Locked: r.Locked, FacebankName: r.FacebankName, FacebankScore: r.FacebankScore,
+			FacebankMargin: r.FacebankMargin, FacebankFile: r.FacebankFile, Suggestion: suggestionOf(r.Suggestion)}
 		for _, t := range r.TrackIDs {
 			in[t] = true
 		}

@@ -180,10 +180,12 @@ func newAnaEnv(t *testing.T, script tracktest.Script, withDets bool) *anaEnv {
 	var dets []artifact.DetectionRow
 	var embs []artifact.EmbeddingRow
 	if withDets {
-		for _, d := range e.syn.Dets {
+		for i := range e.syn.Dets {
+			d := &e.syn.Dets[i]
+			d.Landmarks = frontalLandmarks(d.Box)
 			dets = append(dets, artifact.DetectionRow{DetID: d.DetID, FrameIndex: d.FrameIndex, PTSms: d.PTSms,
 				X1: d.Box[0], Y1: d.Box[1], X2: d.Box[2], Y2: d.Box[3], Score: d.Score,
-				Landmarks: make([]float32, 10), FaceW: d.Box[2] - d.Box[0], FaceH: d.FaceH})
+				Landmarks: d.Landmarks, FaceW: d.Box[2] - d.Box[0], FaceH: d.FaceH})
 			embs = append(embs, artifact.EmbeddingRow{DetID: d.DetID, FrameIndex: d.FrameIndex, Vec: d.Embedding})
 		}
 	}
@@ -627,4 +629,18 @@ func TestAnalysisKeepsTheDetectionSampling(t *testing.T) {
 		t.Errorf("after a 1 fps setting: interval %.2fs, %d people, %.2fs (before: %.2fs, %d, %.2fs)",
 			after.SampleIntervalS, len(after.People), after.People[0].ScreenTimeS, before.SampleIntervalS, len(before.People), before.People[0].ScreenTimeS)
 	}
+}
+
+// frontalLandmarks places the five points of a frontal face in box, as
+// RetinaFace does: eyes at 35 % and 65 % of the width, 40 % down; nose in
+// the middle; mouth corners at 38 % and 62 %, 75 % down.
+func frontalLandmarks(b [4]float32) []float32 {
+	w, h := b[2]-b[0], b[3]-b[1]
+	at := func(fx, fy float32) (float32, float32) { return b[0] + fx*w, b[1] + fy*h }
+	var out []float32
+	for _, p := range [][2]float32{{0.35, 0.4}, {0.65, 0.4}, {0.5, 0.55}, {0.38, 0.75}, {0.62, 0.75}} {
+		x, y := at(p[0], p[1])
+		out = append(out, x, y)
+	}
+	return out
 }

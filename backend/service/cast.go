@@ -123,6 +123,15 @@ func (b *Backend) castData(key string) (castData, error) {
 	return d, err
 }
 
+// trackIndex maps track ids to the tracks.
+func (d castData) trackIndex() map[int64]*track.Track {
+	m := make(map[int64]*track.Track, len(d.tracks))
+	for i := range d.tracks {
+		m[d.tracks[i].ID] = &d.tracks[i]
+	}
+	return m
+}
+
 func (d castData) identity(id int64) (identity.Identity, error) {
 	for _, x := range d.ids.Identities {
 		if x.ID == id {
@@ -174,10 +183,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 		v.Unidentified.ScreenTimeS = rep.Unidentified.ScreenTimeS
 	}
 	v.Unidentified.Tracks = len(d.ids.Unidentified)
-	byTrack := map[int64]*track.Track{}
-	for i := range d.tracks {
-		byTrack[d.tracks[i].ID] = &d.tracks[i]
-	}
+	byTrack := d.trackIndex()
 	labels := map[int64]string{}
 	for _, id := range d.ids.Identities {
 		labels[id.ID] = id.Label
@@ -568,10 +574,7 @@ func (b *Backend) FaceThumbs(ctx context.Context, key string, trackIDs []int64) 
 	if err != nil {
 		return nil, err
 	}
-	byTrack := map[int64]*track.Track{}
-	for i := range d.tracks {
-		byTrack[d.tracks[i].ID] = &d.tracks[i]
-	}
+	byTrack := d.trackIndex()
 	cache := filepath.Join(d.dir, "faces")
 	out := map[string]string{}
 	var want []video.Crop

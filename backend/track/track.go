@@ -45,6 +45,8 @@ type Detection struct {
 	Score      float32
 	Embedding  []float32 // L2-normalised ArcFace embedding; may be nil
 	FaceH      float32   // face height in pixels (0: taken from Box)
+	Landmarks  []float32 // five points x0,y0,…,x4,y4; nil if unknown
+	Blur       float32   // Laplacian variance of the aligned crop; 0 if unknown
 }
 
 // Frame is one sampled frame of the episode.
@@ -115,10 +117,12 @@ type Track struct {
 	DetIDs      []int64
 	Boxes       [][4]float32
 	Scores      []float32
-	Embedding   []float32 // mean of the detections' embeddings, L2-normalised; nil if none had one
+	Yaws        []float32 // per detection: 0 frontal … 1 profile (PoseOf); −1 unknown
+	Embedding   []float32 // the detections' embeddings weighted by FaceQuality, L2-normalised; nil if none had one
 	MedianFaceH float32
 	MeanScore   float32
 	Quality     float32 // MeanScore × min(1, MedianFaceH/GoodFaceH), in [0, 1]
+	NonFace     float32 // share of the detections whose landmarks do not look like a face (PoseOf)
 }
 
 // Len is the number of detections in the track.
@@ -155,6 +159,10 @@ type live struct {
 	nEmb    int
 	faceH   []float32
 	embs    [][]float32
+	quals   []float32 // FaceQuality of each embedding in embs
+	odd     int       // detections whose landmarks do not look like a face
+	// goodFaceH is Config.GoodFaceH, for FaceQuality.
+	goodFaceH float32
 }
 
 func (l *live) mean() []float32 {
@@ -162,6 +170,28 @@ func (l *live) mean() []float32 {
 		return nil
 	}
 	return normalized(l.sum)
+}
+
+// weightedMean is the track's embedding: each face weighted by its
+// FaceQuality, so a sharp frontal face counts more than a blurred profile;
+// the plain mean when every weight is 0.
+func (l *live) weightedMean() []float32 {
+	if l.nEmb == 0 {
+		return nil
+	}
+	var total float32
+	sum := make([]float32, len(l.sum))
+	for k, e := range l.embs {
+		w := l.quals[k]
+		total += w
+		for i, v := range e {
+			sum[i] += w * v
+		}
+	}
+	if total <= 0 {
+		return normalized(l.sum)
+	}
+	return normalized(sum)
 }
 
 func (l *live) predict(pos int) [4]float32 {
@@ -276,7 +306,7 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 			if d.Score < cfg.NewTrackScore {
 				continue
 			}
-			l := &live{t: &Track{}, lastPos: p}
+			l := &live{t: &Track{}, lastPos: p, goodFaceH: cfg.GoodFaceH}
 			l.add(d, p, p)
 			active = append(active, l)
 		}
@@ -416,7 +446,13 @@ func (l *live) add(d Detection, p, prevPos int) {
 		h = d.Box[3] - d.Box[1]
 	}
 	l.faceH = append(l.faceH, h)
+	yaw, ok := PoseOf(d.Landmarks)
+	t.Yaws = append(t.Yaws, yaw)
+	if !ok {
+		l.odd++
+	}
 	if len(d.Embedding) > 0 {
+		l.quals = append(l.quals, FaceQuality(d, l.goodFaceH))
 		if l.sum == nil {
 			l.sum = make([]float32, len(d.Embedding))
 		}
@@ -454,7 +490,8 @@ func (l *live) finish(cfg Config) Track {
 	n := len(t.Frames)
 	t.StartFrame, t.EndFrame = t.Frames[0], t.Frames[n-1]
 	t.StartPTSms, t.EndPTSms = t.PTSms[0], t.PTSms[n-1]
-	t.Embedding = l.mean()
+	t.Embedding = l.weightedMean()
+	t.NonFace = float32(l.odd) / float32(n)
 	var s float32
 	for _, v := range t.Scores {
 		s += v

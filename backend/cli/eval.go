@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"castscope/backend/episode"
+	"castscope/backend/errs"
+	"castscope/backend/evalset"
+	"castscope/backend/service"
+)
+
+// evalCmd runs every clip of a real-footage set as a user would (add the
+// clip, put the truth's cast list on its show, run the pipeline) and
+// scores what was named against the truth (package evalset).
+func evalCmd(ctx context.Context, env *Env, args []string) int {
+	fs := newFlags(env, "eval")
+	data := fs.String("data", "", "data folder for the runs (default: a new temporary folder, removed afterwards)")
+	asJSON := fs.Bool("json", false, "print the scores as JSON")
+	pos, code := parse(fs, args)
+	if code >= 0 {
+		return code
+	}
+	if len(pos) != 1 {
+		return usageError(env, fs.Usage, "castscope eval: give exactly one DIR of *.truth.json files")
+	}
+	truths, err := evalset.LoadDir(pos[0])
+	if err != nil {
+		printError(env.Stderr, errs.New(errs.Usage, err.Error(), "Each clip needs a CLIP.truth.json beside it (see testdata/real/README.md)."))
+		return ExitUsage
+	}
+	dir := *data
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "castscope-eval-"); err != nil {
+			printError(env.Stderr, errs.FS(err, os.TempDir()))
+			return ExitError
+		}
+		defer os.RemoveAll(dir)
+	}
+	progress := env.Stderr
+	if !*asJSON {
+		progress = env.Stdout
+	}
+	b, err := service.Open(ctx, service.Options{DataDir: dir})
+	if err != nil {
+		printError(env.Stderr, err)
+		return ExitError
+	}
+	defer b.Close()
+	var clips []evalset.ClipScore
+	for _, t := range truths {
+		start := time.Now()
+		o, err := evalClip(ctx, b, t)
+		if err != nil {
+			fmt.Fprintf(progress, "eval %s: failed\n", t.Name())
+			printError(env.Stderr, err)
+			return ExitError
+		}
+		clips = append(clips, evalset.Score(t, o, evalset.DefaultTargets))
+		fmt.Fprintf(progress, "eval %s: %d identities in %.1f s\n", t.Name(), len(o.Identities), time.Since(start).Seconds())
+	}
+	set := evalset.Summarise(clips, evalset.DefaultTargets)
+	if *asJSON {
+		out, _ := json.MarshalIndent(set, "", "  ")
+		fmt.Fprintln(env.Stdout, string(out))
+	} else {
+		fmt.Fprintln(env.Stdout)
+		set.Print(env.Stdout)
+	}
+	if len(set.Failures) > 0 {
+		return ExitError
+	}
+	return ExitOK
+}
+
+// evalClip registers a clip, puts the truth's cast list on its show (once:
+// a photo already there is kept) and runs the whole pipeline.
+func evalClip(ctx context.Context, b *service.Backend, t evalset.Truth) (evalset.Observed, error) {
+	ep, _, err := b.AddVideo(ctx, t.ClipPath())
+	if err != nil {
+		return evalset.Observed{}, err
+	}
+	show := episode.ShowOf(ep.Key)
+	have, err := b.Facebank(ctx, show)
+	if err != nil {
+		return evalset.Observed{}, err
+	}
+	known := map[string]bool{}
+	for _, h := range have {
+		known[h.SHA256] = true
+	}
+	for _, c := range t.Cast {
+		for _, p := range c.Headshots {
+			p = t.Path(p)
+			if sum, err := fileSHA256(p); err == nil && known[sum] {
+				continue
+			}
+			res, err := b.AddHeadshots(ctx, show, []string{p})
+			if err != nil {
+				return evalset.Observed{}, err
+			}
+			if res[0].Error != nil {
+				return evalset.Observed{}, res[0].Error
+			}
+			if err := b.RenameHeadshot(ctx, res[0].Headshot.ID, c.Name); err != nil {
+				return evalset.Observed{}, err
+			}
+		}
+	}
+	j, _, err := b.Run(ctx, ep.Key, nil, service.RunOverrides{})
+	if err != nil {
+		return evalset.Observed{}, err
+	}
+	if j, err = b.Runner.Wait(ctx, j.ID); err != nil {
+		return evalset.Observed{}, err
+	}
+	if err := stageFailure(j); err != nil {
+		return evalset.Observed{}, err
+	}
+	return b.Observe(ctx, ep.Key)
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
