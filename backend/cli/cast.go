@@ -294,6 +294,17 @@ func printCast(ctx context.Context, env *Env, b *service.Backend, key string) in
 			fmt.Fprintf(env.Stdout, "  track %d of %s (%.1f–%.1f s), could be %s (match gap %.2f)\n", r.TrackID, r.Label, r.StartS, r.EndS, r.OtherLabel, r.Margin)
 		}
 	}
+	for _, p := range v.People {
+		switch {
+		case p.FacebankReason != "":
+			fmt.Fprintf(env.Stdout, "%s named from the cast list: %s\n", p.Label, p.FacebankReason)
+		case p.Suggestion != nil:
+			fmt.Fprintf(env.Stdout, "%s may be %s (%s): castscope cast %s rename %d %q\n", p.Label, p.Suggestion.Name, p.Suggestion.Reason(), key, p.IdentityID, p.Suggestion.Name)
+		}
+		if p.ProfileS > 0 {
+			fmt.Fprintf(env.Stdout, "%s: %.1f s of %.1f s from profile faces\n", p.Label, p.ProfileS, p.ScreenTimeS)
+		}
+	}
 	if len(v.Suggestions) > 0 {
 		fmt.Fprintln(env.Stdout, "possibly the same person (never on screen together, faces alike):")
 		for _, sg := range v.Suggestions {

@@ -521,9 +521,6 @@ func TestFacebankAndReview(t *testing.T) {
 			named++
 		}
 	}
-	for _, id := range res.Identities {
-		t.Logf("%d %s fb=%s %.3f m=%.3f sug=%+v", id.ID, id.Label, id.FacebankName, id.FacebankScore, id.FacebankMargin, id.Suggestion)
-	}
 	if named != 2 {
 		t.Fatalf("%d matched, want 2", named)
 	}

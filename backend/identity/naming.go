@@ -91,9 +91,7 @@ func Name(res Result, tracks []track.Track, refs []Reference, cfg NameConfig) Re
 	for i := range ids {
 		id := &ids[i]
 		id.FacebankName, id.FacebankScore, id.FacebankMargin, id.FacebankFile, id.Suggestion = "", 0, 0, "", nil
-		if id.Name == "" {
-			id.Label = fmt.Sprintf("Person %d", id.ID)
-		}
+		id.Label = cmp.Or(id.Name, fmt.Sprintf("Person %d", id.ID))
 		protos := prototypes(*id, byID)
 		score[i] = make([]float32, len(names))
 		file[i] = make([]string, len(names))

@@ -91,6 +91,9 @@ type Curation struct {
 	Clustered bool     `json:"clustered"`
 	Show      string   `json:"show"`
 	Headshots int      `json:"headshots"` // on the show's cast list
+	// Names says, per person, why the cast list named them or what it
+	// offers ("Person 3 may be …"), in words; empty without a cast list.
+	Names []string `json:"names"`
 }
 
 // Files are the artifacts the inspector looks for, in pipeline order, with
@@ -262,6 +265,9 @@ func (r Report) Text() string {
 			fmt.Fprintf(&b, "   %d. %s\n", i+1, op)
 		}
 		fmt.Fprintf(&b, "   Cast list of %q: %d headshot(s)\n", c.Show, c.Headshots)
+		for _, n := range c.Names {
+			fmt.Fprintf(&b, "   %s\n", n)
+		}
 	}
 
 	if len(r.LogTail) > 0 {

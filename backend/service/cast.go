@@ -3,8 +3,11 @@ package service
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,7 +68,15 @@ type CastPerson struct {
 	LastS         float64 `json:"last_s"`
 	FacebankName  string  `json:"facebank_name"`
 	FacebankScore float32 `json:"facebank_score"`
-	ThumbTrack    int64   `json:"thumb_track"`
+	// FacebankReason says why the cast list gave the name: which photo,
+	// its score and the margin over the next name and the next face.
+	FacebankReason string `json:"facebank_reason"`
+	// Suggestion is a name below the naming bar, offered for one click.
+	Suggestion *identity.Candidate `json:"suggestion"`
+	// ProfileS is the part of ScreenTimeS seen only in profile faces
+	// (less certain: the cast photos are mostly frontal).
+	ProfileS   float64 `json:"profile_s"`
+	ThumbTrack int64   `json:"thumb_track"`
 }
 
 // CastUnidentified sums the faces in no identity.
@@ -121,6 +132,34 @@ func (b *Backend) castData(key string) (castData, error) {
 	}
 	d.ids, err = pipeline.ReadIdentities(d.dir, d.tracks)
 	return d, err
+}
+
+// ProfileYaw is the yaw (track.PoseOf) from which a face counts as seen
+// in profile.
+const ProfileYaw = 0.6
+
+// profileSeconds is the screen time of the tracks' profile faces: one
+// sampling interval each, at most the person's screen time.
+func profileSeconds(ids []int64, byTrack map[int64]*track.Track, intervalS, screenS float64) float64 {
+	n := 0
+	for _, id := range ids {
+		if t := byTrack[id]; t != nil {
+			for _, y := range t.Yaws {
+				if y >= ProfileYaw {
+					n++
+				}
+			}
+		}
+	}
+	return math.Round(min(float64(n)*intervalS, screenS)*10) / 10
+}
+
+// facebankReason says why the cast list named an identity; "" if it did not.
+func facebankReason(id identity.Identity) string {
+	if id.FacebankName == "" {
+		return ""
+	}
+	return identity.Candidate{Name: id.FacebankName, File: id.FacebankFile, Score: id.FacebankScore, Margin: id.FacebankMargin}.Reason()
 }
 
 // trackIndex maps track ids to the tracks.
@@ -193,6 +232,8 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 			Tracks: id.Size, Detections: id.Detections, TrackIDs: nonNilSlice(id.TrackIDs),
 			ScreenTimeS: p.ScreenTimeS, MarginS: p.MarginS, Share: p.Share, Appearances: p.Appearances,
 			FirstS: p.FirstS, LastS: p.LastS, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore,
+			FacebankReason: facebankReason(id), Suggestion: id.Suggestion,
+			ProfileS:   profileSeconds(id.TrackIDs, byTrack, rep.SampleIntervalS, p.ScreenTimeS),
 			ThumbTrack: bestTrack(id.TrackIDs, byTrack),
 		})
 	}
@@ -484,7 +525,98 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	if _, err := b.Store.AppendCuration(ctx, key, add...); err != nil {
 		return "", err
 	}
+	if name := strings.TrimSpace(req.Name); req.Kind == "rename" && onCastList(hs, name) {
+		if id, err := target(); err == nil {
+			b.learnFaces(ctx, key, id, name, d)
+		}
+	}
 	return b.Recluster(ctx, key)
+}
+
+// onCastList reports whether name is on the cast list hs (any case).
+func onCastList(hs []identity.Headshot, name string) bool {
+	return slices.ContainsFunc(hs, func(h identity.Headshot) bool { return strings.EqualFold(h.Name, name) })
+}
+
+// learnedFile is the cast-list file label of a face learned from track
+// tid of episode key; forgetFaces finds them by it.
+func learnedFile(key string, tid int64, pose string) string {
+	return fmt.Sprintf("%s track %d (%s, confirmed)", key, tid, pose)
+}
+
+// forgetFaces removes from the show's cast list the faces a rename of
+// episode key to name added (learnFaces), when that rename is undone.
+func (b *Backend) forgetFaces(ctx context.Context, key, name string) error {
+	hs, err := b.Store.Headshots(ctx, episode.ShowOf(key))
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if h.Name == name && strings.HasPrefix(h.File, key+" track ") && strings.HasSuffix(h.File, ", confirmed)") {
+			if err := b.Store.RemoveHeadshot(ctx, h.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// learnFaces adds the best faces of a person the user confirmed as a
+// member of the show's cast list to that list, under the name: the best frontal track and the best profile
+// track (by pose, then quality and length), so the next episode of the
+// season is named from this episode's faces too, profiles included. Each
+// entry says where it came from; it can be renamed or removed like any
+// photo. Failing to add one is logged, never the rename's failure.
+func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identity, name string, d castData) {
+	byTrack := d.trackIndex()
+	var frontal, profile *track.Track
+	better := func(a, b *track.Track) bool {
+		return b == nil || a.Quality*float32(a.Len()) > b.Quality*float32(b.Len())
+	}
+	for _, tid := range id.TrackIDs {
+		t := byTrack[tid]
+		if t == nil || len(t.Embedding) == 0 || t.Len() < identity.DefaultMinTrackLen || t.NonFace > 0 {
+			continue
+		}
+		switch yaw := medianYaw(t.Yaws); {
+		case yaw < 0:
+		case yaw < 0.4 && better(t, frontal):
+			frontal = t
+		case yaw >= ProfileYaw && better(t, profile):
+			profile = t
+		}
+	}
+	show := episode.ShowOf(key)
+	for _, c := range []struct {
+		t    *track.Track
+		pose string
+	}{{frontal, "frontal"}, {profile, "profile"}} {
+		if c.t == nil {
+			continue
+		}
+		emb := c.t.Embedding
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d/%v", key, c.t.ID, emb))
+		h := identity.Headshot{Show: show, Name: name, SHA256: hex.EncodeToString(sum[:]), Embedding: emb,
+			File: learnedFile(key, c.t.ID, c.pose)}
+		if _, err := b.Store.AddHeadshot(ctx, h); err != nil {
+			b.Log.Slog().Info("confirmed face not added to the cast list", "show", show, "name", name, "track", c.t.ID, "error", err)
+		}
+	}
+}
+
+// medianYaw is the median of a track's known yaws; −1 when none is known.
+func medianYaw(ys []float32) float32 {
+	var known []float32
+	for _, y := range ys {
+		if y >= 0 {
+			known = append(known, y)
+		}
+	}
+	if len(known) == 0 {
+		return -1
+	}
+	slices.Sort(known)
+	return known[len(known)/2]
 }
 
 // UndoCuration takes back the newest curation operation of key and runs
@@ -499,6 +631,13 @@ func (b *Backend) UndoCuration(ctx context.Context, key string) (string, error) 
 	}
 	if len(undone) == 0 {
 		return "", errs.New(errs.Usage, "Nothing to undo.", "The curation log of this episode is empty.")
+	}
+	for _, op := range undone {
+		if op.Kind == identity.OpRename {
+			if err := b.forgetFaces(ctx, key, op.Name); err != nil {
+				return "", err
+			}
+		}
 	}
 	return b.Recluster(ctx, key)
 }

@@ -395,8 +395,25 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if len(v.Facebank) != 1 {
 		t.Errorf("cast list: %+v", v.Facebank)
 	}
-	if p, ok := personByLabel(v, "Barack Obama"); !ok || p.FacebankScore < 0.5 {
-		t.Errorf("no identity labelled from the headshot: %+v", v.People)
+	obama, ok := personByLabel(v, "Barack Obama")
+	if !ok || obama.FacebankScore < 0.5 || !strings.Contains(obama.FacebankReason, "Barack_Obama.jpg") {
+		t.Errorf("no identity labelled from the headshot, or no reason given: %+v", v.People)
+	}
+
+	// Confirming a cast member adds this episode's best face to the cast
+	// list, for the next episode; undoing the confirmation takes it back.
+	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "rename", IdentityID: obama.IdentityID, Name: "Barack Obama"}); err != nil {
+		t.Fatal(err)
+	}
+	v = settle(t, b, key)
+	if len(v.Facebank) != 2 || !strings.HasPrefix(v.Facebank[1].File, key+" track ") || v.Facebank[1].Name != "Barack Obama" {
+		t.Fatalf("confirmed face not on the cast list: %+v", v.Facebank)
+	}
+	if _, err := b.UndoCuration(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if v = settle(t, b, key); len(v.Facebank) != 1 {
+		t.Fatalf("undo left the confirmed face: %+v", v.Facebank)
 	}
 
 	// A pending view whose catch-up job fails is not retried on every

@@ -254,12 +254,22 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	if err != nil {
 		return rep, err
 	}
-	c := &inspect.Curation{Ops: []string{}, Show: show, Headshots: len(hs), Clustered: rep.Registry.States["clustered"]}
+	c := &inspect.Curation{Ops: []string{}, Show: show, Headshots: len(hs), Clustered: rep.Registry.States["clustered"], Names: []string{}}
 	for _, op := range ops {
 		c.Ops = append(c.Ops, describeOp(op))
 	}
 	m, merr := pipeline.ReadIdentitiesMetrics(pipeline.HarvestDir(b.DataDir, key))
 	c.Applied = applied(m, merr, ops, hs)
+	if d, err := b.castData(key); err == nil && len(hs) > 0 {
+		for _, id := range d.ids.Identities {
+			switch {
+			case id.FacebankName != "":
+				c.Names = append(c.Names, fmt.Sprintf("%s: named %s from the cast list (%s)", id.Label, id.FacebankName, facebankReason(id)))
+			case id.Suggestion != nil:
+				c.Names = append(c.Names, fmt.Sprintf("%s: may be %s, not named (%s)", id.Label, id.Suggestion.Name, id.Suggestion.Reason()))
+			}
+		}
+	}
 	rep.Curation = c
 	return rep, nil
 }

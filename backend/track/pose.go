@@ -7,46 +7,56 @@ import "math"
 // box and the sharpness of the aligned crop.
 //
 // The landmarks tell the pose: along the line from the left to the right
-// eye, the nose sits halfway on a frontal face and at an eye (or beyond)
-// in profile. They also tell a face from what only looks like one to the
-// detector (a robot's mask, a microphone's head, a cat, a pattern): there
-// the five points land anywhere, the mouth far from the eyes or beside
-// them. On the real set every true face, profiles included, had the nose
-// at −0.3…1.3 eye spans along the eye line and the mouth 0.8…1.8 eye
-// spans below it; the non-faces put the nose at −3…+2 and the mouth at
-// 2.5…7 (see testdata/real).
+// eye, the nose sits halfway on a frontal face and at an eye or beyond in
+// profile, where the eyes also draw together (their span shrinks against
+// the box's width). They also tell a face from what the detector only
+// takes for one when the points fall where no face has them: outside the
+// box, the mouth above the eyes, the nose not between them vertically, or
+// the mouth too near or too far below the eyes for the box. Profiles keep
+// that order (on the real set every profile had eyes, nose and mouth from
+// top to bottom, the mouth 0.3–0.4 box heights below the eyes), so the
+// checks are in box units, not eye spans, which vanish in profile.
 
-// Bounds of a plausible face's landmark geometry, in eye spans.
+// Bounds of a plausible face's landmark layout, in box units.
 const (
-	noseAlongMin = -0.45 // nose position along the eye line: 0 left eye, 1 right eye
-	noseAlongMax = 1.45
-	mouthDownMin = 0.55 // mouth centre below the eye line
-	mouthDownMax = 2.3
+	landmarkSlack = 0.15 // points may lie this far outside the box
+	mouthDownMin  = 0.15 // mouth centre below the eye centre
+	mouthDownMax  = 0.7
+	frontalSpan   = 0.33 // eye span of a frontal face, in box widths
 )
 
-// PoseOf returns the yaw of a face from its landmarks (x0,y0,…,x4,y4):
-// 0 frontal, 1 full profile (nose at an eye), more beyond; and whether the
-// points look like a face at all. Without landmarks the yaw is −1 and the
-// face is taken as plausible (nothing says otherwise).
-func PoseOf(lm []float32) (yaw float32, plausible bool) {
-	if len(lm) < 10 {
+// PoseOf returns the yaw of a face in box (x1, y1, x2, y2) from its
+// landmarks (x0,y0,…,x4,y4): 0 frontal, 1 profile; and whether the points
+// are laid out as on a face. Without landmarks the yaw is −1 and the face
+// is taken as plausible (nothing says otherwise).
+func PoseOf(box [4]float32, lm []float32) (yaw float32, plausible bool) {
+	w, h := float64(box[2]-box[0]), float64(box[3]-box[1])
+	if len(lm) < 10 || w <= 0 || h <= 0 {
 		return -1, true
 	}
-	lex, ley, rex, rey := float64(lm[0]), float64(lm[1]), float64(lm[2]), float64(lm[3])
-	nx, ny := float64(lm[4]), float64(lm[5])
-	mcx, mcy := float64(lm[6]+lm[8])/2, float64(lm[7]+lm[9])/2
-	ux, uy := rex-lex, rey-ley
-	span := math.Hypot(ux, uy)
-	if span < 1e-3 {
-		return 1, false
+	var x, y [5]float64
+	plausible = true
+	for i := range 5 {
+		x[i], y[i] = (float64(lm[2*i])-float64(box[0]))/w, (float64(lm[2*i+1])-float64(box[1]))/h
+		if x[i] < -landmarkSlack || x[i] > 1+landmarkSlack || y[i] < -landmarkSlack || y[i] > 1+landmarkSlack {
+			plausible = false
+		}
 	}
-	ux, uy = ux/span, uy/span
-	along := ((nx-lex)*ux + (ny-ley)*uy) / span
-	ecx, ecy := (lex+rex)/2, (ley+rey)/2
-	down := ((mcx-ecx)*-uy + (mcy-ecy)*ux) / span
-	yaw = float32(math.Abs(along-0.5) * 2)
-	plausible = along >= noseAlongMin && along <= noseAlongMax && down >= mouthDownMin && down <= mouthDownMax
-	return yaw, plausible
+	eyeY, mouthY := (y[0]+y[1])/2, (y[3]+y[4])/2
+	down := mouthY - eyeY
+	if !(eyeY < y[2] && y[2] < mouthY) || down < mouthDownMin || down > mouthDownMax {
+		plausible = false
+	}
+	// Yaw: the nose's place along the eye line, and how close the eyes are.
+	ux, uy := (x[1]-x[0])*w, (y[1]-y[0])*h
+	span := math.Hypot(ux, uy)
+	a := 1.0
+	if span > 1e-6 {
+		along := ((x[2]-x[0])*w*ux + (y[2]-y[0])*h*uy) / (span * span)
+		a = min(1, math.Abs(along-0.5)*2)
+	}
+	b := min(1, max(0, 1-span/w/frontalSpan))
+	return float32(max(a, b)), plausible
 }
 
 // FaceQuality weighs one detection's face for the track's embedding, in
@@ -56,7 +66,7 @@ func PoseOf(lm []float32) (yaw float32, plausible bool) {
 // crop; 0 means unknown). A face whose landmarks do not look like a face
 // weighs 0.
 func FaceQuality(d Detection, goodFaceH float32) float32 {
-	yaw, ok := PoseOf(d.Landmarks)
+	yaw, ok := PoseOf(d.Box, d.Landmarks)
 	if !ok {
 		return 0
 	}

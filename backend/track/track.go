@@ -21,6 +21,8 @@
 //   - Gap bridging counts sampled frames of the frame list (not frame
 //     indices), so a gap is a real gap: a track survives MaxGap missing
 //     samples and then ends.
+//   - Boxes straddling two faces or inside a larger face's box are dropped
+//     before matching (see suppress): they never start or extend a track.
 //   - Shot cuts end every live track; CutDetector finds cuts from frame
 //     histograms (half L1 distance between normalised histograms).
 //
@@ -141,6 +143,7 @@ type Metrics struct {
 	IDSwitchEstimate   int     `json:"id_switch_estimate"` // tracks whose head and tail look like two people
 	FragmentEstimate   int     `json:"fragment_estimate"`  // tracks that look like the continuation of one ended shortly before in the same shot
 	BridgedGaps        int     `json:"bridged_gaps"`
+	Suppressed         int     `json:"suppressed"` // boxes straddling two faces or inside another's box, dropped
 }
 
 // Result is the output of Build.
@@ -252,6 +255,8 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 		active   []*live
 		finished []*live
 		bridged  int
+		// suppressed counts boxes dropped as part of other faces (suppress)
+		suppressed int
 	)
 	for p, f := range frames {
 		if p%256 == 0 {
@@ -277,7 +282,8 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 		}
 		active = keep
 
-		ds := byPos[p]
+		ds, dropped := suppress(byPos[p])
+		suppressed += dropped
 		slices.SortFunc(ds, func(a, b Detection) int {
 			return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.DetID, b.DetID))
 		})
@@ -329,6 +335,7 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 	}
 	res.Metrics = computeMetrics(res.Tracks, frames, considered, res.Cuts, bridged, cfg)
 	res.Metrics.IDSwitchEstimate = switches
+	res.Metrics.Suppressed = suppressed
 	return res, nil
 }
 
@@ -446,7 +453,7 @@ func (l *live) add(d Detection, p, prevPos int) {
 		h = d.Box[3] - d.Box[1]
 	}
 	l.faceH = append(l.faceH, h)
-	yaw, ok := PoseOf(d.Landmarks)
+	yaw, ok := PoseOf(d.Box, d.Landmarks)
 	t.Yaws = append(t.Yaws, yaw)
 	if !ok {
 		l.odd++

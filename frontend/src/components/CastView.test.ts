@@ -78,6 +78,24 @@ describe('CastView', () => {
     expect(screen.getByTestId('unidentified').textContent).toContain('2 tracks');
   });
 
+  it('offers a name below the naming bar with its evidence; Confirm renames the person; profile time is shown', async () => {
+    const c = castView();
+    c.people[0] = { ...c.people[0], suggestion: { name: 'Sam Roe', file: 'sam_roe.jpg', score: 0.27, margin: 0.11, next: 'Jordan Doe' }, profile_s: 2.4 };
+    cast = c;
+    await show();
+    const first = screen.getByTestId('person-1');
+    const offer = within(first).getByTestId('name-suggestion');
+    expect(offer.textContent).toContain('May be Sam Roe');
+    expect(offer.textContent).toContain('0.27, margin 0.11');
+    expect(offer.getAttribute('title')).toContain('sam_roe.jpg');
+    expect(within(first).getByTestId('profile-time').textContent).toContain('2.4 s of it from profile faces');
+    expect(within(screen.getByTestId('person-2')).queryByTestId('name-suggestion')).toBeNull();
+    expect(within(screen.getByTestId('person-2')).getByTestId('facebank-match').getAttribute('title')).toContain('jordan_doe.jpg matches 0.71');
+    await fireEvent.click(within(first).getByTestId('confirm-suggestion'));
+    await settle();
+    expect(curated()).toEqual([{ kind: 'rename', identity_id: 1, name: 'Sam Roe' }]);
+  });
+
   it('Undo is disabled with nothing to undo; otherwise it names the last operation and undoes it', async () => {
     await show();
     expect((screen.getByTestId('undo') as HTMLButtonElement).disabled).toBe(true);

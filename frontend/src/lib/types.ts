@@ -197,8 +197,24 @@ export interface CastPerson {
   last_s: number;
   facebank_name: string;
   facebank_score: number;
+  /** Why the cast list gave the name (photo, score, margin); '' if it did not. */
+  facebank_reason: string;
+  /** A name below the naming bar, offered for one-click confirmation. */
+  suggestion: NameCandidate | null;
+  /** Seconds of the screen time seen only in profile faces. */
+  profile_s: number;
   /** Track whose face thumbnail represents the person. */
   thumb_track: number;
+}
+
+/** A cast-list name for a person, with the evidence for it. */
+export interface NameCandidate {
+  name: string;
+  file: string;
+  score: number;
+  margin: number;
+  next?: string;
+  rival?: number;
 }
 
 export interface ReviewItem {

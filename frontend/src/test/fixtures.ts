@@ -72,6 +72,9 @@ export function person(over: Partial<CastPerson> = {}): CastPerson {
     last_s: 90,
     facebank_name: '',
     facebank_score: 0,
+    facebank_reason: '',
+    suggestion: null,
+    profile_s: 0,
     thumb_track: 11,
     ...over,
   };
@@ -96,6 +99,7 @@ export function castView(over: Partial<CastView> = {}): CastView {
         share: 0.12,
         facebank_name: 'Jordan Doe',
         facebank_score: 0.71,
+        facebank_reason: 'photo jordan_doe.jpg matches 0.71, next name Sam Roe, margin 0.45',
         thumb_track: 21,
       }),
       person({ identity_id: 3, person: 'p3', label: 'Person 3', track_ids: [31], tracks: 1, screen_time_s: 4, share: 0.02, thumb_track: 31 }),
