@@ -42,9 +42,10 @@ var DefaultTargets = Targets{MinF1: 0.90, MeanF1: 0.95, MinOnScreenS: 1, MaxMix:
 // ClipScore is the scoring of one clip.
 type ClipScore struct {
 	Clip          string          `json:"clip"`
-	People        []PersonScore   `json:"people"`     // cast members on screen
-	Faces         []FaceScore     `json:"faces"`      // every true face: into how many identities it split
-	Identities    []IdentityScore `json:"identities"` // every identity of the run
+	Hard          *Hard           `json:"hard,omitempty"` // held to Hard.MinF1, out of the mean
+	People        []PersonScore   `json:"people"`         // cast members on screen
+	Faces         []FaceScore     `json:"faces"`          // every true face: into how many identities it split
+	Identities    []IdentityScore `json:"identities"`     // every identity of the run
 	NeverOnScreen []string        `json:"never_on_screen"`
 	// Counts of what must not happen.
 	NotFaces       int `json:"not_faces"`       // identities whose faces are no true face
@@ -78,20 +79,20 @@ type IdentityScore struct {
 	Seconds  float64 `json:"seconds"`
 	Owner    string  `json:"owner"` // the true face most of its faces are; "" when none (not a face); "(ignored)" when all are ignored
 	Second   string  `json:"second,omitempty"`
-	Mix      float64 `json:"mix"` // share of its attributed faces from Second
+	Mix      float64 `json:"mix"` // share of its faces (its time) that are Second's
 	NotAFace bool    `json:"not_a_face,omitempty"`
 	Verdict  string  `json:"verdict"` // ok, or what is wrong
 }
 
 const (
-	ownerIgnored = "(ignored)"
-	edgeS        = 0.06 // a detection this close to a span's end still belongs to it (sampling)
-	boxSlack     = 0.15 // a box grows by this share of its size on each side when matching
+	ownerIgnored = "(ignored)" // Who: inside an ignore or unscored span
+	edgeS        = 0.06        // a detection this close to a span's end still belongs to it (sampling)
+	boxSlack     = 0.15        // a box grows by this share of its size on each side when matching
 )
 
 // Score compares a run with the truth.
 func Score(t Truth, o Observed, tg Targets) ClipScore {
-	cs := ClipScore{Clip: t.Name()}
+	cs := ClipScore{Clip: t.Name(), Hard: t.Hard}
 	mask := t.mask()
 	owners := map[string]int{}
 	for _, id := range o.Identities {
@@ -166,7 +167,7 @@ func scoreIdentity(t Truth, o Observed, id Identity, tg Targets) IdentityScore {
 	count := map[string]int{}
 	attributed, none := 0, 0
 	for _, d := range id.Faces {
-		switch who := t.attribute(d, o.Width, o.Height); who {
+		switch who := t.Who(d, o.Width, o.Height); who {
 		case ownerIgnored:
 		case "":
 			none++
@@ -193,7 +194,7 @@ func scoreIdentity(t Truth, o Observed, id Identity, tg Targets) IdentityScore {
 		is.Owner = ranked[0].who
 		if len(ranked) > 1 {
 			is.Second = ranked[1].who
-			is.Mix = round3(float64(ranked[1].n) / float64(attributed))
+			is.Mix = round3(float64(ranked[1].n) / float64(len(id.Faces)))
 		}
 	}
 	var v []string
@@ -217,10 +218,10 @@ func scoreIdentity(t Truth, o Observed, id Identity, tg Targets) IdentityScore {
 	return is
 }
 
-// attribute names the true face a detection is: a face whose span covers
+// Who names the true face a detection is: a face whose span covers
 // its time and whose box holds its centre (the nearest centre when several
 // do); ownerIgnored inside an ignore or unscored span; "" for none.
-func (t Truth) attribute(d Detection, w, h float64) string {
+func (t Truth) Who(d Detection, w, h float64) string {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
@@ -281,7 +282,7 @@ func (t Truth) mask() []iv {
 // SetScore is the scoring of a whole set.
 type SetScore struct {
 	Clips    []ClipScore `json:"clips"`
-	MeanF1   float64     `json:"mean_f1"` // over cast members on screen at least Targets.MinOnScreenS
+	MeanF1   float64     `json:"mean_f1"` // over cast members on screen at least Targets.MinOnScreenS, hard clips left out
 	Failures []string    `json:"failures"`
 }
 
@@ -293,6 +294,12 @@ func Summarise(clips []ClipScore, tg Targets) SetScore {
 	for _, c := range clips {
 		for _, p := range c.People {
 			if p.TrueS < tg.MinOnScreenS {
+				continue
+			}
+			if c.Hard != nil {
+				if p.F1 < c.Hard.MinF1 {
+					s.Failures = append(s.Failures, fmt.Sprintf("%s: %s has F1 %.2f (this hard clip's floor %.2f)", c.Clip, p.Name, p.F1, c.Hard.MinF1))
+				}
 				continue
 			}
 			sum += p.F1

@@ -126,3 +126,23 @@ func TestIntervals(t *testing.T) {
 		t.Fatalf("subtract %v", got)
 	}
 }
+
+func TestHardClipHeldToItsFloor(t *testing.T) {
+	tr := fixture()
+	tr.Hard = &Hard{Why: "profile shot the detector half misses", MinF1: 0.7}
+	o := Observed{Width: 1000, Height: 1000, Identities: []Identity{
+		{ID: 1, Label: "Ann", Name: "Ann", Segments: [][2]float64{{0, 3}}, Faces: faces(0, 3, [4]float64{0.15, 0.35, 0.25, 0.55})},
+	}}
+	set := Summarise([]ClipScore{Score(tr, o, DefaultTargets)}, DefaultTargets)
+	if len(set.Failures) != 0 || set.MeanF1 != 0 {
+		t.Fatalf("F1 0.8 over a floor of 0.7: %+v", set)
+	}
+	tr.Hard.MinF1 = 0.9
+	if set = Summarise([]ClipScore{Score(tr, o, DefaultTargets)}, DefaultTargets); len(set.Failures) != 1 {
+		t.Fatalf("under the floor: %+v", set.Failures)
+	}
+	tr.Hard.Why = ""
+	if err := tr.Check(); err == nil {
+		t.Fatal("a hard clip must say why")
+	}
+}

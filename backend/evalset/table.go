@@ -43,6 +43,11 @@ func (s SetScore) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", c.Clip, len(c.Identities), c.NotFaces, c.Mixed, c.StrangersNamed, c.WrongNames, never, strings.Join(split, ", "))
 	}
 	tw.Flush()
+	for _, c := range s.Clips {
+		if c.Hard != nil {
+			fmt.Fprintf(w, "\nhard clip %s (held to F1 ≥ %.2f, out of the mean): %s\n", c.Clip, c.Hard.MinF1, c.Hard.Why)
+		}
+	}
 	fmt.Fprintf(w, "\nmean F1 over cast members on screen: %.3f\n", s.MeanF1)
 	if len(s.Failures) == 0 {
 		fmt.Fprintln(w, "targets: all met")

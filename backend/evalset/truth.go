@@ -40,8 +40,18 @@ type Truth struct {
 	Faces    []Face      `json:"faces"`
 	Ignore   []Span      `json:"ignore,omitempty"`
 	Unscored []Span      `json:"unscored,omitempty"`
+	// Hard marks a clip whose people are known to fall short of the F1
+	// targets, and why; they are held to its floor instead (every other
+	// target still applies) and kept out of the mean.
+	Hard *Hard `json:"hard,omitempty"`
 
 	dir string // folder of the truth file
+}
+
+// Hard is why a clip is held to a lower bar, and that bar.
+type Hard struct {
+	Why   string  `json:"why"`
+	MinF1 float64 `json:"min_f1"`
 }
 
 // CastEntry is one person of the show's cast list and their photos.
@@ -132,6 +142,9 @@ func LoadDir(dir string) ([]Truth, error) {
 func (t Truth) Check() error {
 	if t.Clip == "" {
 		return fmt.Errorf("no clip")
+	}
+	if t.Hard != nil && (strings.TrimSpace(t.Hard.Why) == "" || t.Hard.MinF1 <= 0) {
+		return fmt.Errorf("hard: say why, and give the F1 floor its people are held to")
 	}
 	cast := map[string]bool{}
 	for _, c := range t.Cast {

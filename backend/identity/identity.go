@@ -74,6 +74,12 @@ type Config struct {
 	KeepShortApart bool
 	AttachMargin   float64 // cosine margin over the second-best identity; default DefaultAttachMargin
 	Workers        int     // goroutines for the all-pairs pass (default GOMAXPROCS)
+	// KeepShotsApart turns off the chaining of one shot's tracks (see
+	// chain.go); ChainMinCos, ChainGapMs and ChainMargin tune it.
+	KeepShotsApart bool
+	ChainMinCos    float64
+	ChainGapMs     int64
+	ChainMargin    float64
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +88,9 @@ func (c Config) withDefaults() Config {
 	c.MinFaceH = cmp.Or(c.MinFaceH, DefaultMinFaceH)
 	c.MaxNonFace = cmp.Or(c.MaxNonFace, DefaultMaxNonFace)
 	c.MinMeanScore = cmp.Or(c.MinMeanScore, DefaultMinMeanScore)
+	c.ChainMinCos = cmp.Or(c.ChainMinCos, DefaultChainMinCos)
+	c.ChainGapMs = cmp.Or(c.ChainGapMs, DefaultChainGapMs)
+	c.ChainMargin = cmp.Or(c.ChainMargin, DefaultChainMargin)
 	c.AttachMargin = cmp.Or(c.AttachMargin, DefaultAttachMargin)
 	return c
 }
@@ -127,29 +136,35 @@ type Result struct {
 func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	byID := make(map[int64]*track.Track, len(tracks))
-	var eligible, short []*track.Track
+	var candidates []*track.Track
 	for i := range tracks {
 		t := &tracks[i]
 		if _, dup := byID[t.ID]; dup {
 			return Result{}, fmt.Errorf("identity: track id %d appears twice", t.ID)
 		}
 		byID[t.ID] = t
-		switch {
-		case t.MedianFaceH < cfg.MinFaceH || len(t.Embedding) == 0 || t.NonFace > cfg.MaxNonFace ||
-			(t.MeanScore > 0 && t.MeanScore < cfg.MinMeanScore):
-		case t.Len() < cfg.MinTrackLen:
-			short = append(short, t)
-		default:
-			eligible = append(eligible, t)
+		if t.MedianFaceH < cfg.MinFaceH || len(t.Embedding) == 0 || t.NonFace > cfg.MaxNonFace ||
+			(t.MeanScore > 0 && t.MeanScore < cfg.MinMeanScore) {
+			continue // background, or not a face worth a person
+		}
+		candidates = append(candidates, t)
+	}
+	var eligible, short []*unit
+	for _, u := range chainTracks(candidates, cfg) {
+		if u.as.Len() < cfg.MinTrackLen {
+			short = append(short, u)
+		} else {
+			eligible = append(eligible, u)
 		}
 	}
 	vecs := make([][]float32, len(eligible))
-	for i, t := range eligible {
-		vecs[i] = t.Embedding
+	spans := make([]*track.Track, len(eligible))
+	for i, u := range eligible {
+		vecs[i], spans[i] = u.as.Embedding, &u.as
 	}
 	var cannot [][2]int
 	if !cfg.AllowOverlap {
-		cannot = overlapping(eligible)
+		cannot = overlapping(spans)
 	}
 	labels, err := Agglomerate(ctx, vecs, cannot, cfg.Threshold, cfg.Workers)
 	if err != nil {
@@ -160,7 +175,9 @@ func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, err
 		for len(gs) <= l {
 			gs = append(gs, &group{tracks: map[int64]bool{}})
 		}
-		gs[l].tracks[eligible[i].ID] = true
+		for _, m := range eligible[i].members {
+			gs[l].tracks[m.ID] = true
+		}
 	}
 	if !cfg.KeepShortApart {
 		attach(gs, short, byID, cfg)
@@ -174,7 +191,7 @@ func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, err
 // Threshold and nearer by AttachMargin than the runner-up, unless a track
 // of that group overlaps it in time. Centroids are those of the
 // clustering: short tracks do not move them.
-func attach(gs []*group, short []*track.Track, byID map[int64]*track.Track, cfg Config) {
+func attach(gs []*group, short []*unit, byID map[int64]*track.Track, cfg Config) {
 	if len(gs) == 0 || len(short) == 0 {
 		return
 	}
@@ -192,7 +209,8 @@ func attach(gs []*group, short []*track.Track, byID map[int64]*track.Track, cfg 
 		}
 		cents[i] = unit64(sum)
 	}
-	for _, t := range short {
+	for _, u := range short {
+		t := &u.as
 		best, second, bi := float32(-2), float32(-2), -1
 		for i, c := range cents {
 			if len(c) != len(t.Embedding) {
@@ -220,7 +238,9 @@ func attach(gs []*group, short []*track.Track, byID map[int64]*track.Track, cfg 
 			}
 		}
 		if !clash {
-			gs[bi].tracks[t.ID] = true
+			for _, m := range u.members {
+				gs[bi].tracks[m.ID] = true
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -90,5 +91,51 @@ func TestNameOpenSet(t *testing.T) {
 	res = named(twin, at{mix(ann, stranger, 0.6), 0})
 	if id := res.Identities[0]; id.FacebankName != "" {
 		t.Fatalf("ambiguous photos named: %+v", id)
+	}
+}
+
+// piece is a track of one shot: n detections from start (ms), at x, seen
+// at yaw.
+func piece(id, start int64, n int, x float32, yaw float32, emb []float32) track.Track {
+	t := mk(id, start, start+int64(n-1)*200, emb)
+	t.Shot = 1
+	for range t.DetIDs {
+		t.Boxes = append(t.Boxes, [4]float32{x, 100, x + 50, 160})
+		t.Yaws = append(t.Yaws, yaw)
+	}
+	return t
+}
+
+func TestProfilePiecesOfOneShotAreOnePerson(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 9))
+	face := tracktest.RandomUnit(r, 128)
+	// Three pieces of one profile shot, about 0.46 alike, a second or two apart
+	// and moving across the frame: one person.
+	a := mix(face, tracktest.RandomUnit(r, 128), 0.68)
+	b := mix(face, tracktest.RandomUnit(r, 128), 0.68)
+	c := mix(face, tracktest.RandomUnit(r, 128), 0.68)
+	profile := []track.Track{piece(1, 0, 5, 100, 0.9, a), piece(2, 2000, 5, 250, 0.9, b), piece(3, 4400, 5, 380, 0.9, c)}
+	res, err := identity.Cluster(context.Background(), profile, identity.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Identities) != 1 || res.Identities[0].Size != 3 {
+		t.Fatalf("profile pieces: %d identities %+v", len(res.Identities), res.Identities)
+	}
+	if res, _ = identity.Cluster(context.Background(), profile, identity.Config{KeepShotsApart: true}); len(res.Identities) < 2 {
+		t.Fatalf("without chaining the pieces are %d identities; the embeddings alone keep them apart", len(res.Identities))
+	}
+	// The same pieces seen frontally are two people one after the other
+	// (frontal faces embed well: 0.46 is someone else); so is a piece
+	// that starts far from where the last one ended, or in another shot.
+	frontal := []track.Track{piece(1, 0, 5, 100, 0.1, a), piece(2, 2000, 5, 250, 0.1, b)}
+	far := []track.Track{piece(1, 0, 5, 100, 0.9, a), piece(2, 1400, 5, 1500, 0.9, b)}
+	other := []track.Track{piece(1, 0, 5, 100, 0.9, a), piece(2, 2000, 5, 250, 0.9, b)}
+	other[1].Shot = 2
+	for name, ts := range map[string][]track.Track{"frontal": frontal, "far": far, "another shot": other} {
+		if res, _ := identity.Cluster(context.Background(), ts, identity.Config{}); len(res.Identities) != 2 {
+			t.Errorf("%s: %d identities, want 2", name, len(res.Identities))
+		}
 	}
 }

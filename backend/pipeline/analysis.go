@@ -42,7 +42,7 @@ const (
 	screentimeCSVFile   = "screentime.csv"
 	segmentsFile        = "segments.parquet"
 	reportHTMLFile      = "report.html"
-	trackAlgorithm      = "track/2"
+	trackAlgorithm      = "track/3"
 	clusterAlgorithm    = "cluster/2"
 	analyticsAlgorithm  = "analytics/1"
 	defaultScreenPreset = string(screentime.PresetDefault)
@@ -88,6 +88,8 @@ type TrackRow struct {
 	MedianFaceH float32   `parquet:"median_face_h" json:"median_face_h"`
 	Yaws        []float32 `parquet:"yaws" json:"yaws"`         // per detection, track.PoseOf; −1 unknown
 	NonFace     float32   `parquet:"non_face" json:"non_face"` // track.Track.NonFace
+	Shot        int32     `parquet:"shot" json:"shot"`         // 1-based; 0 unknown
+	Changed     bool      `parquet:"changed" json:"changed"`   // track.Track.Changed
 }
 
 // IdentityRow is one person of identities.parquet. Tracks in no identity
@@ -425,7 +427,7 @@ func trackRow(t track.Track) TrackRow {
 		TrackID: t.ID, StartFrame: t.StartFrame, EndFrame: t.EndFrame, StartPTSms: t.StartPTSms, EndPTSms: t.EndPTSms,
 		Frames: t.Frames, PTSms: t.PTSms, DetIDs: t.DetIDs, Boxes: boxes, Scores: t.Scores,
 		Embedding: t.Embedding, Quality: t.Quality, MeanScore: t.MeanScore, MedianFaceH: t.MedianFaceH,
-		Yaws: t.Yaws, NonFace: t.NonFace,
+		Yaws: t.Yaws, NonFace: t.NonFace, Shot: int32(t.Shot), Changed: t.Changed,
 	}
 }
 
@@ -435,7 +437,7 @@ func (r TrackRow) Track() track.Track {
 		ID: r.TrackID, StartFrame: r.StartFrame, EndFrame: r.EndFrame, StartPTSms: r.StartPTSms, EndPTSms: r.EndPTSms,
 		Frames: r.Frames, PTSms: r.PTSms, DetIDs: r.DetIDs, Scores: r.Scores,
 		Quality: r.Quality, MeanScore: r.MeanScore, MedianFaceH: r.MedianFaceH,
-		Yaws: r.Yaws, NonFace: r.NonFace,
+		Yaws: r.Yaws, NonFace: r.NonFace, Shot: int(r.Shot), Changed: r.Changed,
 	}
 	if len(r.Embedding) > 0 {
 		t.Embedding = r.Embedding

@@ -134,10 +134,6 @@ func (b *Backend) castData(key string) (castData, error) {
 	return d, err
 }
 
-// ProfileYaw is the yaw (track.PoseOf) from which a face counts as seen
-// in profile.
-const ProfileYaw = 0.6
-
 // profileSeconds is the screen time of the tracks' profile faces: one
 // sampling interval each, at most the person's screen time.
 func profileSeconds(ids []int64, byTrack map[int64]*track.Track, intervalS, screenS float64) float64 {
@@ -145,7 +141,7 @@ func profileSeconds(ids []int64, byTrack map[int64]*track.Track, intervalS, scre
 	for _, id := range ids {
 		if t := byTrack[id]; t != nil {
 			for _, y := range t.Yaws {
-				if y >= ProfileYaw {
+				if y >= track.ProfileYaw {
 					n++
 				}
 			}
@@ -578,11 +574,11 @@ func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identi
 		if t == nil || len(t.Embedding) == 0 || t.Len() < identity.DefaultMinTrackLen || t.NonFace > 0 {
 			continue
 		}
-		switch yaw := medianYaw(t.Yaws); {
+		switch yaw := t.MedianYaw(); {
 		case yaw < 0:
 		case yaw < 0.4 && better(t, frontal):
 			frontal = t
-		case yaw >= ProfileYaw && better(t, profile):
+		case yaw >= track.ProfileYaw && better(t, profile):
 			profile = t
 		}
 	}
@@ -602,21 +598,6 @@ func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identi
 			b.Log.Slog().Info("confirmed face not added to the cast list", "show", show, "name", name, "track", c.t.ID, "error", err)
 		}
 	}
-}
-
-// medianYaw is the median of a track's known yaws; −1 when none is known.
-func medianYaw(ys []float32) float32 {
-	var known []float32
-	for _, y := range ys {
-		if y >= 0 {
-			known = append(known, y)
-		}
-	}
-	if len(known) == 0 {
-		return -1
-	}
-	slices.Sort(known)
-	return known[len(known)/2]
 }
 
 // UndoCuration takes back the newest curation operation of key and runs

@@ -1,6 +1,9 @@
 package track
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Face quality from what the detector gives for each face: the five
 // landmarks (left eye, right eye, nose, left and right mouth corner), the
@@ -82,4 +85,24 @@ func FaceQuality(d Detection, goodFaceH float32) float32 {
 		q *= max(0.25, min(1, d.Blur/10))
 	}
 	return q
+}
+
+// ProfileYaw is the yaw (PoseOf) from which a face counts as seen in
+// profile.
+const ProfileYaw = 0.6
+
+// MedianYaw is the median of the track's known yaws; −1 when none is
+// known.
+func (t Track) MedianYaw() float32 {
+	var known []float32
+	for _, y := range t.Yaws {
+		if y >= 0 {
+			known = append(known, y)
+		}
+	}
+	if len(known) == 0 {
+		return -1
+	}
+	slices.Sort(known)
+	return known[len(known)/2]
 }

@@ -131,3 +131,30 @@ func TestStraddlingAndInnerBoxesNeverFoundATrack(t *testing.T) {
 		}
 	}
 }
+
+// Two people one after the other in the same place, alike enough (cosine
+// 0.35) to pass the embedding gate against the track's mean: the change
+// gate still ends the first track where the face changes, as a cut would.
+func TestChangeGateSplitsOnePlaceTwoPeople(t *testing.T) {
+	a := unit(1, 0)
+	b := unit(0.35, float32(math.Sqrt(1-0.35*0.35)))
+	var dets []track.Detection
+	for i := range int64(20) {
+		emb := a
+		if i >= 10 {
+			emb = b
+		}
+		dets = append(dets, track.Detection{DetID: i + 1, FrameIndex: i, PTSms: i * 200, Box: [4]float32{100, 100, 180, 200}, Score: 0.9, Embedding: emb})
+	}
+	res, err := track.Build(context.Background(), nil, dets, nil, track.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tracks) != 2 || res.Tracks[0].Len() != 10 || res.Tracks[1].Len() != 10 {
+		t.Fatalf("%d tracks; want two of 10", len(res.Tracks))
+	}
+	res, err = track.Build(context.Background(), nil, dets, nil, track.Config{ChangeCosine: -1})
+	if err != nil || len(res.Tracks) != 1 {
+		t.Fatalf("without the change gate: %d tracks, want 1 (%v)", len(res.Tracks), err)
+	}
+}

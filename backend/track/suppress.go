@@ -5,7 +5,8 @@ package track
 // that overlap little, so two things survive it: a box that straddles two
 // neighbouring faces (half of each, on a crowded shot) and a box inside
 // another face's box (an eye, a mouth, a printed face on a badge). Either
-// can live for seconds across frames and become a person. They are dropped
+// can live for seconds across frames and become a person. (Two real faces
+// overlap only when one hides the other, so neither rule drops a face.) They are dropped
 // before tracking, against every other box of the frame.
 
 const (
@@ -13,8 +14,10 @@ const (
 	// covers, for two neighbours at once.
 	straddleCover = 0.25
 	// insideCover is the share of a box inside a larger one that makes it
-	// part of that face; the larger box must be at least twice its area.
-	insideCover = 0.6
+	// part of that face (an eye, a mouth, a badge); the larger box must be
+	// at least insideRatio times its area.
+	insideCover = 0.8
+	insideRatio = 4
 )
 
 func area(b [4]float32) float32 { return max(0, b[2]-b[0]) * max(0, b[3]-b[1]) }
@@ -31,7 +34,7 @@ func interArea(a, b [4]float32) float32 {
 // suppress returns the detections of one frame that are faces of their own
 // (in their order) and how many it dropped: a box covering at least
 // straddleCover of each of two others that score higher, or a box with
-// insideCover of its area inside another at least twice as large.
+// insideCover of its area inside another insideRatio times as large.
 func suppress(ds []Detection) ([]Detection, int) {
 	if len(ds) < 2 {
 		return ds, 0
@@ -51,7 +54,7 @@ func suppress(ds []Detection) ([]Detection, int) {
 			if ao <= 0 || in <= 0 {
 				continue
 			}
-			if in/ad >= insideCover && ao >= 2*ad {
+			if in/ad >= insideCover && ao >= insideRatio*ad {
 				drop[i] = true
 				break
 			}

@@ -18,6 +18,14 @@
 //     (cosine ≥ ReacquireCosine) when the face is near the predicted box,
 //     and a face that moved faster than predicted (no IoU, within 1.5 face
 //     heights) still matches when its cosine is twice the gate.
+//   - Change gate: once a track holds three embeddings, a face unlike
+//     its last face (cosine < ChangeCosine) and unlike its last three is
+//     another person in the same place, not this track: one shot after
+//     another from one camera (a webcam, a studio) can pass the cut
+//     detector. On the real set one face to the next scored 0.58 or more
+//     within a person, turning to profile included, and 0.31–0.39 where
+//     the person changed. A track whose faces agree less (soft, small)
+//     gets a lower gate: 0.3 under their mean agreement.
 //   - Gap bridging counts sampled frames of the frame list (not frame
 //     indices), so a gap is a real gap: a track survives MaxGap missing
 //     samples and then ends.
@@ -71,6 +79,7 @@ const (
 	DefaultEmbeddingWeight = 0.5
 	DefaultSwitchCosine    = 0.4
 	DefaultGoodFaceH       = 64
+	DefaultChangeCosine    = 0.45
 )
 
 // Config tunes Build. Every zero field takes its Default.
@@ -87,6 +96,9 @@ type Config struct {
 	EmbeddingWeight float32 // weight of 1−cosine in the cost (the rest is 1−IoU)
 	SwitchCosine    float32 // head vs. tail embedding cosine below this counts an id switch
 	GoodFaceH       float32 // face height (px) from which quality is not reduced
+	// ChangeCosine: a face this unlike the track's last face, and less
+	// than 0.05 more like its last three, is another face (see Build).
+	ChangeCosine float32
 }
 
 func (c Config) withDefaults() Config {
@@ -102,6 +114,7 @@ func (c Config) withDefaults() Config {
 	c.EmbeddingWeight = cmp.Or(c.EmbeddingWeight, DefaultEmbeddingWeight)
 	c.SwitchCosine = cmp.Or(c.SwitchCosine, DefaultSwitchCosine)
 	c.GoodFaceH = cmp.Or(c.GoodFaceH, DefaultGoodFaceH)
+	c.ChangeCosine = cmp.Or(c.ChangeCosine, DefaultChangeCosine)
 	return c
 }
 
@@ -125,6 +138,10 @@ type Track struct {
 	MeanScore   float32
 	Quality     float32 // MeanScore × min(1, MedianFaceH/GoodFaceH), in [0, 1]
 	NonFace     float32 // share of the detections whose landmarks do not look like a face (PoseOf)
+	Shot        int     // 1-based index of the shot (cuts given to Build); 0 unknown
+	// Changed: the track ended because another face took its place (the
+	// change gate), so the next face there is someone else.
+	Changed bool
 }
 
 // Len is the number of detections in the track.
@@ -166,6 +183,11 @@ type live struct {
 	odd     int       // detections whose landmarks do not look like a face
 	// goodFaceH is Config.GoodFaceH, for FaceQuality.
 	goodFaceH float32
+	shot      int
+	changed   bool // the last detection near it was another face (change gate)
+	// sumCons and nCons: cosines of consecutive embeddings, for changeGate.
+	sumCons float32
+	nCons   int
 }
 
 func (l *live) mean() []float32 {
@@ -195,6 +217,26 @@ func (l *live) weightedMean() []float32 {
 		return normalized(l.sum)
 	}
 	return normalized(sum)
+}
+
+// changeGate is the cosine to the last face under which a face is another
+// person's: ChangeCosine, or lower for a track whose faces agree less from
+// one to the next (soft or small faces): 0.3 under their mean agreement.
+func (l *live) changeGate(cfg Config) float32 {
+	if l.nCons < 2 {
+		return cfg.ChangeCosine
+	}
+	return min(cfg.ChangeCosine, l.sumCons/float32(l.nCons)-0.3)
+}
+
+// recent returns the track's last embedding and the mean of its last
+// three; nil while it holds fewer than three.
+func (l *live) recent() (last, mean []float32) {
+	n := len(l.embs)
+	if n < 3 {
+		return nil, nil
+	}
+	return l.embs[n-1], meanOf(l.embs[n-3:])
 }
 
 func (l *live) predict(pos int) [4]float32 {
@@ -250,6 +292,7 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 	slices.Sort(cuts)
 	cuts = slices.Compact(cuts)
 	nextCut := 0
+	shot := 1
 
 	var (
 		active   []*live
@@ -270,6 +313,9 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 		for nextCut < len(cuts) && cuts[nextCut] <= f.Index {
 			cut = cut || p > 0
 			nextCut++
+		}
+		if cut {
+			shot++
 		}
 		// End tracks at a shot cut and after too long a gap.
 		keep := active[:0]
@@ -312,7 +358,7 @@ func Build(ctx context.Context, frames []Frame, dets []Detection, cuts []int64, 
 			if d.Score < cfg.NewTrackScore {
 				continue
 			}
-			l := &live{t: &Track{}, lastPos: p, goodFaceH: cfg.GoodFaceH}
+			l := &live{t: &Track{}, lastPos: p, goodFaceH: cfg.GoodFaceH, shot: shot}
 			l.add(d, p, p)
 			active = append(active, l)
 		}
@@ -374,12 +420,21 @@ func associate(active []*live, usedT []bool, dets []Detection, p int, cfg Config
 		if l.nEmb < 3 {
 			gate /= 2
 		}
+		last, recent := l.recent()
 		for di, d := range dets {
 			iou := IoU(pred, d.Box)
 			cos := float32(-2) // unknown
 			if m != nil && len(d.Embedding) > 0 {
 				cos = Cosine(m, d.Embedding)
 				if cos < gate {
+					continue
+				}
+				// Another face where this one was: unlike the last face
+				// and the last few together (a cut the histograms missed).
+				if change := l.changeGate(cfg); recent != nil && Cosine(last, d.Embedding) < change && Cosine(recent, d.Embedding) < change+0.05 {
+					if iou >= minIoU {
+						l.changed = true
+					}
 					continue
 				}
 			}
@@ -455,6 +510,7 @@ func (l *live) add(d Detection, p, prevPos int) {
 	l.faceH = append(l.faceH, h)
 	yaw, ok := PoseOf(d.Box, d.Landmarks)
 	t.Yaws = append(t.Yaws, yaw)
+	l.changed = false
 	if !ok {
 		l.odd++
 	}
@@ -467,6 +523,10 @@ func (l *live) add(d Detection, p, prevPos int) {
 			l.sum[i] += v
 		}
 		l.nEmb++
+		if n := len(l.embs); n > 0 {
+			l.sumCons += Cosine(l.embs[n-1], d.Embedding)
+			l.nCons++
+		}
 		l.embs = append(l.embs, d.Embedding)
 	}
 }
@@ -499,6 +559,7 @@ func (l *live) finish(cfg Config) Track {
 	t.StartPTSms, t.EndPTSms = t.PTSms[0], t.PTSms[n-1]
 	t.Embedding = l.weightedMean()
 	t.NonFace = float32(l.odd) / float32(n)
+	t.Shot, t.Changed = l.shot, l.changed
 	var s float32
 	for _, v := range t.Scores {
 		s += v

@@ -153,7 +153,7 @@ func TestEmbeddingGateSeparatesSwappedFaces(t *testing.T) {
 		t.Errorf("id switches %d with the gate on", res.Metrics.IDSwitchEstimate)
 	}
 	// With the gate off the swap hides inside one track: the estimate sees it.
-	res, err = track.Build(context.Background(), frames, dets, nil, track.Config{MinCosine: -1, ReacquireCosine: -1})
+	res, err = track.Build(context.Background(), frames, dets, nil, track.Config{MinCosine: -1, ReacquireCosine: -1, ChangeCosine: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
