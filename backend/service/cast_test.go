@@ -400,6 +400,12 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 		t.Errorf("no identity labelled from the headshot, or no reason given: %+v", v.People)
 	}
 
+	if rep, err := b.Inspect(ctx, key); err != nil || rep.Curation == nil || len(rep.Curation.Names) == 0 ||
+		!strings.Contains(rep.Curation.Names[0], "named Barack Obama from the cast list (photo Barack_Obama.jpg matches") ||
+		!strings.Contains(rep.Text(), "named Barack Obama from the cast list") {
+		t.Errorf("the inspector does not say why the name was given: %+v %v", rep.Curation, err)
+	}
+
 	// Confirming a cast member adds this episode's best face to the cast
 	// list, for the next episode; undoing the confirmation takes it back.
 	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "rename", IdentityID: obama.IdentityID, Name: "Barack Obama"}); err != nil {
