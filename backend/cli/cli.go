@@ -49,7 +49,7 @@ func init() {
 		{"export", "castscope export EPISODE_KEY --format csv|json|edl|fcpxml|otio [--person NAME] [--out FILE] [--data DIR]", "export screen time for an editing system (segments CSV, JSON, CMX3600 EDL, FCPXML, OpenTimelineIO)", screenTimeExportCmd},
 		{"doctor", "castscope doctor [--data DIR] [--json]", "versions, ONNX Runtime library and providers, models and their sha256", doctorCmd},
 		{"bench", "castscope bench [--video FILE] [--fps N] [--threads T] [--clip 20s] [--rss-short 20s --rss-long 120s] [--json]", "measure decode, inference, detect stage overhead and peak RSS side by side against their goals", benchCmd},
-		{"eval", "castscope eval DIR [--data DIR] [--json]", "run every clip of a real-footage set (DIR/*.truth.json) and score the names and screen time against its truth", evalCmd},
+		{"eval", "castscope eval DIR [--data DIR] [--json] [--variants dark,half,crf40]", "run every clip of a real-footage set (DIR/*.truth.json) and score the names and screen time against its truth", evalCmd},
 		{"version", "castscope version", "print the version", versionCmd},
 	}
 }

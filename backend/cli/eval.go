@@ -8,6 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"castscope/backend/episode"
@@ -23,6 +28,7 @@ func evalCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "eval")
 	data := fs.String("data", "", "data folder for the runs (default: a new temporary folder, removed afterwards)")
 	asJSON := fs.Bool("json", false, "print the scores as JSON")
+	variantList := fs.String("variants", "", "also score degraded copies of every clip, apart: dark, half, crf40 (comma-separated; needs ffmpeg)")
 	pos, code := parse(fs, args)
 	if code >= 0 {
 		return code
@@ -34,6 +40,10 @@ func evalCmd(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		printError(env.Stderr, errs.New(errs.Usage, err.Error(), "Each clip needs a CLIP.truth.json beside it (see testdata/real/README.md)."))
 		return ExitUsage
+	}
+	variants, err := evalset.VariantsOf(*variantList)
+	if err != nil {
+		return usageError(env, fs.Usage, "castscope eval: %s", err)
 	}
 	dir := *data
 	if dir == "" {
@@ -53,6 +63,16 @@ func evalCmd(ctx context.Context, env *Env, args []string) int {
 		return ExitError
 	}
 	defer b.Close()
+	for _, t := range slices.Clone(truths) {
+		for _, v := range variants {
+			file, err := makeVariant(ctx, t.ClipPath(), filepath.Join(dir, "variants"), v)
+			if err != nil {
+				printError(env.Stderr, err)
+				return ExitError
+			}
+			truths = append(truths, t.Of(v, file))
+		}
+	}
 	var clips []evalset.ClipScore
 	for _, t := range truths {
 		start := time.Now()
@@ -124,6 +144,29 @@ func evalClip(ctx context.Context, b *service.Backend, t evalset.Truth) (evalset
 		return evalset.Observed{}, err
 	}
 	return b.Observe(ctx, ep.Key)
+}
+
+// makeVariant writes the degraded copy v of clip into dir (once: a copy
+// already there is reused) and returns its path.
+func makeVariant(ctx context.Context, clip, dir string, v evalset.Variant) (string, error) {
+	base := strings.TrimSuffix(filepath.Base(clip), filepath.Ext(clip))
+	out := filepath.Join(dir, base+"__"+v.Name+".mp4")
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", errs.FS(err, dir)
+	}
+	tmp := out + ".part.mp4"
+	cmd := exec.CommandContext(ctx, "ffmpeg", "-v", "error", "-y", "-i", clip, "-an", "-vf", v.Filter,
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", strconv.Itoa(v.CRF()), "-pix_fmt", "yuv420p", tmp)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", errs.New(errs.Internal, fmt.Sprintf("ffmpeg could not make the %s variant of %s: %v %s", v.Name, filepath.Base(clip), err, strings.TrimSpace(string(b))), "Install ffmpeg (make deps), or leave --variants out.")
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return "", errs.FS(err, out)
+	}
+	return out, nil
 }
 
 func fileSHA256(p string) (string, error) {

@@ -29,7 +29,7 @@ func TestEvalRealFootage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"eval", dir, "--json", "--data", t.TempDir()}, &Env{Stdout: &stdout, Stderr: &stderr})
+	code := Main(context.Background(), []string{"eval", dir, "--json", "--variants", "dark,half", "--data", t.TempDir()}, &Env{Stdout: &stdout, Stderr: &stderr})
 	var set evalset.SetScore
 	if err := json.Unmarshal(stdout.Bytes(), &set); err != nil {
 		t.Fatalf("exit %d, output is not JSON: %v\n%s\n%s", code, err, stdout.String(), stderr.String())
@@ -40,17 +40,20 @@ func TestEvalRealFootage(t *testing.T) {
 	if code != ExitOK || len(set.Failures) > 0 {
 		t.Fatalf("exit %d; targets missed: %v", code, set.Failures)
 	}
-	if len(set.Clips) != len(truths) || len(truths) < 6 {
-		t.Fatalf("%d clips scored of %d (want at least 6)", len(set.Clips), len(truths))
+	if len(set.Clips) != 3*len(truths) || len(truths) < 6 {
+		t.Fatalf("%d clips and variants scored of %d clips (want at least 6, each with 2 variants)", len(set.Clips), len(truths))
 	}
 	named, strangers := 0, 0
 	for _, c := range set.Clips {
+		if c.Variant != "" {
+			continue
+		}
 		named += len(c.People)
 		if len(c.People) == 0 {
 			strangers++
 		}
 	}
-	if named < 5 || strangers < 2 || set.MeanF1 < evalset.DefaultTargets.MeanF1 {
+	if named < 5 || strangers < 2 || set.MeanF1 < evalset.DefaultTargets.MeanF1 || set.VariantMeanF1 <= 0 {
 		t.Fatalf("%d people named over the set, %d stranger-only clips, mean F1 %.3f", named, strangers, set.MeanF1)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PROVENANCE.md")); err != nil {

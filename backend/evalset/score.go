@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Observed is what a finished run found in one clip.
@@ -42,10 +43,11 @@ var DefaultTargets = Targets{MinF1: 0.90, MeanF1: 0.95, MinOnScreenS: 1, MaxMix:
 // ClipScore is the scoring of one clip.
 type ClipScore struct {
 	Clip          string          `json:"clip"`
-	Hard          *Hard           `json:"hard,omitempty"` // held to Hard.MinF1, out of the mean
-	People        []PersonScore   `json:"people"`         // cast members on screen
-	Faces         []FaceScore     `json:"faces"`          // every true face: into how many identities it split
-	Identities    []IdentityScore `json:"identities"`     // every identity of the run
+	Hard          *Hard           `json:"hard,omitempty"`    // held to Hard.MinF1, out of the mean
+	Variant       string          `json:"variant,omitempty"` // a degraded copy: scored apart
+	People        []PersonScore   `json:"people"`            // cast members on screen
+	Faces         []FaceScore     `json:"faces"`             // every true face: into how many identities it split
+	Identities    []IdentityScore `json:"identities"`        // every identity of the run
 	NeverOnScreen []string        `json:"never_on_screen"`
 	// Counts of what must not happen.
 	NotFaces       int `json:"not_faces"`       // identities whose faces are no true face
@@ -92,7 +94,7 @@ const (
 
 // Score compares a run with the truth.
 func Score(t Truth, o Observed, tg Targets) ClipScore {
-	cs := ClipScore{Clip: t.Name(), Hard: t.Hard}
+	cs := ClipScore{Clip: t.Name(), Hard: t.Hard, Variant: t.Variant}
 	mask := t.mask()
 	owners := map[string]int{}
 	for _, id := range o.Identities {
@@ -284,14 +286,34 @@ type SetScore struct {
 	Clips    []ClipScore `json:"clips"`
 	MeanF1   float64     `json:"mean_f1"` // over cast members on screen at least Targets.MinOnScreenS, hard clips left out
 	Failures []string    `json:"failures"`
+	// VariantMeanF1 is the mean F1 over the variants' cast members.
+	VariantMeanF1 float64 `json:"variant_mean_f1,omitempty"`
 }
 
 // Summarise computes the set's mean F1 and lists every target missed.
+// Variants are scored apart: their F1 is reported (VariantMeanF1), and of
+// the targets only the ones about wrong names hold for them (no stranger
+// or never-on-screen photo named, no wrong name): a darker or smaller
+// picture may lose a person, never name the wrong one.
 func Summarise(clips []ClipScore, tg Targets) SetScore {
 	s := SetScore{Clips: clips, Failures: []string{}}
-	var sum float64
-	n := 0
+	var sum, vsum float64
+	n, vn := 0, 0
 	for _, c := range clips {
+		if c.Variant != "" {
+			for _, p := range c.People {
+				if p.TrueS >= tg.MinOnScreenS {
+					vsum += p.F1
+					vn++
+				}
+			}
+			for _, id := range c.Identities {
+				if strings.Contains(id.Verdict, "names a stranger") || strings.Contains(id.Verdict, "wrong name") {
+					s.Failures = append(s.Failures, fmt.Sprintf("%s: %s (%.1f s) %s", c.Clip, id.Label, id.Seconds, id.Verdict))
+				}
+			}
+			continue
+		}
 		for _, p := range c.People {
 			if p.TrueS < tg.MinOnScreenS {
 				continue
@@ -313,6 +335,9 @@ func Summarise(clips []ClipScore, tg Targets) SetScore {
 				s.Failures = append(s.Failures, fmt.Sprintf("%s: %s (%.1f s) %s", c.Clip, id.Label, id.Seconds, id.Verdict))
 			}
 		}
+	}
+	if vn > 0 {
+		s.VariantMeanF1 = round3(vsum / float64(vn))
 	}
 	if n > 0 {
 		s.MeanF1 = round3(sum / float64(n))

@@ -146,3 +146,31 @@ func TestHardClipHeldToItsFloor(t *testing.T) {
 		t.Fatal("a hard clip must say why")
 	}
 }
+
+func TestVariantsScoredApart(t *testing.T) {
+	vs, err := VariantsOf("dark, half")
+	if err != nil || len(vs) != 2 || vs[0].Name != "dark" || vs[1].CRF() != 18 {
+		t.Fatalf("%+v %v", vs, err)
+	}
+	if _, err := VariantsOf("dark,blurry"); err == nil || !strings.Contains(err.Error(), "crf40") {
+		t.Fatalf("unknown variant: %v", err)
+	}
+	tr := fixture()
+	dark := tr.Of(vs[0], "/tmp/x/show__dark.mp4")
+	if dark.Name() != "show [dark]" || dark.ClipPath() != "/tmp/x/show__dark.mp4" {
+		t.Fatalf("variant %q %q", dark.Name(), dark.ClipPath())
+	}
+	// The variant loses Ann (F1 0) and names nobody wrongly: reported,
+	// not a failure; naming a stranger in a variant is one.
+	lost := Score(dark, Observed{Width: 1000, Height: 1000}, DefaultTargets)
+	set := Summarise([]ClipScore{lost}, DefaultTargets)
+	if len(set.Failures) != 0 || set.MeanF1 != 0 || len(lost.People) != 1 {
+		t.Fatalf("a lost person in a variant: %+v", set)
+	}
+	wrong := Score(dark, Observed{Width: 1000, Height: 1000, Identities: []Identity{
+		{ID: 1, Label: "Bob", Name: "Bob", Segments: [][2]float64{{2, 6}}, Faces: faces(2, 6, [4]float64{0.65, 0.35, 0.75, 0.55})},
+	}}, DefaultTargets)
+	if set = Summarise([]ClipScore{wrong}, DefaultTargets); len(set.Failures) != 1 {
+		t.Fatalf("a stranger named in a variant: %+v", set.Failures)
+	}
+}

@@ -49,6 +49,9 @@ func (s SetScore) Print(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\nmean F1 over cast members on screen: %.3f\n", s.MeanF1)
+	if s.VariantMeanF1 > 0 {
+		fmt.Fprintf(w, "mean F1 over the degraded variants (scored apart): %.3f\n", s.VariantMeanF1)
+	}
 	if len(s.Failures) == 0 {
 		fmt.Fprintln(w, "targets: all met")
 		return

@@ -45,6 +45,10 @@ type Truth struct {
 	// target still applies) and kept out of the mean.
 	Hard *Hard `json:"hard,omitempty"`
 
+	// Variant names the degraded copy (see Variant) this truth scores; ""
+	// for the clip itself.
+	Variant string `json:"-"`
+
 	dir string // folder of the truth file
 }
 
@@ -80,9 +84,14 @@ type Span struct {
 // IsStranger reports whether the face is one nobody may name.
 func (f Face) IsStranger() bool { return strings.HasPrefix(f.Who, Stranger) }
 
-// Name is the clip's name: its file name without the extension.
+// Name is the clip's name: its file name without the extension; a
+// variant's is the original's plus " [variant]".
 func (t Truth) Name() string {
-	return strings.TrimSuffix(filepath.Base(t.Clip), filepath.Ext(t.Clip))
+	n := strings.TrimSuffix(filepath.Base(t.Clip), filepath.Ext(t.Clip))
+	if t.Variant != "" {
+		n = strings.TrimSuffix(n, "__"+t.Variant) + " [" + t.Variant + "]"
+	}
+	return n
 }
 
 // Path resolves a path of the truth file (the clip, a headshot).
