@@ -23,6 +23,8 @@ import (
 //     face across the frame; a crowd puts another face there);
 //   - the earlier did not end because another face took its place
 //     (track.Track.Changed: the tracker saw the person change);
+//   - nobody else is on screen from the earlier's start to the later's end
+//     (in a crowd a lost face is as likely to come back as anyone's);
 //   - the best candidate is clearly better than the next (ChainMargin);
 //   - one of the two is seen mostly in profile (track.ProfileYaw): frontal
 //     faces embed well, and two frontal tracks less alike than the
@@ -81,7 +83,8 @@ func chainTracks(ts []*track.Track, cfg Config) []*unit {
 				tail := u.members[len(u.members)-1]
 				if u.as.Shot != t.Shot || u.as.Changed || tail.EndPTSms >= t.StartPTSms ||
 					t.StartPTSms-tail.EndPTSms > cfg.ChainGapMs || len(u.as.Embedding) != len(t.Embedding) ||
-					!within(tail, t) || (tail.MedianYaw() < track.ProfileYaw && t.MedianYaw() < track.ProfileYaw) {
+					!within(tail, t) || (tail.MedianYaw() < track.ProfileYaw && t.MedianYaw() < track.ProfileYaw) ||
+					crowded(ts, tail, t) {
 					continue
 				}
 				switch c := track.Cosine(u.as.Embedding, t.Embedding); {
@@ -116,4 +119,18 @@ func within(a, b *track.Track) bool {
 	dy := float64((p[1]+p[3])/2 - (q[1]+q[3])/2)
 	gapS := float64(b.StartPTSms-a.EndPTSms) / 1000
 	return math.Hypot(dx, dy) <= h*(3+3*gapS)
+}
+
+// crowded reports whether a track other than a and b (ts sorted by start)
+// is on screen in a's shot between a's start and b's end.
+func crowded(ts []*track.Track, a, b *track.Track) bool {
+	for _, o := range ts {
+		if o.StartPTSms > b.EndPTSms {
+			break
+		}
+		if o != a && o != b && o.Shot == a.Shot && o.EndPTSms >= a.StartPTSms {
+			return true
+		}
+	}
+	return false
 }

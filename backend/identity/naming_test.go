@@ -128,14 +128,19 @@ func TestProfilePiecesOfOneShotAreOnePerson(t *testing.T) {
 	}
 	// The same pieces seen frontally are two people one after the other
 	// (frontal faces embed well: 0.46 is someone else); so is a piece
-	// that starts far from where the last one ended, or in another shot.
+	// that starts far from where the last one ended, in another shot, or
+	// while someone else is on screen.
 	frontal := []track.Track{piece(1, 0, 5, 100, 0.1, a), piece(2, 2000, 5, 250, 0.1, b)}
 	far := []track.Track{piece(1, 0, 5, 100, 0.9, a), piece(2, 1400, 5, 1500, 0.9, b)}
 	other := []track.Track{piece(1, 0, 5, 100, 0.9, a), piece(2, 2000, 5, 250, 0.9, b)}
 	other[1].Shot = 2
-	for name, ts := range map[string][]track.Track{"frontal": frontal, "far": far, "another shot": other} {
-		if res, _ := identity.Cluster(context.Background(), ts, identity.Config{}); len(res.Identities) != 2 {
-			t.Errorf("%s: %d identities, want 2", name, len(res.Identities))
+	crowd := []track.Track{piece(1, 0, 5, 100, 0.9, a), piece(2, 2000, 5, 250, 0.9, b), piece(3, 400, 12, 900, 0.1, tracktest.RandomUnit(r, 128))}
+	for name, c := range map[string]struct {
+		ts   []track.Track
+		want int
+	}{"frontal": {frontal, 2}, "far": {far, 2}, "another shot": {other, 2}, "someone else on screen": {crowd, 3}} {
+		if res, _ := identity.Cluster(context.Background(), c.ts, identity.Config{}); len(res.Identities) != c.want {
+			t.Errorf("%s: %d identities, want %d", name, len(res.Identities), c.want)
 		}
 	}
 }
