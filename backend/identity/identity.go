@@ -109,7 +109,7 @@ type Identity struct {
 	// The cast list's answer (see Name): the name given, or only offered.
 	FacebankName   string     `json:"facebank_name,omitempty"`
 	FacebankScore  float32    `json:"facebank_score,omitempty"`  // cosine of the identity and the best photo of that name
-	FacebankMargin float32    `json:"facebank_margin,omitempty"` // over the next name, and over the name's rival on screen with it
+	FacebankMargin float32    `json:"facebank_margin,omitempty"` // over the next name and over the photo's match with any other identity
 	FacebankFile   string     `json:"facebank_file,omitempty"`   // the photo that matched
 	Suggestion     *Candidate `json:"suggestion,omitempty"`      // a name below the bar, for the user to confirm
 }
