@@ -44,7 +44,7 @@ const (
 	reportHTMLFile      = "report.html"
 	trackAlgorithm      = "track/3"
 	clusterAlgorithm    = "cluster/2"
-	analyticsAlgorithm  = "analytics/1"
+	analyticsAlgorithm  = "analytics/2"
 	defaultScreenPreset = string(screentime.PresetDefault)
 )
 

@@ -45,9 +45,9 @@ td:first-child,th:first-child{text-align:left}.bar{background:#4a78c2;height:.8e
 </style></head><body>
 <h1>Screen time — {{.Title}}</h1>
 <p>Episode <b>{{.Report.EpisodeKey}}</b>, {{s .Report.DurationS}} s{{if .Generated}}, report made {{.Generated}}{{end}}.</p>
-<table><tr><th>Person</th><th>Screen time (s)</th><th>± margin (s)</th><th>Share</th><th>Appearances</th><th>First</th><th>Last</th><th>Shared (s)</th><th></th></tr>
-{{range .Report.People}}<tr><td>{{.Label}}</td><td>{{s .ScreenTimeS}}</td><td>{{s .MarginS}}</td><td>{{pct .Share}}</td><td>{{.Appearances}}</td><td>{{clock .FirstS}}</td><td>{{clock .LastS}}</td><td>{{s .OverlapS}}</td><td style="width:30%"><span class="bar" style="width:{{bar .ScreenTimeS $.Max}}%"></span></td></tr>
-{{end}}<tr><td><i>unidentified</i></td><td>{{s .Report.Unidentified.ScreenTimeS}}</td><td>{{s .Report.Unidentified.MarginS}}</td><td></td><td>{{len .Report.Unidentified.Segments}}</td><td></td><td></td><td></td><td></td></tr>
+<table><tr><th>Person</th><th>Screen time (s)</th><th>± margin (s)</th><th>From profiles only (s)</th><th>Share</th><th>Appearances</th><th>First</th><th>Last</th><th>Shared (s)</th><th></th></tr>
+{{range .Report.People}}<tr><td>{{.Label}}</td><td>{{s .ScreenTimeS}}</td><td>{{s .MarginS}}</td><td>{{s .ProfileS}}</td><td>{{pct .Share}}</td><td>{{.Appearances}}</td><td>{{clock .FirstS}}</td><td>{{clock .LastS}}</td><td>{{s .OverlapS}}</td><td style="width:30%"><span class="bar" style="width:{{bar .ScreenTimeS $.Max}}%"></span></td></tr>
+{{end}}<tr><td><i>unidentified</i></td><td>{{s .Report.Unidentified.ScreenTimeS}}</td><td>{{s .Report.Unidentified.MarginS}}</td><td></td><td></td><td>{{len .Report.Unidentified.Segments}}</td><td></td><td></td><td></td><td></td></tr>
 </table>
 <p>Faces of identified people are on screen {{s .Report.FacesOnScreenS}} s in all; time shared by several people counts for each of them.</p>
 <h2>Method</h2>

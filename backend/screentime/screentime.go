@@ -94,11 +94,14 @@ func (s Segment) DurationMs() int64 { return s.EndMs - s.StartMs }
 
 // Person is one identity's row of the report.
 type Person struct {
-	IdentityID  int64     `json:"identity_id"`
-	Label       string    `json:"label"`
-	ScreenTimeS float64   `json:"screen_time_s"`
-	MarginS     float64   `json:"margin_s"` // ± this much, from the sampling interval
-	Share       float64   `json:"share"`    // of the episode duration
+	IdentityID  int64   `json:"identity_id"`
+	Label       string  `json:"label"`
+	ScreenTimeS float64 `json:"screen_time_s"`
+	MarginS     float64 `json:"margin_s"` // ± this much, from the sampling interval
+	// ProfileS is the part of ScreenTimeS seen only in profile faces
+	// (track.ProfileYaw): less certain, since cast photos are frontal.
+	ProfileS    float64   `json:"profile_s"`
+	Share       float64   `json:"share"` // of the episode duration
 	Appearances int       `json:"appearances"`
 	FirstS      float64   `json:"first_s"`
 	LastS       float64   `json:"last_s"`
@@ -179,6 +182,19 @@ func Compute(in Input, o Options) (Report, error) {
 		}
 		return segments(samples, iv, bridge, dur), nil
 	}
+	// notProfile is the time of ids' faces seen other than in profile.
+	notProfile := func(ids []int64) int64 {
+		var samples []int64
+		for _, id := range ids {
+			t := byID[id]
+			for i, ms := range t.PTSms {
+				if i >= len(t.Yaws) || t.Yaws[i] < track.ProfileYaw {
+					samples = append(samples, ms)
+				}
+			}
+		}
+		return total(segments(samples, iv, bridge, dur))
+	}
 	for _, id := range in.Identities.Identities {
 		ss, err := spans(id.TrackIDs)
 		if err != nil {
@@ -188,6 +204,7 @@ func Compute(in Input, o Options) (Report, error) {
 		p := Person{IdentityID: id.ID, Label: label, Tracks: len(id.TrackIDs), Locked: id.Locked, Segments: ss}
 		p.ScreenTimeS = sec(total(ss))
 		p.MarginS = sec(int64(len(ss)) * iv)
+		p.ProfileS = sec(max(0, total(ss)-notProfile(id.TrackIDs)))
 		p.Appearances = len(ss)
 		if len(ss) > 0 {
 			p.FirstS, p.LastS = ss[0].StartS, ss[len(ss)-1].EndS

@@ -441,3 +441,27 @@ func TestRandomEpisodes(t *testing.T) {
 		})
 	}
 }
+
+// TestProfileTime: the part of a person's time seen only in profile.
+func TestProfileTime(t *testing.T) {
+	a := tr(1, 0, 3800) // 20 samples, 4 s
+	for i := range a.PTSms {
+		y := float32(0.1)
+		if a.PTSms[i] >= 2000 { // the second half in profile
+			y = 0.9
+		}
+		a.Yaws = append(a.Yaws, y)
+	}
+	b := tr(2, 5000, 5800) // no poses known: not profile
+	rep, err := screentime.Compute(screentime.Input{DurationMs: 10_000, SampleIntervalMs: 200,
+		Tracks: []track.Track{a, b}, Identities: identity.Result{Identities: []identity.Identity{ident(1, "Ann", 1), ident(2, "Bob", 2)}}},
+		screentime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, _ := rep.Person("Ann")
+	bob, _ := rep.Person("Bob")
+	if ann.ScreenTimeS < 3.8 || ann.ProfileS != 2 || bob.ProfileS != 0 {
+		t.Fatalf("Ann %.1f s, %.1f s profile; Bob %.1f s profile", ann.ScreenTimeS, ann.ProfileS, bob.ProfileS)
+	}
+}

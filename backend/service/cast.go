@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,7 +73,7 @@ type CastPerson struct {
 	// Suggestion is a name below the naming bar, offered for one click.
 	Suggestion *identity.Candidate `json:"suggestion"`
 	// ProfileS is the part of ScreenTimeS seen only in profile faces
-	// (less certain: the cast photos are mostly frontal).
+	// (screentime.Person.ProfileS).
 	ProfileS   float64 `json:"profile_s"`
 	ThumbTrack int64   `json:"thumb_track"`
 }
@@ -132,22 +131,6 @@ func (b *Backend) castData(key string) (castData, error) {
 	}
 	d.ids, err = pipeline.ReadIdentities(d.dir, d.tracks)
 	return d, err
-}
-
-// profileSeconds is the screen time of the tracks' profile faces: one
-// sampling interval each, at most the person's screen time.
-func profileSeconds(ids []int64, byTrack map[int64]*track.Track, intervalS, screenS float64) float64 {
-	n := 0
-	for _, id := range ids {
-		if t := byTrack[id]; t != nil {
-			for _, y := range t.Yaws {
-				if y >= track.ProfileYaw {
-					n++
-				}
-			}
-		}
-	}
-	return math.Round(min(float64(n)*intervalS, screenS)*10) / 10
 }
 
 // facebankReason says why the cast list named an identity; "" if it did not.
@@ -229,7 +212,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 			ScreenTimeS: p.ScreenTimeS, MarginS: p.MarginS, Share: p.Share, Appearances: p.Appearances,
 			FirstS: p.FirstS, LastS: p.LastS, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore,
 			FacebankReason: facebankReason(id), Suggestion: id.Suggestion,
-			ProfileS:   profileSeconds(id.TrackIDs, byTrack, rep.SampleIntervalS, p.ScreenTimeS),
+			ProfileS:   p.ProfileS,
 			ThumbTrack: bestTrack(id.TrackIDs, byTrack),
 		})
 	}
