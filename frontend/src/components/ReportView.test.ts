@@ -73,6 +73,8 @@ describe('ReportView', () => {
     expect(rows[0].textContent).toContain('Alex Example');
     expect(rows[0].textContent).toContain('50.0 s');
     expect(rows[2].textContent).toContain('Unidentified');
+    expect(within(rows[1]).getByTestId('profile-2').textContent).toContain('6.5 s from profiles');
+    expect(within(rows[0]).queryByTestId('profile-1')).toBeNull();
     const swatch = (r: HTMLElement) => (r.querySelector('.swatch') as HTMLElement).style.background;
     expect(swatch(rows[0])).toBe(rgb(PALETTE[0]));
     expect(swatch(rows[2])).toBe(rgb(UNIDENTIFIED_COLOR));

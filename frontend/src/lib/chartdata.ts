@@ -26,6 +26,8 @@ export interface ChartRow {
   label: string;
   seconds: number;
   margin: number;
+  /** Seconds seen only in profile faces (0 when none or unknown). */
+  profile: number;
   share: number;
   color: string;
   segments: Segment[];
@@ -44,6 +46,7 @@ export function chartRows(r: ScreenTimeReport): ChartRow[] {
     label: p.label || `Person ${p.identity_id}`,
     seconds: p.screen_time_s,
     margin: p.margin_s,
+    profile: p.profile_s ?? 0,
     share: p.share,
     color: colorAt(i),
     segments: p.segments,
@@ -55,6 +58,7 @@ export function chartRows(r: ScreenTimeReport): ChartRow[] {
       label: UNIDENTIFIED_LABEL,
       seconds: un.screen_time_s,
       margin: un.margin_s,
+      profile: 0,
       share: total ? un.screen_time_s / total : 0,
       color: UNIDENTIFIED_COLOR,
       segments: un.segments,

@@ -306,6 +306,8 @@ export interface ScreenTimePerson {
   label: string;
   screen_time_s: number;
   margin_s: number;
+  /** Seconds of screen_time_s seen only in profile faces. */
+  profile_s?: number;
   share: number;
   appearances: number;
   first_s: number;

@@ -134,7 +134,7 @@ export function screenTimeReport(over: Partial<ScreenTimeReport> = {}): ScreenTi
         overlap_s: 5, tracks: 3, segments: [seg(0, 20), seg(30, 60)],
       },
       {
-        identity_id: 2, label: 'Jordan Doe', screen_time_s: 25, margin_s: 0.5, share: 0.25, appearances: 1, first_s: 65, last_s: 90,
+        identity_id: 2, label: 'Jordan Doe', screen_time_s: 25, margin_s: 0.5, profile_s: 6.5, share: 0.25, appearances: 1, first_s: 65, last_s: 90,
         overlap_s: 0, tracks: 1, locked: true, segments: [seg(65, 90)],
       },
     ],
