@@ -1,7 +1,7 @@
 // Package cli is Castscope's headless face: the subcommands of the one
-// binary (run, inspect, export-json, doctor, version). It drives the same
-// backend as the window (package service) and prints engine events as one
-// line per stage change or progress step.
+// binary (run, cast, inspect, export, export-json, doctor, bench, eval,
+// version). It drives the same backend as the window (package service)
+// and prints engine events as one line per stage change or progress step.
 //
 // Exit codes: 0 when every stage ended ok or skipped; 3 when a stage ended
 // in error (the last line is "error: ERR_… message"); 2 for usage errors.

@@ -44,7 +44,7 @@ func (s SetScore) Print(w io.Writer) {
 	}
 	tw.Flush()
 	for _, c := range s.Clips {
-		if c.Hard != nil {
+		if c.Hard != nil && c.Variant == "" {
 			fmt.Fprintf(w, "\nhard clip %s (held to F1 ≥ %.2f, out of the mean): %s\n", c.Clip, c.Hard.MinF1, c.Hard.Why)
 		}
 	}

@@ -152,8 +152,9 @@ func Name(res Result, tracks []track.Track, refs []Reference, cfg NameConfig) Re
 		}
 		c.Margin = min(nameMargin, rivalMargin)
 		named := c.Score >= cfg.MinCos && c.Margin >= cfg.Margin
-		if c.Score >= cfg.StrongCos && (c.Next == "" || c.Score-score[i][next] >= cfg.Margin) {
+		if !named && c.Score >= cfg.StrongCos && (c.Next == "" || c.Score-score[i][next] >= cfg.Margin) {
 			named = true // a match this close is the photo's person, even split in two identities
+			c.Margin = nameMargin
 		}
 		finite := func(m float32) float32 {
 			if math.IsInf(float64(m), 1) {
