@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +25,11 @@ func evalCmd(ctx context.Context, env *Env, args []string) int {
 	fs := newFlags(env, "eval")
 	data := fs.String("data", "", "data folder for the runs (default: a new temporary folder, removed afterwards)")
 	asJSON := fs.Bool("json", false, "print the scores as JSON")
-	variantList := fs.String("variants", "", "also score degraded copies of every clip, apart: dark, half, crf40 (comma-separated; needs ffmpeg)")
+	var known []string
+	for _, v := range evalset.Variants {
+		known = append(known, v.Name+" ("+v.What+")")
+	}
+	variantList := fs.String("variants", "", "also score degraded copies of every clip, apart (comma-separated; needs ffmpeg): "+strings.Join(known, "; "))
 	pos, code := parse(fs, args)
 	if code >= 0 {
 		return code
@@ -100,7 +101,8 @@ func evalCmd(ctx context.Context, env *Env, args []string) int {
 }
 
 // evalClip registers a clip, puts the truth's cast list on its show (once:
-// a photo already there is kept) and runs the whole pipeline.
+// a photo already on the list, by path, is kept) and runs the whole
+// pipeline.
 func evalClip(ctx context.Context, b *service.Backend, t evalset.Truth) (evalset.Observed, error) {
 	ep, _, err := b.AddVideo(ctx, t.ClipPath())
 	if err != nil {
@@ -111,14 +113,13 @@ func evalClip(ctx context.Context, b *service.Backend, t evalset.Truth) (evalset
 	if err != nil {
 		return evalset.Observed{}, err
 	}
-	known := map[string]bool{}
+	known := map[string]bool{} // photos already on the list, by path
 	for _, h := range have {
-		known[h.SHA256] = true
+		known[h.File] = true
 	}
 	for _, c := range t.Cast {
 		for _, p := range c.Headshots {
-			p = t.Path(p)
-			if sum, err := fileSHA256(p); err == nil && known[sum] {
+			if p, _ = filepath.Abs(t.Path(p)); known[p] {
 				continue
 			}
 			res, err := b.AddHeadshots(ctx, show, []string{p})
@@ -159,7 +160,7 @@ func makeVariant(ctx context.Context, clip, dir string, v evalset.Variant) (stri
 	}
 	tmp := out + ".part.mp4"
 	cmd := exec.CommandContext(ctx, "ffmpeg", "-v", "error", "-y", "-i", clip, "-an", "-vf", v.Filter,
-		"-c:v", "libx264", "-preset", "veryfast", "-crf", strconv.Itoa(v.CRF()), "-pix_fmt", "yuv420p", tmp)
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", strconv.Itoa(v.CRF), "-pix_fmt", "yuv420p", tmp)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", errs.New(errs.Internal, fmt.Sprintf("ffmpeg could not make the %s variant of %s: %v %s", v.Name, filepath.Base(clip), err, strings.TrimSpace(string(b))), "Install ffmpeg (make deps), or leave --variants out.")
 	}
@@ -167,17 +168,4 @@ func makeVariant(ctx context.Context, clip, dir string, v evalset.Variant) (stri
 		return "", errs.FS(err, out)
 	}
 	return out, nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

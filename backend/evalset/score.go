@@ -102,9 +102,8 @@ func Score(t Truth, o Observed, tg Targets) ClipScore {
 		if is.Owner != "" && is.Owner != ownerIgnored {
 			owners[is.Owner]++
 		}
-		strangerNamed := is.Name != "" && (is.Owner == "" || isStranger(is.Owner))
-		switch {
-		case is.NotAFace:
+		strangerNamed := is.Name != "" && (is.Owner == "" || strings.HasPrefix(is.Owner, Stranger))
+		if is.NotAFace {
 			cs.NotFaces++
 		}
 		if is.Mix > tg.MaxMix {
@@ -157,8 +156,6 @@ func Score(t Truth, o Observed, tg Targets) ClipScore {
 	return cs
 }
 
-func isStranger(who string) bool { return len(who) >= len(Stranger) && who[:len(Stranger)] == Stranger }
-
 func scoreIdentity(t Truth, o Observed, id Identity, tg Targets) IdentityScore {
 	is := IdentityScore{ID: id.ID, Label: id.Label, Name: id.Name}
 	var segs []iv
@@ -207,7 +204,7 @@ func scoreIdentity(t Truth, o Observed, id Identity, tg Targets) IdentityScore {
 		v = append(v, fmt.Sprintf("%.0f%% %s", 100*is.Mix, is.Second))
 	}
 	if is.Name != "" && is.Owner != ownerIgnored && is.Name != is.Owner {
-		if is.Owner == "" || isStranger(is.Owner) {
+		if is.Owner == "" || strings.HasPrefix(is.Owner, Stranger) {
 			v = append(v, "names a stranger")
 		} else {
 			v = append(v, "wrong name")

@@ -149,7 +149,7 @@ func TestHardClipHeldToItsFloor(t *testing.T) {
 
 func TestVariantsScoredApart(t *testing.T) {
 	vs, err := VariantsOf("dark, half")
-	if err != nil || len(vs) != 2 || vs[0].Name != "dark" || vs[1].CRF() != 18 {
+	if err != nil || len(vs) != 2 || vs[0].Name != "dark" || vs[1].CRF != 18 {
 		t.Fatalf("%+v %v", vs, err)
 	}
 	if _, err := VariantsOf("dark,blurry"); err == nil || !strings.Contains(err.Error(), "crf40") {

@@ -13,14 +13,15 @@ import (
 type Variant struct {
 	Name   string
 	Filter string
+	CRF    int // H.264 quality the copy is encoded at
 	What   string
 }
 
 // Variants are the degradations castscope eval --variants knows.
 var Variants = []Variant{
-	{"dark", "curves=all='0/0 1/0.3',noise=alls=10:allf=t", "low light: levels down to 30 %, sensor noise"},
-	{"half", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "small faces: half the width and height"},
-	{"crf40", "null", "recompressed: H.264 at CRF 40"},
+	{"dark", "curves=all='0/0 1/0.3',noise=alls=10:allf=t", 18, "low light: levels down to 30 %, sensor noise"},
+	{"half", "scale=trunc(iw/4)*2:trunc(ih/4)*2", 18, "small faces: half the width and height"},
+	{"crf40", "null", 40, "recompressed: H.264 at CRF 40"},
 }
 
 // VariantsOf parses a comma-separated list of variant names.
@@ -42,14 +43,6 @@ func VariantsOf(list string) ([]Variant, error) {
 		out = append(out, Variants[i])
 	}
 	return out, nil
-}
-
-// CRF is the H.264 quality a variant is encoded at.
-func (v Variant) CRF() int {
-	if v.Name == "crf40" {
-		return 40
-	}
-	return 18
 }
 
 // Of returns the truth of the variant v of t, whose clip is file.

@@ -45,7 +45,8 @@ const (
 // unit is one chain of tracks and the track that stands for it.
 type unit struct {
 	members []*track.Track
-	as      track.Track // span, detections count and embedding of the chain
+	as      track.Track // span and embedding of the chain
+	dets    int         // detections of its tracks
 	sum     []float64
 }
 
@@ -56,7 +57,7 @@ func (u *unit) add(t *track.Track) {
 	}
 	u.as.EndPTSms = max(u.as.EndPTSms, t.EndPTSms)
 	u.as.Changed = t.Changed
-	u.as.DetIDs = append(u.as.DetIDs, t.DetIDs...) // Len counts detections
+	u.dets += t.Len()
 	if len(t.Embedding) > 0 {
 		if u.sum == nil {
 			u.sum = make([]float64, len(t.Embedding))
@@ -75,6 +76,10 @@ func chainTracks(ts []*track.Track, cfg Config) []*unit {
 	slices.SortFunc(ts, func(a, b *track.Track) int {
 		return cmp.Or(cmp.Compare(a.StartPTSms, b.StartPTSms), cmp.Compare(a.ID, b.ID))
 	})
+	profile := make(map[*track.Track]bool, len(ts)) // seen mostly in profile
+	for _, t := range ts {
+		profile[t] = t.MedianYaw() >= track.ProfileYaw
+	}
 	var us []*unit
 	for _, t := range ts {
 		best, second, bi := float32(-2), float32(-2), -1
@@ -83,7 +88,7 @@ func chainTracks(ts []*track.Track, cfg Config) []*unit {
 				tail := u.members[len(u.members)-1]
 				if u.as.Shot != t.Shot || u.as.Changed || tail.EndPTSms >= t.StartPTSms ||
 					t.StartPTSms-tail.EndPTSms > cfg.ChainGapMs || len(u.as.Embedding) != len(t.Embedding) ||
-					!within(tail, t) || (tail.MedianYaw() < track.ProfileYaw && t.MedianYaw() < track.ProfileYaw) ||
+					!within(tail, t) || (!profile[tail] && !profile[t]) ||
 					crowded(ts, tail, t) {
 					continue
 				}

@@ -151,7 +151,7 @@ func Cluster(ctx context.Context, tracks []track.Track, cfg Config) (Result, err
 	}
 	var eligible, short []*unit
 	for _, u := range chainTracks(candidates, cfg) {
-		if u.as.Len() < cfg.MinTrackLen {
+		if u.dets < cfg.MinTrackLen {
 			short = append(short, u)
 		} else {
 			eligible = append(eligible, u)

@@ -88,6 +88,10 @@ func Name(res Result, tracks []track.Track, refs []Reference, cfg NameConfig) Re
 		byID[tracks[i].ID] = &tracks[i]
 	}
 	names := namesOf(refs)
+	nameOf := make([]int, len(refs)) // index in names of each ref's name
+	for j, r := range refs {
+		nameOf[j] = slices.Index(names, r.Name)
+	}
 	ids := res.Identities
 	// score[i][k]: identity i against name k, and the photo.
 	score := make([][]float32, len(ids))
@@ -102,8 +106,8 @@ func Name(res Result, tracks []track.Track, refs []Reference, cfg NameConfig) Re
 		for k := range names {
 			score[i][k] = float32(math.Inf(-1))
 		}
-		for _, r := range refs {
-			k := slices.Index(names, r.Name)
+		for j, r := range refs {
+			k := nameOf[j]
 			for _, p := range protos {
 				if len(p) != len(r.Embedding) {
 					continue

@@ -70,14 +70,15 @@ func PoseOf(box [4]float32, lm []float32) (yaw float32, plausible bool) {
 // weighs 0.
 func FaceQuality(d Detection, goodFaceH float32) float32 {
 	yaw, ok := PoseOf(d.Box, d.Landmarks)
-	if !ok {
+	return faceQuality(d, yaw, ok, goodFaceH)
+}
+
+// faceQuality is FaceQuality given the detection's pose.
+func faceQuality(d Detection, yaw float32, plausible bool, goodFaceH float32) float32 {
+	if !plausible {
 		return 0
 	}
-	h := d.FaceH
-	if h <= 0 {
-		h = d.Box[3] - d.Box[1]
-	}
-	q := d.Score * min(1, max(h, 0)/goodFaceH)
+	q := d.Score * min(1, max(d.height(), 0)/goodFaceH)
 	if yaw >= 0 {
 		q *= 1 - 0.5*min(1, yaw)
 	}
@@ -85,6 +86,14 @@ func FaceQuality(d Detection, goodFaceH float32) float32 {
 		q *= max(0.25, min(1, d.Blur/10))
 	}
 	return q
+}
+
+// height is the face's height in pixels: FaceH, else the box's.
+func (d Detection) height() float32 {
+	if d.FaceH > 0 {
+		return d.FaceH
+	}
+	return d.Box[3] - d.Box[1]
 }
 
 // ProfileYaw is the yaw (PoseOf) from which a face counts as seen in

@@ -503,11 +503,7 @@ func (l *live) add(d Detection, p, prevPos int) {
 	t.DetIDs = append(t.DetIDs, d.DetID)
 	t.Boxes = append(t.Boxes, d.Box)
 	t.Scores = append(t.Scores, d.Score)
-	h := d.FaceH
-	if h <= 0 {
-		h = d.Box[3] - d.Box[1]
-	}
-	l.faceH = append(l.faceH, h)
+	l.faceH = append(l.faceH, d.height())
 	yaw, ok := PoseOf(d.Box, d.Landmarks)
 	t.Yaws = append(t.Yaws, yaw)
 	l.changed = false
@@ -515,7 +511,7 @@ func (l *live) add(d Detection, p, prevPos int) {
 		l.odd++
 	}
 	if len(d.Embedding) > 0 {
-		l.quals = append(l.quals, FaceQuality(d, l.goodFaceH))
+		l.quals = append(l.quals, faceQuality(d, yaw, ok, l.goodFaceH))
 		if l.sum == nil {
 			l.sum = make([]float32, len(d.Embedding))
 		}
