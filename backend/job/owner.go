@@ -74,3 +74,10 @@ func sameProcess(owner string) bool {
 	o, ok := parseOwner(owner)
 	return ok && o.host == hostname() && o.pid == os.Getpid() && o.start == procStart(o.pid)
 }
+
+// OwnerDead reports whether the process named by owner (a Stage's Owner)
+// is known to be gone: on this host and no longer running, or a closed
+// runner of this process. An owner on another host is never known dead.
+// Readers such as the state inspector use it to tell a running stage from
+// one its process left behind.
+func OwnerDead(owner string) bool { return ownerDead(owner) }
