@@ -23,6 +23,7 @@ const (
 	crashEnv      = "CASTSCOPE_CRASH_CHILD"
 	crashItemsEnv = "CASTSCOPE_CRASH_ITEMS"
 	crashLoopEnv  = "CASTSCOPE_CRASH_LOOP"
+	crashDelayEnv = "CASTSCOPE_CRASH_DELAY"
 )
 
 // itemsStage appends "item N" lines to items.txt and checkpoints the next
@@ -38,6 +39,13 @@ func itemsStage(dir string, crashItems int) job.StageFunc {
 		if b := rep.Checkpoint(); b != nil {
 			if err := json.Unmarshal(b, &cp); err != nil {
 				return nil, job.Permanent(err)
+			}
+		}
+		if d, _ := time.ParseDuration(os.Getenv(crashDelayEnv)); d > 0 {
+			select { // a slow start (models loading) before any checkpoint
+			case <-time.After(d):
+			case <-ctx.Done():
+				return nil, ctx.Err()
 			}
 		}
 		f, err := os.OpenFile(filepath.Join(dir, "items.txt"), os.O_RDWR|os.O_CREATE, 0o644)
@@ -95,7 +103,11 @@ func TestCrashChild(t *testing.T) {
 			{Name: "track", Flag: "tracked", Run: func(ctx context.Context, rep job.Reporter) (any, error) { return nil, nil }},
 		}
 	}
-	r := job.NewRunner(job.Config{Store: st, HeartbeatEvery: 50 * time.Millisecond, RescueEvery: 100 * time.Millisecond}, defs...)
+	cfg := job.Config{Store: st, HeartbeatEvery: 50 * time.Millisecond, RescueEvery: 100 * time.Millisecond}
+	if os.Getenv(appEnv) != "" { // an app whose stage bodies run in workers
+		cfg.Worker = workerCmd(dir, items)
+	}
+	r := job.NewRunner(cfg, defs...)
 	if err := r.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

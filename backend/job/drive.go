@@ -412,7 +412,17 @@ func (r *Runner) attempt(jr *jobRun, i int) error {
 				out <- outcome{panicked: p, stack: debug.Stack()}
 			}
 		}()
-		res, err := def.Run(ctx, sr)
+		var res any
+		var err error
+		if r.cfg.Worker != nil {
+			res, err = r.runWorker(ctx, sr)
+		} else {
+			res, err = def.Run(ctx, sr)
+		}
+		if wp := (*workerPanic)(nil); errors.As(err, &wp) {
+			out <- outcome{panicked: wp.value, stack: []byte(wp.stack)}
+			return
+		}
 		out <- outcome{res: res, err: err}
 	}()
 
@@ -728,11 +738,14 @@ func (r *Runner) Rescue(ctx context.Context) (int, error) {
 				// the crashed attempt does not count against MaxAttempts
 				next.Status, next.Owner, next.NextRetryAt, next.Attempt = StatusPending, "", nil, max(st.Attempt-1, 0)
 				what = fmt.Sprintf("stage=recovered owner=%s was not alive; resuming from checkpoint", st.Owner)
-				if st.Owner != r.owner && !sameProcess(st.Owner) {
+				if r.cfg.Worker == nil && st.Owner != r.owner && !sameProcess(st.Owner) {
 					// Its process died with it: a crash, unless the
 					// resumed attempt saves a checkpoint (which resets
 					// the count). A stage that kills every start of the
-					// app would otherwise be resumed forever.
+					// app would otherwise be resumed forever. With
+					// workers the body cannot take the app down (a worker
+					// that dies fails its attempt), so a dead owner is an
+					// app that was killed or closed: resumed at no cost.
 					next.Crashes = st.Crashes + 1
 					if next.Crashes >= CrashLimit {
 						te := errs.New(errs.StageCrashed,

@@ -26,10 +26,16 @@
 //   - Crash recovery: a stage left running by a dead owner (pid gone, or a
 //     closed runner of this process) goes back to pending and resumes from
 //     its checkpoint; that crashed attempt does not count against
-//     MaxAttempts. Close does the same for the stages it interrupts. A
-//     stage whose process died CrashLimit times in a row without saving a
-//     checkpoint in between ends in ERR_STAGE_CRASHED instead: a stage that
-//     crashes the app must not be resumed on every start.
+//     MaxAttempts. Close does the same for the stages it interrupts.
+//   - Workers (Config.Worker, worker.go): stage bodies run in a supervised
+//     child process, so native code that crashes kills the worker, not the
+//     app; the attempt fails with ERR_STAGE_CRASHED naming the signal and
+//     is retried with backoff like any failed attempt. Only a worker that
+//     dies by itself counts against a stage; an app killed or closed does
+//     not. Without workers (tests, embedding) the runner cannot tell the
+//     two apart: a stage whose process died CrashLimit times in a row
+//     without saving a checkpoint in between ends in ERR_STAGE_CRASHED, so
+//     a stage that crashes the app is not resumed on every start.
 //   - A re-run stage that ends ok marks the ok/skipped records of every
 //     later stage of the episode in earlier jobs stale; a failed re-run
 //     changes nothing. A stale record never satisfies the skip check.
@@ -76,6 +82,9 @@ type Config struct {
 	Retry           RetryPolicy
 	Owner           string         // default pid@host/start#nonce
 	Rand            func() float64 // jitter source (default math/rand)
+	// Worker starts a worker process for each attempt (worker.go); nil
+	// runs stage bodies in this process.
+	Worker WorkerCommand
 }
 
 // Request asks for stages of one episode.
