@@ -43,7 +43,7 @@ func (a *App) startup(ctx context.Context) {
 	a.mu.Lock()
 	a.ctx = ctx
 	a.mu.Unlock()
-	a.backend, a.openErr = service.Open(ctx, service.Options{Notifier: wailsNotifier{ctx}})
+	a.backend, a.openErr = service.Open(ctx, service.Options{Notifier: wailsNotifier{ctx}, WorkerExe: selfExe()})
 	if a.openErr != nil {
 		runtime.LogErrorf(ctx, "castscope: open data folder: %v", a.openErr)
 	}

@@ -41,7 +41,7 @@ func main() {
 	// not a window.
 	if len(args) > 0 && (cli.IsCommand(args[0]) || !windowArgs(args)) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := cli.Main(ctx, args, &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr})
+		code := cli.Main(ctx, args, &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, WorkerExe: selfExe()})
 		stop()
 		os.Exit(code)
 	}
@@ -134,4 +134,15 @@ func splitWindowArgs(args []string) (files []string, ok bool) {
 func isFile(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// selfExe is this program's executable, whose `worker` command runs stage
+// attempts in supervised child processes ("" if it cannot be found: stages
+// then run in this process).
+func selfExe() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return exe
 }

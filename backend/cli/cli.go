@@ -1,6 +1,6 @@
 // Package cli is Castscope's headless face: the subcommands of the one
 // binary (run, cast, inspect, export, export-json, doctor, bench, eval,
-// version). It drives the same backend as the window (package service)
+// version, worker). It drives the same backend as the window (package service)
 // and prints engine events as one line per stage change or progress step.
 //
 // Exit codes: 0 when every stage ended ok or skipped; 3 when a stage ended
@@ -36,6 +36,10 @@ type command struct {
 // Env is where a command reads and writes; tests pass buffers.
 type Env struct {
 	Stdout, Stderr io.Writer
+	// WorkerExe is this program's executable: commands that run stages
+	// (run, eval) run each attempt in a `castscope worker` child process
+	// of it. "" runs them in this process (tests that call Main).
+	WorkerExe string
 }
 
 var commands []command
@@ -51,6 +55,7 @@ func init() {
 		{"bench", "castscope bench [--video FILE] [--fps N] [--threads T] [--clip 20s] [--rss-short 20s --rss-long 120s] [--json]", "measure decode, inference, detect stage overhead and peak RSS side by side against their goals", benchCmd},
 		{"eval", "castscope eval DIR [--data DIR] [--json] [--variants dark,half,crf40]", "run every clip of a real-footage set (DIR/*.truth.json) and score the names and screen time against its truth", evalCmd},
 		{"version", "castscope version", "print the version", versionCmd},
+		{"worker", "castscope worker [--data DIR]", "run one stage attempt for the Castscope that started it (its task on stdin, reports on file descriptor 3)", workerCmd},
 	}
 }
 

@@ -58,7 +58,7 @@ func evalCmd(ctx context.Context, env *Env, args []string) int {
 	if !*asJSON {
 		progress = env.Stdout
 	}
-	b, err := service.Open(ctx, service.Options{DataDir: dir})
+	b, err := service.Open(ctx, service.Options{DataDir: dir, WorkerExe: env.WorkerExe})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

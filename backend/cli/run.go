@@ -63,7 +63,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	}
 
 	pr := newPrinter(env.Stdout)
-	b, err := service.Open(ctx, service.Options{DataDir: *data, Notifier: pr})
+	b, err := service.Open(ctx, service.Options{DataDir: *data, Notifier: pr, WorkerExe: env.WorkerExe})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

@@ -9,8 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +38,11 @@ type Options struct {
 	// running it (a window left open, say). Jobs submitted meanwhile wait
 	// for the next process that starts a runner.
 	NoRunner bool
+	// WorkerExe is the castscope executable whose `worker` command runs
+	// each stage attempt in a supervised child process (package job,
+	// worker.go), so a crash in native code fails the stage, not the
+	// app; "" runs stage bodies in this process (tests, tools).
+	WorkerExe string
 }
 
 // Backend is an open data folder with its runner started.
@@ -71,18 +78,17 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{DataDir: dir, Store: store, Log: lg, settings: settings.Normalized()}
-	stages := pipeline.Stages(pipeline.Deps{
-		Store:   store,
-		DataDir: dir,
-		Env:     b.pipelineEnv,
-	})
-	b.Runner = job.NewRunner(job.Config{
+	cfg := job.Config{
 		Store:        store,
 		Notifier:     opts.Notifier,
 		Logger:       lg.Slog(),
 		HeavyWorkers: opts.Workers,
 		StallAfter:   secondsToDuration(b.settings.StallAfterS),
-	}, stages...)
+	}
+	if exe := opts.WorkerExe; exe != "" {
+		cfg.Worker = func(context.Context) *exec.Cmd { return exec.Command(exe, "worker", "--data", dir) }
+	}
+	b.Runner = job.NewRunner(cfg, b.stages()...)
 	if opts.NoRunner {
 		return b, nil
 	}
@@ -124,6 +130,37 @@ func (b *Backend) SaveSettings(s Settings) error {
 		b.Runner.SetStallAfter(secondsToDuration(s.Normalized().StallAfterS))
 	}
 	return nil
+}
+
+// stages are the pipeline's stages on this data folder; a worker process
+// builds the same ones (ServeWorker).
+func (b *Backend) stages() []job.StageDef {
+	return pipeline.Stages(pipeline.Deps{
+		Store:   b.Store,
+		DataDir: b.DataDir,
+		Env:     b.pipelineEnv,
+	})
+}
+
+// ServeWorker is the worker process's side (`castscope worker`): it opens
+// the data folder's store, runs the one stage attempt its runner sends on
+// in, and reports on out. Its log lines go to the runner, which writes
+// them to worker.log; what it prints on stderr reaches the log only if it
+// dies.
+func ServeWorker(ctx context.Context, dataDir string, in io.Reader, out io.Writer) error {
+	dir := ResolveDataDir(dataDir)
+	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	settings, err := loadUsableSettings(dir, lg)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: lg})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	b := &Backend{DataDir: dir, Store: store, settings: settings.Normalized()}
+	return job.ServeWorker(ctx, b.stages(), in, out)
 }
 
 func (b *Backend) pipelineEnv() pipeline.Env {
