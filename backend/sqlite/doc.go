@@ -21,6 +21,14 @@
 //     and Close.
 //   - Open never writes to a file that is not a SQLite database:
 //     ERR_DATABASE_CORRUPT leaves the user's file untouched.
+//   - SQLite failures reach users typed (mapErr): SQLITE_FULL, and a disk
+//     I/O error met while the data folder's disk has under 4 MiB free, are
+//     ERR_DISK_FULL; SQLITE_READONLY (any extended code) and SQLITE_PERM
+//     are ERR_READ_ONLY; any other disk I/O error, and a database file
+//     that cannot be opened, are ERR_REGISTRY_UPDATE_FAILED.
+//   - OpenReadOnly serves commands that only read: mode=ro, plus
+//     immutable=1 where the folder cannot be written; no migration, no
+//     exports, every write ERR_READ_ONLY.
 //   - RegisterEpisode deduplicates by path+size+mtime, then by a content
 //     hash of size + first and last MiB; a key taken by another file gets
 //     a "_2", "_3"… suffix.
