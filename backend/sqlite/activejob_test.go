@@ -25,6 +25,7 @@ func TestOneActiveJobPerEpisodeAcrossProcesses(t *testing.T) {
 	if spec := os.Getenv(raceEnv); spec != "" {
 		os.Exit(raceChild(spec))
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := open(t, dir, sqlite.Options{})
@@ -124,6 +125,189 @@ func raceChild(spec string) int {
 	}
 	fmt.Printf("%s %v\n", got.ID, existing)
 	return 0
+}
+
+const loopEnv = "CASTSCOPE_SQLITE_RACE_LOOP"
+
+// TestOneActiveJobPerEpisodeRaceLoop: two processes released at one
+// instant each walk the same 60 episodes asking for a job of each, as fast
+// as they can; every episode ends with one unfinished job, and both
+// processes were given its id.
+func TestOneActiveJobPerEpisodeRaceLoop(t *testing.T) {
+	if spec := os.Getenv(loopEnv); spec != "" {
+		os.Exit(loopChild(spec))
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir, sqlite.Options{})
+	var keys []string
+	for i := range 60 {
+		ep, _, err := s.RegisterEpisode(ctx, writeFile(t, filepath.Join(dir, "v", fmt.Sprintf("Loop_S01_E%02d.mp4", i)), []byte(fmt.Sprint("loop", i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, ep.Key)
+	}
+	start := time.Now().Add(1500 * time.Millisecond)
+	type result struct {
+		out string
+		err error
+	}
+	results := make(chan result, 2)
+	for i := range 2 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestOneActiveJobPerEpisodeRaceLoop$")
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s|%d|%d|%s", loopEnv, dir, start.UnixNano(), i, strings.Join(keys, ",")))
+		cmd.Stderr = os.Stderr
+		go func() {
+			out, err := cmd.Output()
+			results <- result{string(out), err}
+		}()
+	}
+	got := map[string][]string{} // key → the ids both processes were given
+	created := map[string]int{}
+	for range 2 {
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("child: %v", r.err)
+		}
+		for line := range strings.Lines(r.out) {
+			f := strings.Fields(line)
+			if len(f) != 3 {
+				t.Fatalf("child said %q", line)
+			}
+			got[f[0]] = append(got[f[0]], f[1])
+			if f[2] == "false" {
+				created[f[0]]++
+			}
+		}
+	}
+	active, err := s.ActiveJobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unfinished := map[string][]string{}
+	for _, j := range active {
+		unfinished[j.EpisodeKey] = append(unfinished[j.EpisodeKey], j.ID)
+	}
+	for _, k := range keys {
+		ids := got[k]
+		if len(ids) != 2 || ids[0] != ids[1] || created[k] != 1 {
+			t.Errorf("%s: given %v, created %d times; want one id for both, created once", k, ids, created[k])
+		}
+		if len(unfinished[k]) != 1 || len(ids) > 0 && unfinished[k][0] != ids[0] {
+			t.Errorf("%s: unfinished jobs %v", k, unfinished[k])
+		}
+	}
+}
+
+// loopChild waits for the start instant, then asks for a job of each
+// episode in turn; it prints "KEY ID EXISTING" per episode.
+func loopChild(spec string) int {
+	f := strings.SplitN(spec, "|", 4)
+	dir, me, keys := f[0], f[2], strings.Split(f[3], ",")
+	var at int64
+	fmt.Sscan(f[1], &at)
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer s.Close()
+	time.Sleep(time.Until(time.Unix(0, at)))
+	for _, key := range keys {
+		j := job.Job{ID: "run_" + key + "_" + me, EpisodeKey: key, Mode: "run", CreatedAt: time.Now(),
+			Stages: []job.Stage{{Name: "detect", Status: job.StatusPending, MaxAttempts: 5}}}
+		got, existing, err := s.CreateJob(ctx, j, key+"-settings-of-"+me)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Printf("%s %s %v\n", key, got.ID, existing)
+	}
+	return 0
+}
+
+// TestActiveJobIndexRejectsRawInsert: the database itself refuses a second
+// unfinished job of an episode, whatever writes it; a finished one is
+// fine, and once the first ends a new one may start.
+func TestActiveJobIndexRejectsRawInsert(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir, sqlite.Options{})
+	ep, _, err := s.RegisterEpisode(ctx, writeFile(t, filepath.Join(dir, "v", "Raw_S01_E01.mp4"), []byte("raw")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := job.Job{ID: "run_first", EpisodeKey: ep.Key, Mode: "run", CreatedAt: time.Now(),
+		Stages: []job.Stage{{Name: "detect", Status: job.StatusPending, MaxAttempts: 5}}}
+	if _, existing, err := s.CreateJob(ctx, first, "sig-a"); err != nil || existing {
+		t.Fatalf("first job: existing %v, %v", existing, err)
+	}
+	s.Close()
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.DBName)+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	insert := func(id, sig string, finished any) error {
+		_, err := db.Exec(`INSERT INTO jobs (id, episode_key, mode, signature, created_at, finished_at) VALUES (?, ?, 'run', ?, '2026-01-01T00:00:00.000Z', ?)`,
+			id, ep.Key, sig, finished)
+		return err
+	}
+	err = insert("run_second", "sig-b", nil)
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE constraint failed: jobs.episode_key") {
+		t.Fatalf("a second unfinished job was stored: %v", err)
+	}
+	if err := insert("run_old", "sig-c", "2026-01-01T00:01:00.000Z"); err != nil {
+		t.Fatalf("a finished job was refused: %v", err)
+	}
+	if _, err := db.Exec(`UPDATE jobs SET finished_at='2026-01-01T00:02:00.000Z' WHERE id='run_first'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := insert("run_third", "sig-d", nil); err != nil {
+		t.Fatalf("a new job after the first ended was refused: %v", err)
+	}
+	var n int
+	db.QueryRow(`SELECT count(*) FROM jobs WHERE episode_key=? AND finished_at IS NULL`, ep.Key).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d unfinished jobs", n)
+	}
+}
+
+// TestCreateJobMeetsTheIndex: a job that meets the unfinished job of its
+// episode (another signature: other settings) gets that job back, with
+// existing=true, and nothing is inserted.
+func TestCreateJobMeetsTheIndex(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir, sqlite.Options{})
+	ep, _, err := s.RegisterEpisode(ctx, writeFile(t, filepath.Join(dir, "v", "Meet_S01_E01.mp4"), []byte("meet")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id string) job.Job {
+		return job.Job{ID: id, EpisodeKey: ep.Key, Mode: "run", CreatedAt: time.Now(),
+			Stages: []job.Stage{{Name: "detect", Status: job.StatusPending, MaxAttempts: 5}}}
+	}
+	a, existing, err := s.CreateJob(ctx, mk("run_a"), "sig-a")
+	if err != nil || existing || a.ID != "run_a" {
+		t.Fatalf("first: %s %v %v", a.ID, existing, err)
+	}
+	for _, c := range []struct{ id, sig string }{{"run_b", "sig-b"}, {"run_a", "sig-a"}, {"run_c", "sig-a"}} {
+		b, existing, err := s.CreateJob(ctx, mk(c.id), c.sig)
+		if err != nil || !existing || b.ID != "run_a" || len(b.Stages) != 1 {
+			t.Fatalf("%s/%s: got %s existing %v, %v; want run_a existing", c.id, c.sig, b.ID, existing, err)
+		}
+	}
+	all, err := s.Jobs(ctx, ep.Key)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("%d jobs stored, %v", len(all), err)
+	}
 }
 
 // TestMigrationEndsDuplicateActiveJobs: a data folder of an older version

@@ -2,14 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,10 +21,20 @@ func notRegistered(key string) error {
 		"Add the video first (drop it on the window or run `castscope add FILE`).")
 }
 
-// RegisterEpisode registers the video at path. The same file (same path,
-// size and modification time, or same size and first/last MiB) returns
-// the existing episode with existing=true. ERR_INPUT_NOT_FOUND for a
-// missing file or a folder; ERR_INVALID_EPISODE_KEY for a hostile name.
+// RegisterEpisode registers the video at path; existing reports that the
+// file was registered already and has not changed since.
+//
+// The fingerprint is the SHA-256 of every byte (HashFile). A file whose
+// identity (size, mtime and ctime in ns, device, inode; fileStat) is the
+// one recorded when its path was last hashed is not read again; any other
+// file is hashed in full (registering a 4 GB file reads 4 GB). The same
+// content anywhere returns the episode that has it. A file changed in
+// place (new content at a registered path) updates that episode: new
+// fingerprint, registry flags and probe result cleared, existing=false, so
+// every stage runs again instead of being skipped on outputs of the old
+// content. ERR_INPUT_NOT_FOUND for a missing file or a folder;
+// ERR_INVALID_EPISODE_KEY for a hostile name; ERR_VIDEO_UNREADABLE when it
+// cannot be read.
 func (s *Store) RegisterEpisode(ctx context.Context, path string) (ep episode.Episode, existing bool, err error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -45,10 +51,9 @@ func (s *Store) RegisterEpisode(ctx context.Context, path string) (ep episode.Ep
 	if err != nil {
 		return ep, false, err
 	}
-	size, mtime := st.Size(), st.ModTime().UTC().Truncate(1e6)
-	// Same path, size and mtime: the same file, no hashing needed.
+	// The same path, not touched since it was hashed: no hashing needed.
 	var k string
-	err = s.r.QueryRowContext(ctx, `SELECT key FROM episodes WHERE video_path=? AND size_bytes=? AND mod_time=?`, abs, size, fmtTime(mtime)).Scan(&k)
+	err = s.r.QueryRowContext(ctx, `SELECT key FROM episodes WHERE video_path=? AND file_stat=? AND content_hash!=''`, abs, fileStat(st)).Scan(&k)
 	if err == nil {
 		ep, err := s.Episode(ctx, k)
 		return ep, true, err
@@ -56,16 +61,32 @@ func (s *Store) RegisterEpisode(ctx context.Context, path string) (ep episode.Ep
 	if !errors.Is(err, sql.ErrNoRows) {
 		return ep, false, mapErr(err, "find episode")
 	}
-	fp, err := contentHash(abs, size)
+	c, err := s.readContent(ctx, abs, path)
 	if err != nil {
-		return ep, false, errs.Wrap(errs.VideoUnreadable, err, fmt.Sprintf("Cannot read %s.", path), "Check the file's permissions.")
+		return ep, false, err
 	}
 	var out episode.Episode
 	err = s.write(ctx, "register episode", func(tx *sql.Tx, d dirtySet) error {
-		var found string
-		err := tx.QueryRowContext(ctx, `SELECT key FROM episodes WHERE fingerprint=? AND size_bytes=? ORDER BY created_at LIMIT 1`, fp, size).Scan(&found)
-		if err == nil {
+		found, err := sameContent(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		if found != "" {
 			existing = true
+			if err := recordContent(ctx, tx, found, c, false); err != nil {
+				return err
+			}
+			d.episode(found)
+			out, err = loadEpisode(ctx, tx, found)
+			return err
+		}
+		// New content at a registered path: the file was changed in place.
+		err = tx.QueryRowContext(ctx, `SELECT key FROM episodes WHERE video_path=? ORDER BY created_at LIMIT 1`, abs).Scan(&found)
+		if err == nil {
+			if err := recordContent(ctx, tx, found, c, true); err != nil {
+				return err
+			}
+			d.episode(found)
 			out, err = loadEpisode(ctx, tx, found)
 			return err
 		}
@@ -84,8 +105,8 @@ func (s *Store) RegisterEpisode(ctx context.Context, path string) (ep episode.Ep
 			final = episode.WithSuffix(key, n)
 		}
 		now := s.now().UTC().Truncate(1e6)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO episodes (key, title, video_path, size_bytes, mod_time, fingerprint, created_at) VALUES (?,?,?,?,?,?,?)`,
-			final, episode.TitleOf(abs), abs, size, fmtTime(mtime), fp, fmtTime(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO episodes (key, title, video_path, size_bytes, mod_time, fingerprint, content_hash, file_stat, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+			final, episode.TitleOf(abs), abs, c.size, fmtTime(c.mtime), c.sum, c.sum, c.stat, fmtTime(now)); err != nil {
 			return err
 		}
 		d.episode(final)
@@ -95,32 +116,130 @@ func (s *Store) RegisterEpisode(ctx context.Context, path string) (ep episode.Ep
 	return out, existing, err
 }
 
-// contentHash is sha256 over the size and the first and last MiB.
-func contentHash(path string, size int64) (string, error) {
-	f, err := os.Open(path)
+// RefreshEpisode checks that the video of episode key still holds the
+// content it was registered with, hashing it only when its identity
+// (fileStat) moved. When the content changed, the episode takes the new
+// fingerprint with its flags and probe result cleared (changed=true): its
+// stages then run again rather than being skipped. Meant for the moment a
+// job of the episode is submitted. ERR_INPUT_NOT_FOUND when the video is
+// gone.
+func (s *Store) RefreshEpisode(ctx context.Context, key string) (ep episode.Episode, changed bool, err error) {
+	ep, err = s.Episode(ctx, key)
 	if err != nil {
-		return "", err
+		return ep, false, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	binary.Write(h, binary.LittleEndian, size)
-	const mib = 1 << 20
-	if _, err := io.CopyN(h, f, mib); err != nil && !errors.Is(err, io.EOF) {
-		return "", err
+	st, err := os.Stat(ep.VideoPath)
+	if err != nil || st.IsDir() {
+		if err == nil {
+			err = fs.ErrInvalid
+		}
+		return ep, false, errs.Wrap(errs.InputNotFound, err, fmt.Sprintf("The video of %s is gone from %s.", key, ep.VideoPath),
+			"Put the file back, or add it again from where it is now.")
 	}
-	if size > 2*mib {
-		if _, err := f.Seek(size-mib, io.SeekStart); err != nil {
-			return "", err
+	var stored, hashed string
+	if err := s.r.QueryRowContext(ctx, `SELECT file_stat, content_hash FROM episodes WHERE key=?`, key).Scan(&stored, &hashed); err != nil {
+		return ep, false, mapErr(err, "read episode")
+	}
+	if hashed != "" && stored == fileStat(st) {
+		return ep, false, nil
+	}
+	c, err := s.readContent(ctx, ep.VideoPath, ep.VideoPath)
+	if err != nil {
+		return ep, false, err
+	}
+	err = s.write(ctx, "refresh episode", func(tx *sql.Tx, d dirtySet) error {
+		var fp, have string
+		if err := tx.QueryRowContext(ctx, `SELECT fingerprint, content_hash FROM episodes WHERE key=?`, key).Scan(&fp, &have); err != nil {
+			return err
 		}
-		if _, err := io.CopyN(h, f, mib); err != nil && !errors.Is(err, io.EOF) {
-			return "", err
+		if have != "" {
+			changed = have != c.sum
+		} else {
+			changed = fp != c.legacy
 		}
-	} else if size > mib {
-		if _, err := io.Copy(h, f); err != nil {
-			return "", err
+		if err := recordContent(ctx, tx, key, c, changed); err != nil {
+			return err
+		}
+		d.episode(key)
+		ep, err = loadEpisode(ctx, tx, key)
+		return err
+	})
+	return ep, changed, err
+}
+
+// content is what registration learns of a file by reading it.
+type content struct {
+	path   string
+	size   int64
+	mtime  time.Time
+	stat   string // fileStat while it was hashed
+	sum    string // SHA-256 of every byte
+	legacy string // the fingerprint of earlier versions, when an episode still has one
+}
+
+func (s *Store) readContent(ctx context.Context, abs, shown string) (content, error) {
+	c := content{path: abs}
+	var err error
+	c.sum, c.stat, c.size, err = hashFile(ctx, abs)
+	if err == nil {
+		var st fs.FileInfo
+		if st, err = os.Stat(abs); err == nil {
+			c.mtime = st.ModTime().UTC().Truncate(1e6)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	if err == nil {
+		var legacyRows int
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM episodes WHERE content_hash=''`).Scan(&legacyRows); err != nil {
+			return c, mapErr(err, "find episode")
+		}
+		if legacyRows > 0 {
+			c.legacy, err = legacyHash(abs, c.size)
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return c, errs.Wrap(errs.Canceled, err, fmt.Sprintf("Reading %s was interrupted.", shown), "Add the file again.")
+		}
+		return c, errs.Wrap(errs.VideoUnreadable, err, fmt.Sprintf("Cannot read %s.", shown), "Check the file's permissions, and that it is not still being copied.")
+	}
+	return c, nil
+}
+
+// sameContent returns the episode holding c's content: one hashed in full
+// to the same sum, else one of an earlier version with the same size and
+// fingerprint (first and last MiB).
+func sameContent(ctx context.Context, tx *sql.Tx, c content) (string, error) {
+	var found string
+	err := tx.QueryRowContext(ctx, `SELECT key FROM episodes WHERE content_hash=? AND size_bytes=? ORDER BY created_at LIMIT 1`, c.sum, c.size).Scan(&found)
+	if errors.Is(err, sql.ErrNoRows) && c.legacy != "" {
+		err = tx.QueryRowContext(ctx, `SELECT key FROM episodes WHERE content_hash='' AND fingerprint=? AND size_bytes=? ORDER BY created_at LIMIT 1`, c.legacy, c.size).Scan(&found)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return found, err
+}
+
+// recordContent stores what was read of episode key's file. Unchanged
+// content: the file identity is remembered (when it is the episode's own
+// path) so the next registration skips hashing; an episode of an earlier
+// version keeps its fingerprint, so its results stay valid. Changed
+// content: the new fingerprint, with the flags and the probe result
+// cleared.
+func recordContent(ctx context.Context, tx *sql.Tx, key string, c content, changed bool) error {
+	if changed {
+		if _, err := tx.ExecContext(ctx, `UPDATE episodes SET fingerprint=?, content_hash=?, file_stat=?, size_bytes=?, mod_time=?, video=NULL WHERE key=?`,
+			c.sum, c.sum, c.stat, c.size, fmtTime(c.mtime), key); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE episode_states SET value=0, at=NULL WHERE episode_key=?`, key)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE episodes SET content_hash=?,
+		file_stat=CASE WHEN video_path=? THEN ? ELSE file_stat END,
+		mod_time=CASE WHEN video_path=? THEN ? ELSE mod_time END WHERE key=?`,
+		c.sum, c.path, c.stat, c.path, fmtTime(c.mtime), key)
+	return err
 }
 
 // Episode returns the episode key (ERR_EPISODE_NOT_REGISTERED if unknown).

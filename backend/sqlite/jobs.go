@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	msqlite "modernc.org/sqlite"
+
 	"castscope/backend/errs"
 	"castscope/backend/job"
 	"castscope/backend/logx"
@@ -135,9 +137,12 @@ func (s *Store) ActiveJobs(ctx context.Context) ([]job.Job, error) {
 
 // CreateJob inserts j unless an unfinished job of the same episode (or
 // with the same signature) exists: then it returns that one and true. The
-// check and the insert are one immediate transaction, and the unique index
-// jobs_active_episode backs it, so two processes racing to start work on
-// one episode get one job. A taken id gets a suffix.
+// database decides: the partial unique indexes jobs_active_episode and
+// jobs_active_signature allow one unfinished job per episode, the insert
+// is tried first, and when it hits one of them the unfinished job it met is
+// returned, in the same immediate transaction. Two processes racing to
+// start work on one episode therefore get one job. A taken id gets a
+// suffix.
 func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job.Job, bool, error) {
 	if !jobIDRE.MatchString(j.ID) || strings.Contains(j.ID, "..") {
 		return j, false, fmt.Errorf("sqlite: unsafe job id %q", j.ID)
@@ -145,17 +150,6 @@ func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job
 	var out job.Job
 	var existing bool
 	err := s.write(ctx, "create job", func(tx *sql.Tx, d dirtySet) error {
-		var id string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE (episode_key=? OR signature=?) AND finished_at IS NULL ORDER BY seq LIMIT 1`,
-			j.EpisodeKey, signature).Scan(&id)
-		if err == nil {
-			existing = true
-			out, err = loadJob(ctx, tx, id)
-			return err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
 		base := j.ID
 		for n := 2; ; n++ {
 			var c int
@@ -167,8 +161,20 @@ func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job
 			}
 			j.ID = fmt.Sprintf("%s_%d", base, n)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, episode_key, mode, settings, rerun, signature, created_at) VALUES (?,?,?,?,?,?,?)`,
-			j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), boolInt(j.Rerun), signature, fmtTime(j.CreatedAt)); err != nil {
+		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, episode_key, mode, settings, rerun, signature, created_at) VALUES (?,?,?,?,?,?,?)`,
+			j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), boolInt(j.Rerun), signature, fmtTime(j.CreatedAt))
+		if activeJobTaken(err) {
+			// Only the failed statement was undone; the transaction goes on.
+			var id string
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM jobs WHERE (episode_key=? OR signature=?) AND finished_at IS NULL ORDER BY seq LIMIT 1`,
+				j.EpisodeKey, signature).Scan(&id); err != nil {
+				return err
+			}
+			existing = true
+			out, err = loadJob(ctx, tx, id)
+			return err
+		}
+		if err != nil {
 			return err
 		}
 		for i, st := range j.Stages {
@@ -182,6 +188,21 @@ func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job
 		return err
 	})
 	return out, existing, err
+}
+
+// sqliteConstraintUnique is SQLITE_CONSTRAINT_UNIQUE (an extended code).
+const sqliteConstraintUnique = 2067
+
+// activeJobTaken reports whether err is the insert of a job meeting the
+// unfinished job of its episode (jobs_active_episode) or of its signature
+// (jobs_active_signature).
+func activeJobTaken(err error) bool {
+	var se *msqlite.Error
+	if !errors.As(err, &se) || se.Code() != sqliteConstraintUnique {
+		return false
+	}
+	msg := se.Error()
+	return strings.Contains(msg, "jobs.episode_key") || strings.Contains(msg, "jobs.signature")
 }
 
 // UpdateStage stores st if the stored stage still has status from (and,

@@ -56,6 +56,7 @@ type Store struct {
 	log       *slog.Logger
 	writeFile func(string, []byte) error
 
+	readOnly  bool       // OpenReadOnly: no writer, no exports
 	wmu       sync.Mutex // serializes write transactions
 	logWrites int
 	closed    bool
@@ -137,11 +138,11 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if _, err := s.w.ExecContext(ctx, "SELECT count(*) FROM sqlite_master"); err != nil {
-		return fail(mapErr(err, "open "+path))
+		return fail(s.mapErr(err, "open "+path))
 	}
 	if opts.MaxPageCount > 0 {
 		if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count=%d", opts.MaxPageCount)); err != nil {
-			return fail(mapErr(err, "limit size"))
+			return fail(s.mapErr(err, "limit size"))
 		}
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -157,6 +158,87 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 	}
 	go s.exporter()
 	return s, nil
+}
+
+// OpenReadOnly opens {dataDir}/castscope.db for commands that only read
+// (inspect, export of reports): no migration, no writer connection, no
+// export of state.json files, nothing created in the folder when it is not
+// writable. The file is opened with mode=ro; when the folder cannot be
+// written (a read-only mount, another user's folder) also immutable=1, as
+// SQLite cannot then create the WAL index it needs to share the file (a
+// write a crashed run left in the WAL is then not seen). Every write
+// method returns ERR_READ_ONLY. Typed errors: ERR_INPUT_NOT_FOUND (no
+// database in the folder), ERR_DATABASE_CORRUPT, ERR_USAGE (the database
+// is older than this version: open it once read-write to upgrade it).
+func OpenReadOnly(ctx context.Context, dataDir string, opts Options) (*Store, error) {
+	path := filepath.Join(dataDir, DBName)
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		if err == nil {
+			err = fs.ErrNotExist
+		}
+		return nil, errs.Wrap(errs.InputNotFound, err, fmt.Sprintf("There is no Castscope database in %s.", dataDir),
+			"Check the data folder (--data), or add a video first.")
+	}
+	if err := checkHeader(path); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		dir:          dataDir,
+		now:          opts.Now,
+		log:          opts.Logger,
+		readOnly:     true,
+		failed:       map[dirtyKey]bool{},
+		pending:      dirtySet{},
+		stop:         make(chan struct{}),
+		exporterDone: make(chan struct{}),
+	}
+	close(s.exporterDone)
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	dsn := "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_time_format=sqlite"
+	if probeWritable(dataDir) != nil {
+		dsn += "&immutable=1"
+	}
+	var err error
+	if s.r, err = sql.Open("sqlite", dsn); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(4)
+	var have int
+	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		s.r.Close()
+		if strings.Contains(err.Error(), "no such table") {
+			return nil, corrupt(path, err)
+		}
+		return nil, mapErr(err, "open "+path)
+	}
+	if want := latestMigration(); have < want {
+		s.r.Close()
+		return nil, errs.New(errs.Usage, fmt.Sprintf("The database %s was written by an older Castscope (schema %d, this version uses %d).", path, have, want),
+			"Run a command that writes (such as `castscope run`) once to upgrade it, then retry.")
+	}
+	return s, nil
+}
+
+// latestMigration is the highest migration version embedded.
+func latestMigration() int {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	v := 0
+	for _, n := range names {
+		if x, err := strconv.Atoi(strings.SplitN(filepath.Base(n), "_", 2)[0]); err == nil && x > v {
+			v = x
+		}
+	}
+	return v
+}
+
+func readOnlyStore(what string) error {
+	return errs.New(errs.ReadOnly, fmt.Sprintf("Castscope could not %s: the database was opened read-only.", what),
+		"Use a command that may change the data folder for this.")
 }
 
 func checkHeader(path string) error {
@@ -196,7 +278,21 @@ func probeWritable(dir string) error {
 	return nil
 }
 
-// mapErr turns SQLite failures into the typed errors users can act on.
+// mapErr turns SQLite failures into the typed errors users can act on:
+//   - SQLITE_FULL (a write that met ENOSPC, or the page limit) →
+//     ERR_DISK_FULL;
+//   - SQLITE_READONLY and its extended codes (a read-only file or mount,
+//     a database file moved or deleted under Castscope), SQLITE_PERM →
+//     ERR_READ_ONLY;
+//   - SQLITE_CORRUPT, SQLITE_NOTADB → ERR_DATABASE_CORRUPT;
+//   - SQLITE_IOERR and its extended codes ("disk I/O error") →
+//     ERR_REGISTRY_UPDATE_FAILED, or ERR_DISK_FULL when the message says
+//     so (Store.mapErr also looks at the free space of the data folder:
+//     SQLite reports ENOSPC met while growing the WAL index or a file
+//     as an I/O error);
+//   - SQLITE_CANTOPEN → ERR_REGISTRY_UPDATE_FAILED.
+//
+// Anything else stays untyped (ERR_INTERNAL to users).
 func mapErr(err error, what string) error {
 	if err == nil {
 		return nil
@@ -208,24 +304,60 @@ func mapErr(err error, what string) error {
 	var se *msqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
-		case 13: // SQLITE_FULL
-			return errs.Wrap(errs.DiskFull, err, "The disk is full; Castscope could not save its state.", "Free some space, then retry. Nothing already saved was lost.")
-		case 8, 3: // SQLITE_READONLY, SQLITE_PERM
+		case sqliteFull:
+			return diskFull(err)
+		case sqliteReadOnly, sqlitePerm:
 			return errs.Wrap(errs.ReadOnly, err, "Castscope cannot write to its database.", "Choose a data folder you can write to, or fix its permissions.")
-		case 11, 26: // SQLITE_CORRUPT, SQLITE_NOTADB
+		case sqliteCorrupt, sqliteNotADB:
 			return corrupt(DBName, err)
-		case 10: // SQLITE_IOERR
+		case sqliteIOErr:
 			if strings.Contains(strings.ToLower(err.Error()), "full") {
-				return errs.Wrap(errs.DiskFull, err, "The disk is full; Castscope could not save its state.", "Free some space, then retry.")
+				return diskFull(err)
 			}
+			return errs.Wrap(errs.RegistryUpdateFailed, err, fmt.Sprintf("Castscope could not %s: the disk reported an I/O error.", what),
+				"Check the disk holding the data folder (is it still connected, is it failing?), then retry.")
+		case sqliteCantOpen:
+			return errs.Wrap(errs.RegistryUpdateFailed, err, fmt.Sprintf("Castscope could not %s: its database file cannot be opened.", what),
+				"Check that the data folder exists and that you may write to it, then retry.")
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", what, err)
 }
 
+func diskFull(err error) error {
+	return errs.Wrap(errs.DiskFull, err, "The disk is full; Castscope could not save its state.", "Free some space, then retry. Nothing already saved was lost.")
+}
+
+// SQLite primary result codes (an extended code's low byte).
+const (
+	sqlitePerm     = 3
+	sqliteReadOnly = 8
+	sqliteIOErr    = 10
+	sqliteCorrupt  = 11
+	sqliteFull     = 13
+	sqliteCantOpen = 14
+	sqliteNotADB   = 26
+)
+
+// lowSpace is the free space under which an I/O error counts as a full
+// disk.
+const lowSpace = 4 << 20
+
+// mapErr is the package mapErr, and an I/O error met while the data
+// folder's file system has less than lowSpace left is ERR_DISK_FULL.
+func (s *Store) mapErr(err error, what string) error {
+	var se *msqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqliteIOErr {
+		if free, ok := freeSpace(s.dir); ok && free < lowSpace {
+			return diskFull(err)
+		}
+	}
+	return mapErr(err, what)
+}
+
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
-		return mapErr(err, "create schema_migrations")
+		return s.mapErr(err, "create schema_migrations")
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -239,7 +371,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		var have int
 		if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version=?`, v).Scan(&have); err != nil {
-			return mapErr(err, "read schema_migrations")
+			return s.mapErr(err, "read schema_migrations")
 		}
 		if have > 0 {
 			continue
@@ -250,18 +382,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
-			return mapErr(err, "begin migration")
+			return s.mapErr(err, "begin migration")
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
-			return mapErr(err, "apply migration "+n)
+			return s.mapErr(err, "apply migration "+n)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, fmtTime(s.now())); err != nil {
 			tx.Rollback()
-			return mapErr(err, "record migration "+n)
+			return s.mapErr(err, "record migration "+n)
 		}
 		if err := tx.Commit(); err != nil {
-			return mapErr(err, "commit migration "+n)
+			return s.mapErr(err, "commit migration "+n)
 		}
 	}
 	return nil
@@ -276,6 +408,12 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.wmu.Unlock()
+	if s.readOnly {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		s.closed = true
+		return s.r.Close()
+	}
 	close(s.stop)
 	<-s.exporterDone
 	ferr := s.flushDirty(context.Background())
@@ -299,7 +437,7 @@ func (s *Store) DB() *sql.DB { return s.r }
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
 	err := s.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
-	return res, mapErr(err, "integrity check")
+	return res, s.mapErr(err, "integrity check")
 }
 
 // ---- write path -------------------------------------------------------
@@ -321,14 +459,17 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx, d di
 	if s.closed {
 		return fmt.Errorf("sqlite: %s: store closed", what)
 	}
+	if s.readOnly {
+		return readOnlyStore(what)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return mapErr(err, what)
+		return s.mapErr(err, what)
 	}
 	defer tx.Rollback()
 	d := dirtySet{}
 	if err := fn(tx, d); err != nil {
-		return mapErr(err, what)
+		return s.mapErr(err, what)
 	}
 	s.expMu.Lock()
 	done := s.exported
@@ -342,18 +483,18 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx, d di
 	for _, k := range done {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_exports WHERE kind=? AND id=?`, k.kind, k.id); err != nil {
 			requeue()
-			return mapErr(err, what)
+			return s.mapErr(err, what)
 		}
 	}
 	for k := range d {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO dirty_exports (kind, id) VALUES (?, ?)`, k.kind, k.id); err != nil {
 			requeue()
-			return mapErr(err, what)
+			return s.mapErr(err, what)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		requeue()
-		return mapErr(err, what)
+		return s.mapErr(err, what)
 	}
 	if len(d) > 0 {
 		s.expMu.Lock()
@@ -453,11 +594,14 @@ func (s *Store) ExportErr() error {
 // flushDirty exports everything recorded in dirty_exports and clears the
 // rows that were written.
 func (s *Store) flushDirty(ctx context.Context) error {
+	if s.readOnly {
+		return nil
+	}
 	s.wmu.Lock()
 	rows, err := s.w.QueryContext(ctx, `SELECT kind, id FROM dirty_exports`)
 	if err != nil {
 		s.wmu.Unlock()
-		return mapErr(err, "read owed exports")
+		return s.mapErr(err, "read owed exports")
 	}
 	d := dirtySet{}
 	for rows.Next() {
@@ -465,7 +609,7 @@ func (s *Store) flushDirty(ctx context.Context) error {
 		if err := rows.Scan(&k.kind, &k.id); err != nil {
 			rows.Close()
 			s.wmu.Unlock()
-			return mapErr(err, "read owed exports")
+			return s.mapErr(err, "read owed exports")
 		}
 		d[k] = true
 	}
@@ -487,16 +631,16 @@ func (s *Store) flushDirty(ctx context.Context) error {
 	if len(done) > 0 {
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
-			return mapErr(err, "clear owed exports")
+			return s.mapErr(err, "clear owed exports")
 		}
 		for _, k := range done {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM dirty_exports WHERE kind=? AND id=?`, k.kind, k.id); err != nil {
 				tx.Rollback()
-				return mapErr(err, "clear owed exports")
+				return s.mapErr(err, "clear owed exports")
 			}
 		}
 		if err := tx.Commit(); err != nil {
-			return mapErr(err, "clear owed exports")
+			return s.mapErr(err, "clear owed exports")
 		}
 	}
 	return s.ExportErr()
@@ -505,17 +649,20 @@ func (s *Store) flushDirty(ctx context.Context) error {
 // ExportAll rewrites every state.json and meta.json (`castscope
 // export-json`).
 func (s *Store) ExportAll(ctx context.Context) error {
+	if s.readOnly {
+		return readOnlyStore("write the JSON files")
+	}
 	d := dirtySet{}
 	for _, q := range []struct{ kind, sql string }{{kindEpisode, `SELECT key FROM episodes`}, {kindJob, `SELECT id FROM jobs`}} {
 		rows, err := s.r.QueryContext(ctx, q.sql)
 		if err != nil {
-			return mapErr(err, "list for export")
+			return s.mapErr(err, "list for export")
 		}
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return mapErr(err, "list for export")
+				return s.mapErr(err, "list for export")
 			}
 			d[dirtyKey{q.kind, id}] = true
 		}
