@@ -73,7 +73,8 @@ type Config struct {
 	Store           Store
 	Notifier        Notifier
 	Logger          *slog.Logger
-	Now             func() time.Time
+	Now             func() time.Time // reads the time (default Clock.Now)
+	Clock           Clock            // waits and tickers too (default the wall clock)
 	HeavyWorkers    int           // heavy stages at a time (default 1)
 	StallAfter      time.Duration // default 2 min
 	NoProgressAfter time.Duration // default 30 min
@@ -124,6 +125,8 @@ type Runner struct {
 	store  Store
 	log    *slog.Logger
 	now    func() time.Time
+	clock  Clock
+	rescue *Rescuer
 	rnd    func() float64
 	owner  string
 	nonce  string
@@ -188,6 +191,14 @@ func NewRunner(cfg Config, defs ...StageDef) *Runner {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	r.clock = cfg.Clock
+	switch {
+	case r.clock == nil:
+		r.clock = realClock{now: r.now}
+	case cfg.Now == nil:
+		r.now = r.clock.Now
+	}
+	r.rescue = &Rescuer{r: r, clock: r.clock}
 	r.rnd = cfg.Rand
 	if r.rnd == nil {
 		r.rnd = rand.Float64
@@ -269,29 +280,8 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.adopt(j)
 	}
 	r.wg.Add(1)
-	go r.rescuer()
+	go func() { defer r.wg.Done(); r.rescue.run(r.ctx) }()
 	return nil
-}
-
-func (r *Runner) rescuer() {
-	defer r.wg.Done()
-	every := r.rescueEvery()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.ctx.Done():
-			return
-		case <-t.C:
-			if _, err := r.Rescue(r.ctx); err != nil && r.ctx.Err() == nil {
-				r.log.Warn("rescuer pass failed", "error", err)
-			}
-			if d := r.rescueEvery(); d != every {
-				every = d
-				t.Reset(d)
-			}
-		}
-	}
 }
 
 // adopt starts driving j unless this runner already does.
@@ -492,10 +482,8 @@ func (r *Runner) Wait(ctx context.Context, jobID string) (Job, error) {
 		}
 		if j.Done() && j.FinishedAt != nil {
 			// the JSON exports are right by the time Wait returns
-			if f, ok := r.store.(interface{ Flush(context.Context) error }); ok {
-				if err := f.Flush(ctx); err != nil {
-					r.log.Warn("writing the JSON exports failed; they will be retried", "job_id", jobID, "error", err)
-				}
+			if err := r.store.Flush(ctx); err != nil {
+				r.log.Warn("writing the JSON exports failed; they will be retried", "job_id", jobID, "error", err)
 			}
 			return j, nil
 		}
@@ -506,7 +494,7 @@ func (r *Runner) Wait(ctx context.Context, jobID string) (Job, error) {
 			return j, ErrClosed
 		}
 		select { // run by another process, or between drivers: poll
-		case <-time.After(100 * time.Millisecond):
+		case <-r.clock.After(100 * time.Millisecond):
 		case <-ctx.Done():
 			return Job{}, ctx.Err()
 		}
@@ -529,7 +517,7 @@ func (r *Runner) Close() error {
 	go func() { r.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(closeGrace + 2*time.Second):
+	case <-r.clock.After(closeGrace + 2*time.Second):
 		r.log.Warn("runner closed with stage bodies still running")
 	}
 	liveRunners.Delete(r.nonce)

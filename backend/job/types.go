@@ -415,6 +415,10 @@ type Store interface {
 	StageRate(ctx context.Context, stage, rateKey string) (float64, error)
 	RecordStageRate(ctx context.Context, stage, rateKey string, rate float64) error
 	AppendLog(ctx context.Context, l logx.LogLine) error
+	// Flush writes whatever the store exports of its state (meta.json,
+	// state.json) now; Wait calls it so the exports are right when it
+	// returns.
+	Flush(ctx context.Context) error
 }
 
 // RetryPolicy is the backoff of failed attempts. Zero fields take the

@@ -156,7 +156,7 @@ func (r *Runner) runWorker(ctx context.Context, sr *stageRun) (any, error) {
 			select {
 			case <-exited:
 				return
-			case <-time.After(workerCancelGrace):
+			case <-r.clock.After(workerCancelGrace):
 			}
 		}
 		cmd.Process.Kill()
