@@ -275,3 +275,66 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 }
 
 func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// JoinDifferences lists what a run asked for (stages, overrides) that the
+// job it joined does not do — a job of the episode was already queued or
+// running, so Run returned that job and applied none of the request — as
+// "--flag asked (job: value)", in flag order; nil when the job does all
+// of it. Only what was asked counts: empty stages and unset overrides
+// match any job. The command line refuses to follow a job that differs
+// (its results would not be the ones asked for); see package cli.
+func JoinDifferences(j job.Job, stages []string, o RunOverrides) []string {
+	var js jobSettings
+	_ = json.Unmarshal(j.Settings, &js)
+	have := (Settings{SampleFPS: js.SampleFPS, DetectPreset: js.DetectPreset, RequireGPU: js.RequireGPU,
+		ClusterThreshold: js.ClusterThreshold, MinTrackLen: js.MinTrackLen, ScreenTimePreset: js.ScreenTimePreset}).Normalized()
+	var out []string
+	if len(stages) > 0 {
+		names, _ := pipeline.Select(stages)
+		var missing []string
+		for _, n := range names {
+			if _, ok := j.Stage(n); !ok {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			in := make([]string, len(j.Stages))
+			for i, s := range j.Stages {
+				in[i] = s.Name
+			}
+			out = append(out, fmt.Sprintf("--stages %s (job: %s; it does not run %s)", strings.Join(stages, ","), strings.Join(in, ","), strings.Join(missing, ", ")))
+		}
+	}
+	if o.SampleFPS != nil {
+		want, got := *o.SampleFPS, have.SampleFPS
+		if (want < 0) != (got < 0) || want >= 0 && want != got {
+			out = append(out, fmt.Sprintf("--fps %s (job: %s)", fpsText(want), fpsText(got)))
+		}
+	}
+	if o.Preset != "" && o.Preset != have.DetectPreset {
+		out = append(out, fmt.Sprintf("--preset %s (job: %s)", o.Preset, have.DetectPreset))
+	}
+	if o.RequireGPU && !have.RequireGPU {
+		out = append(out, "--require-gpu (job: falls back to the CPU)")
+	}
+	if o.Rerun && !j.Rerun {
+		out = append(out, "--rerun (job: skips stages whose outputs are up to date)")
+	}
+	if o.ClusterThreshold != nil && *o.ClusterThreshold != have.ClusterThreshold {
+		out = append(out, fmt.Sprintf("--cluster-threshold %g (job: %g)", *o.ClusterThreshold, have.ClusterThreshold))
+	}
+	if o.MinTrackLen != nil && *o.MinTrackLen != have.MinTrackLen {
+		out = append(out, fmt.Sprintf("--min-track-len %d (job: %d)", *o.MinTrackLen, have.MinTrackLen))
+	}
+	if o.ScreenTimePreset != "" && o.ScreenTimePreset != have.ScreenTimePreset {
+		out = append(out, fmt.Sprintf("--screentime-preset %s (job: %s)", o.ScreenTimePreset, have.ScreenTimePreset))
+	}
+	return out
+}
+
+func fpsText(v float64) string {
+	if v < 0 {
+		return "every frame"
+	}
+	return fmt.Sprintf("%g", v)
+}
