@@ -318,3 +318,59 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
+
+// TestRunLastLineNamesTheCause: a run of a broken file and a missing one
+// ends with the cause of the job's failure (the validate stage's error),
+// not the "Not run because …" of the stages after it; each error (hint
+// and line) prints once, and the stages after it read as not run.
+func TestRunLastLineNamesTheCause(t *testing.T) {
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "Empty_S01E01.mp4")
+	if err := os.WriteFile(zero, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "nope.mp4")
+	data := t.TempDir()
+	code, stdout, stderr := run(t, "run", zero, missing, "--data", data)
+	if code != ExitError {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if last := lastLine(stdout); last != "error: ERR_VIDEO_UNREADABLE Empty_S01E01.mp4 is empty (0 bytes)." {
+		t.Fatalf("last line %q\n%s", last, stdout)
+	}
+	var errLines, hints []string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "error: ") {
+			errLines = append(errLines, l)
+		}
+		if strings.HasPrefix(l, "hint: ") {
+			hints = append(hints, l)
+		}
+	}
+	if len(errLines) != 2 || !strings.HasPrefix(errLines[0], "error: ERR_INPUT_NOT_FOUND ") || !strings.Contains(errLines[0], "nope.mp4") {
+		t.Errorf("error lines %q, want the missing file's, then the broken file's\n%s", errLines, stdout)
+	}
+	if len(hints) != 2 || hints[0] == hints[1] {
+		t.Errorf("hints %q, want one per error\n%s", hints, stdout)
+	}
+	if strings.Contains(stdout, "ERR_CANCELED") {
+		t.Errorf("the consequence is printed as an error:\n%s", stdout)
+	}
+	for _, want := range []string{
+		"[VALIDATE] empty_s01_e01 error in ",
+		"[EXTRACT] empty_s01_e01 not run because the validate stage failed.",
+		"[ANALYTICS] empty_s01_e01 not run because the validate stage failed.",
+		"finished: 1 error, 5 not run",
+		"not registered: " + missing,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q\n%s", want, stdout)
+		}
+	}
+	// What the run did is kept: the episode is registered and its job
+	// records the validate stage's error.
+	code, out, _ := run(t, "inspect", "empty_s01_e01", "--data", data)
+	if code != ExitOK || !strings.Contains(out, "❌ validate: error") || !strings.Contains(out, "ERR_VIDEO_UNREADABLE") {
+		t.Errorf("inspect after the run: exit %d\n%s", code, out)
+	}
+}
