@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -36,6 +37,16 @@ type Options struct {
 	// running it (a window left open, say). Jobs submitted meanwhile wait
 	// for the next process that starts a runner.
 	NoRunner bool
+	// ReadOnly opens the data folder for a command that only reads it
+	// (inspect, export), which must work on a read-only folder: NoRunner,
+	// the worker log is opened on its first record and falls back to
+	// LogFallback (with a note) when it cannot be written, settings
+	// problems are logged and defaults used with nothing moved aside, and
+	// the store is opened by openReadOnlyStore.
+	ReadOnly bool
+	// LogFallback receives the log when ReadOnly and logs/worker.log
+	// cannot be written (nil: standard error).
+	LogFallback io.Writer
 }
 
 // Backend is an open data folder with its runner started.
@@ -53,20 +64,35 @@ type Backend struct {
 // which first recovers any stage a dead process left running.
 func Open(ctx context.Context, opts Options) (*Backend, error) {
 	dir := ResolveDataDir(opts.DataDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, errs.FS(err, dir)
+	var lg *logx.Log
+	if opts.ReadOnly {
+		opts.NoRunner = true
+		lg = logx.OpenLazy(dir, opts.Logger, opts.LogFallback)
+	} else {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, errs.FS(err, dir)
+		}
+		var err error
+		if lg, err = logx.Open(dir, opts.Logger); err != nil {
+			return nil, err
+		}
 	}
-	lg, err := logx.Open(dir, opts.Logger)
-	if err != nil {
-		return nil, err
-	}
-	settings, err := loadUsableSettings(dir, lg.Slog())
+	settings, err := loadUsableSettings(dir, lg.Slog(), opts.ReadOnly)
 	if err != nil {
 		lg.Close()
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: lg.Slog()})
+	open := sqlite.Open
+	if opts.ReadOnly {
+		open = openReadOnlyStore
+	}
+	store, err := open(ctx, dir, sqlite.Options{Logger: lg.Slog()})
 	if err != nil {
+		if opts.ReadOnly && errs.CodeOf(err) == errs.ReadOnly {
+			err = errs.Wrap(errs.ReadOnly, err, fmt.Sprintf("The data folder %s is read-only, and its database can only be opened writable.", dir),
+				"Make the folder writable, or copy it somewhere writable and pass --data with the copy.")
+		}
+		lg.Slog().Error("opening the database failed", "error", err.Error())
 		lg.Close()
 		return nil, err
 	}
@@ -93,6 +119,15 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	}
 	return b, nil
 }
+
+// openReadOnlyStore opens the store for Options.ReadOnly. sqlite.Open
+// needs a writable folder (it probes it, migrates the database and writes
+// the exports a crash left owed), so on a read-only folder it fails with
+// ERR_READ_ONLY, which Open words for the reader. When the store gains a
+// read-only open (same signature), it goes here:
+//
+//	var openReadOnlyStore = sqlite.OpenReadOnly
+var openReadOnlyStore = sqlite.Open
 
 // Close stops the runner (running stages are canceled and resume on the
 // next start) and closes the store and the log.

@@ -198,3 +198,74 @@ func TestSavedStallTimeoutAppliesAtOnce(t *testing.T) {
 		t.Errorf("stall timeout %v after saving 30 s", got)
 	}
 }
+
+// TestUnreadableSettings: a settings.json that cannot be read (a symlink
+// loop here, which blocks root too; also mode 0000 when not root) is a
+// typed error naming the file and what to do, logged in worker.log; the
+// file is neither moved nor replaced. A command that only reads opens
+// with the defaults and a warning.
+func TestUnreadableSettings(t *testing.T) {
+	ctx := context.Background()
+	type setup struct {
+		name string
+		make func(t *testing.T, path string)
+	}
+	cases := []setup{{"symlink loop", func(t *testing.T, path string) {
+		if err := os.Symlink(filepath.Base(path), path); err != nil {
+			t.Fatal(err)
+		}
+	}}}
+	if os.Geteuid() != 0 {
+		cases = append(cases, setup{"mode 0000", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte(`{"sample_fps":2}`), 0o000); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	} else {
+		t.Log("running as root: mode 0000 does not block reading, only the symlink loop is tried")
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "settings.json")
+			c.make(t, path)
+			_, err := LoadSettings(dir)
+			e := errs.As(err)
+			if e == nil || e.Code != errs.Usage || !strings.Contains(e.Message, "cannot read its settings file "+path) || !strings.Contains(e.Hint, "readable") {
+				t.Fatalf("LoadSettings: %+v", e)
+			}
+			b, err := Open(ctx, Options{DataDir: dir, NoRunner: true})
+			if err == nil {
+				b.Close()
+				t.Fatal("opened with an unreadable settings file")
+			}
+			if got := errs.As(err); got.Code != errs.Usage || got.Message != e.Message {
+				t.Fatalf("Open: %+v", got)
+			}
+			logged, _ := os.ReadFile(filepath.Join(dir, "logs", "worker.log"))
+			if !strings.Contains(string(logged), "ERROR settings file is unreadable file="+path) {
+				t.Errorf("not logged:\n%s", logged)
+			}
+			if _, err := os.Lstat(path); err != nil {
+				t.Errorf("the settings file is gone: %v", err)
+			}
+			if _, err := os.Lstat(path + ".bad"); err == nil {
+				t.Error("the settings file was moved aside")
+			}
+
+			b, err = Open(ctx, Options{DataDir: dir, ReadOnly: true})
+			if err != nil {
+				t.Fatalf("a read-only open: %v", err)
+			}
+			s := b.Settings()
+			b.Close()
+			if s != (Settings{}).Normalized() {
+				t.Errorf("read-only open: %+v", s)
+			}
+			logged, _ = os.ReadFile(filepath.Join(dir, "logs", "worker.log"))
+			if !strings.Contains(string(logged), "WARN settings file is unusable; using defaults file="+path) {
+				t.Errorf("the read-only open did not log its warning:\n%s", logged)
+			}
+		})
+	}
+}
