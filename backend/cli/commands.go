@@ -68,7 +68,7 @@ func inspectCmd(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	b, err := service.Open(ctx, service.Options{DataDir: *data, NoRunner: true})
+	b, err := service.Open(ctx, service.Options{DataDir: *data, ReadOnly: true, LogFallback: env.Stderr})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

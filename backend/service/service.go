@@ -89,10 +89,12 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	store, err := open(ctx, dir, sqlite.Options{Logger: lg.Slog()})
 	if err != nil {
 		if opts.ReadOnly && errs.CodeOf(err) == errs.ReadOnly {
-			err = errs.Wrap(errs.ReadOnly, err, fmt.Sprintf("The data folder %s is read-only, and its database can only be opened writable.", dir),
+			err = errs.Wrap(errs.ReadOnly, err, fmt.Sprintf("The data folder %s is read-only, and this version opens its database only for writing.", dir),
 				"Make the folder writable, or copy it somewhere writable and pass --data with the copy.")
 		}
-		lg.Slog().Error("opening the database failed", "error", err.Error())
+		if !opts.ReadOnly { // a reading command prints it; its log may be standard error
+			lg.Slog().Error("opening the database failed", "error", err.Error())
+		}
 		lg.Close()
 		return nil, err
 	}
