@@ -601,3 +601,28 @@ func TestReadOnlyCommandsNeedNoLog(t *testing.T) {
 		t.Errorf("inspect of a 0555 folder needed the log:\n%s", stderr)
 	}
 }
+
+// TestRunFPSBounds: --fps outside 0.5–120 (or 0) is a typed usage error,
+// given before the data folder is opened: a run at 0.0001 fps can no
+// longer replace good results with one sample.
+func TestRunFPSBounds(t *testing.T) {
+	for _, c := range []struct{ fps, last string }{
+		{"0.0001", "error: ERR_USAGE Sampling rate 0.0001 fps is out of range."},
+		{"0.2", "error: ERR_USAGE Sampling rate 0.2 fps is out of range."},
+		{"121", "error: ERR_USAGE Sampling rate 121 fps is out of range."},
+		{"-Inf", "error: ERR_USAGE Sampling rate -Inf fps is out of range."},
+		{"0", "error: ERR_USAGE 0 is not a usable value for --fps, --cluster-threshold or --min-track-len."},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		code, stdout, stderr := run(t, "run", "x.mp4", "--data", data, "--fps", c.fps)
+		if code != ExitUsage || lastLine(stderr) != c.last || stdout != "" {
+			t.Errorf("--fps %s: exit %d, last line %q, want %q\n%s", c.fps, code, lastLine(stderr), c.last, stdout)
+		}
+		if c.fps != "0" && !strings.Contains(stderr, "hint: Use 0.5 to 120 fps, or a negative value for every frame.") {
+			t.Errorf("--fps %s: no hint\n%s", c.fps, stderr)
+		}
+		if _, err := os.Stat(data); err == nil {
+			t.Errorf("--fps %s: the data folder was created", c.fps)
+		}
+	}
+}

@@ -109,3 +109,12 @@ func usageError(env *Env, fsUsage func(), format string, args ...any) int {
 	fsUsage()
 	return ExitUsage
 }
+
+// typedUsageError prints the command's usage, then err as every failing
+// command ends (hint, "error: ERR_USAGE …"), and returns ExitUsage.
+func typedUsageError(env *Env, fsUsage func(), err error) int {
+	fsUsage()
+	fmt.Fprintln(env.Stderr)
+	printError(env.Stderr, err)
+	return ExitUsage
+}

@@ -51,15 +51,17 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	})
 	// 0 stands for "the default" in settings; typed out, it is a mistake.
 	if (o.ClusterThreshold != nil && *threshold == 0) || (o.MinTrackLen != nil && *minTrack == 0) || (o.SampleFPS != nil && *fps == 0) {
-		return usageError(env, fs.Usage, "castscope run: 0 is not a usable value; leave the flag out for the default")
+		return typedUsageError(env, fs.Usage, errs.New(errs.Usage, "0 is not a usable value for --fps, --cluster-threshold or --min-track-len.", "Leave the flag out for the default."))
 	}
 	o.Preset, o.RequireGPU, o.Rerun, o.ScreenTimePreset = *preset, *requireGPU, *rerun, *stPreset
-	// Usage problems are found before anything is registered.
+	// Usage problems are found before anything is opened or registered;
+	// the bounds are Settings.Validate's (--fps: service.MinSampleFPS to
+	// 120, or negative for every frame).
 	if _, err := pipeline.Select(stageList(*stages)); err != nil {
-		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
+		return typedUsageError(env, fs.Usage, err)
 	}
 	if err := (service.Settings{SampleFPS: *fps, DetectPreset: *preset, ClusterThreshold: *threshold, MinTrackLen: *minTrack, ScreenTimePreset: *stPreset}).Validate(); err != nil {
-		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
+		return typedUsageError(env, fs.Usage, err)
 	}
 
 	pr := newPrinter(env.Stdout)
