@@ -109,7 +109,7 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 	}
 
 	readOnly := action == "list" || action == "at" || action == "compare" || (action == "headshots" && len(rest) == 0)
-	b, err := service.Open(ctx, service.Options{DataDir: *data, NoRunner: readOnly})
+	b, err := service.Open(ctx, service.Options{DataDir: *data, ReadOnly: readOnly, LogFallback: env.Stderr})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

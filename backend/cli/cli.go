@@ -4,7 +4,27 @@
 // and prints engine events as one line per stage change or progress step.
 //
 // Exit codes: 0 when every stage ended ok or skipped; 3 when a stage ended
-// in error (the last line is "error: ERR_… message"); 2 for usage errors.
+// in error (the last line is "error: ERR_… message"); 2 for usage errors
+// (the last line is "error: ERR_USAGE …", given before the data folder
+// is opened).
+//
+// run prints each error once, at its end, in the order they happened
+// (a file not registered, a job refused, a job's failure); a failed job's
+// error is its cause — the first stage that failed — and the stages after
+// it read as "not run because …", not as errors of their own.
+//
+// A run of an episode that already has a job queued or running (the
+// window, another command) cannot start its own: the store allows one
+// unfinished job per episode. When the run's flags (--stages, --fps,
+// --preset, --require-gpu, --rerun, the cluster and screen-time flags)
+// ask for nothing that job does not do, the run says it joined that job
+// and follows it; when they differ, it refuses (ERR_USAGE, exit 3),
+// naming the job and each flag with the job's value. Following it would
+// end, with exit 0, on results made with settings other than those asked
+// for; a user who meant them would not know.
+//
+// inspect, export and cast's reading actions only read the data folder
+// (service.Options.ReadOnly): they do not need a writable log.
 package cli
 
 import (

@@ -68,7 +68,7 @@ func inspectCmd(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	b, err := service.Open(ctx, service.Options{DataDir: *data, NoRunner: true})
+	b, err := service.Open(ctx, service.Options{DataDir: *data, ReadOnly: true, LogFallback: env.Stderr})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError
@@ -107,5 +107,14 @@ func stageList(s string) []string {
 func usageError(env *Env, fsUsage func(), format string, args ...any) int {
 	fmt.Fprintf(env.Stderr, format+"\n", args...)
 	fsUsage()
+	return ExitUsage
+}
+
+// typedUsageError prints the command's usage, then err as every failing
+// command ends (hint, "error: ERR_USAGE …"), and returns ExitUsage.
+func typedUsageError(env *Env, fsUsage func(), err error) int {
+	fsUsage()
+	fmt.Fprintln(env.Stderr)
+	printError(env.Stderr, err)
 	return ExitUsage
 }

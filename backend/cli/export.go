@@ -40,7 +40,7 @@ func screenTimeExportCmd(ctx context.Context, env *Env, args []string) int {
 		return usageError(env, fs.Usage, "castscope export: --format must be one of csv, json, edl, fcpxml, otio")
 	}
 
-	b, err := service.Open(ctx, service.Options{DataDir: *data, NoRunner: true})
+	b, err := service.Open(ctx, service.Options{DataDir: *data, ReadOnly: true, LogFallback: env.Stderr})
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

@@ -51,15 +51,17 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	})
 	// 0 stands for "the default" in settings; typed out, it is a mistake.
 	if (o.ClusterThreshold != nil && *threshold == 0) || (o.MinTrackLen != nil && *minTrack == 0) || (o.SampleFPS != nil && *fps == 0) {
-		return usageError(env, fs.Usage, "castscope run: 0 is not a usable value; leave the flag out for the default")
+		return typedUsageError(env, fs.Usage, errs.New(errs.Usage, "0 is not a usable value for --fps, --cluster-threshold or --min-track-len.", "Leave the flag out for the default."))
 	}
 	o.Preset, o.RequireGPU, o.Rerun, o.ScreenTimePreset = *preset, *requireGPU, *rerun, *stPreset
-	// Usage problems are found before anything is registered.
+	// Usage problems are found before anything is opened or registered;
+	// the bounds are Settings.Validate's (--fps: service.MinSampleFPS to
+	// 120, or negative for every frame).
 	if _, err := pipeline.Select(stageList(*stages)); err != nil {
-		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
+		return typedUsageError(env, fs.Usage, err)
 	}
 	if err := (service.Settings{SampleFPS: *fps, DetectPreset: *preset, ClusterThreshold: *threshold, MinTrackLen: *minTrack, ScreenTimePreset: *stPreset}).Validate(); err != nil {
-		return usageError(env, fs.Usage, "castscope run: %s", errs.As(err).Message)
+		return typedUsageError(env, fs.Usage, err)
 	}
 
 	pr := newPrinter(env.Stdout)
@@ -71,13 +73,15 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	defer b.Close()
 	fmt.Fprintf(env.Stdout, "data: %s\n", b.DataDir)
 
-	var lastErr error
+	// Each failure is printed once, at the end, in the order it happened;
+	// the last line names the cause of the last one (see failures).
+	var failed failures
 	var jobs []string
 	for _, path := range pos {
 		ep, existing, err := b.AddVideo(ctx, path)
 		if err != nil {
-			printError(env.Stdout, err)
-			lastErr = err
+			fmt.Fprintf(env.Stdout, "not registered: %s (the error is at the end)\n", path)
+			failed.add(err)
 			continue
 		}
 		note := ""
@@ -87,19 +91,31 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stdout, "registered %s <- %s%s\n", ep.Key, ep.VideoPath, note)
 		j, existingJob, err := b.Run(ctx, ep.Key, stageList(*stages), o)
 		if err != nil {
-			printError(env.Stdout, err)
-			lastErr = err
+			fmt.Fprintf(env.Stdout, "not run: %s (the error is at the end)\n", ep.Key)
+			failed.add(err)
 			continue
-		}
-		what := "queued"
-		if existingJob {
-			what = "already queued or running; following it"
 		}
 		names := make([]string, len(j.Stages))
 		for i, s := range j.Stages {
 			names[i] = s.Name
 		}
-		fmt.Fprintf(env.Stdout, "job %s %s: %s\n", j.ID, what, strings.Join(names, ", "))
+		if existingJob {
+			// A job of this episode was already queued or running (the
+			// window, another command): this run's flags were not applied.
+			// Following it anyway would end with results made with other
+			// settings than the ones asked for, and exit 0 — so a run
+			// whose flags differ refuses, naming each one.
+			if diff := service.JoinDifferences(j, stageList(*stages), o); len(diff) > 0 {
+				fmt.Fprintf(env.Stdout, "not run: %s already has job %s queued or running (the error is at the end)\n", ep.Key, j.ID)
+				failed.add(errs.New(errs.Usage,
+					fmt.Sprintf("%s already has job %s queued or running, with other settings than this run's: %s.", ep.Key, j.ID, strings.Join(diff, "; ")),
+					fmt.Sprintf("Wait for that job to end (castscope inspect %s shows it), then run again with these flags; or leave them out to follow it.", ep.Key)))
+				continue
+			}
+			fmt.Fprintf(env.Stdout, "job %s joined: %s already had it queued or running, with the settings this run asks for; following it: %s\n", j.ID, ep.Key, strings.Join(names, ", "))
+		} else {
+			fmt.Fprintf(env.Stdout, "job %s queued: %s\n", j.ID, strings.Join(names, ", "))
+		}
 		jobs = append(jobs, j.ID)
 	}
 	for _, id := range jobs {
@@ -107,14 +123,14 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintln(env.Stdout, "interrupted: running stages stop now and resume from their checkpoint on the next run")
-				lastErr = errs.New(errs.Canceled, "Interrupted.", "Run the same command again to resume.")
+				failed.add(errs.New(errs.Canceled, "Interrupted.", "Run the same command again to resume."))
 				break
 			}
-			lastErr = err
+			failed.add(err)
 			continue
 		}
 		if err := stageFailure(j); err != nil {
-			lastErr = err
+			failed.add(err)
 		}
 		fmt.Fprintf(env.Stdout, "job %s finished: %s\n", j.ID, summary(j))
 		// Also after a run that found everything done (skipped: outputs complete).
@@ -124,16 +140,42 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 			}
 		}
 	}
-	if lastErr != nil {
-		printError(env.Stdout, lastErr)
+	if len(failed) > 0 {
+		failed.print(env.Stdout)
 		return ExitError
 	}
 	return ExitOK
 }
 
+// failures are a run's errors, kept to be printed once each at its end:
+// registering a file, submitting a job, a job's failed stage.
+type failures []error
+
+func (f *failures) add(err error) { *f = append(*f, err) }
+
+// print writes each failure once (hint, then "error: ERR_… message"),
+// in order; the same error twice (two videos that fail alike) prints once.
+func (f failures) print(w io.Writer) {
+	seen := map[string]bool{}
+	for _, err := range f {
+		e := errs.As(err)
+		k := string(e.Code) + " " + e.Message
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		printError(w, e)
+	}
+}
+
 func summary(j job.Job) string {
 	count := map[job.Status]int{}
+	cause, _ := failedStage(j)
 	for _, s := range j.Stages {
+		if cause != "" && s.Name != cause && s.Status == job.StatusError && s.Error != nil && errs.Code(s.Error.Code) == errs.Canceled {
+			count["not run"]++
+			continue
+		}
 		count[s.Status]++
 	}
 	keys := make([]string, 0, len(count))
@@ -156,6 +198,8 @@ type printer struct {
 	now   func() time.Time
 	last  map[string]progressMark
 	start map[string]time.Time
+	// failed holds the jobs a stage of which has failed (not canceled).
+	failed map[string]bool
 }
 
 type progressMark struct {
@@ -164,7 +208,7 @@ type progressMark struct {
 }
 
 func newPrinter(w io.Writer) *printer {
-	return &printer{w: w, now: time.Now, last: map[string]progressMark{}, start: map[string]time.Time{}}
+	return &printer{w: w, now: time.Now, last: map[string]progressMark{}, start: map[string]time.Time{}, failed: map[string]bool{}}
 }
 
 func (p *printer) Notify(ev job.Event) {
@@ -215,6 +259,19 @@ func (p *printer) Notify(ev job.Event) {
 		code, msg := "ERR_INTERNAL", ""
 		if ev.Error != nil {
 			code, msg = ev.Error.Code, ev.Error.Message
+		}
+		// A stage after the one that failed ends in ERR_CANCELED "Not run
+		// because the X stage failed.": a consequence, said as such; the
+		// cause is the error line before it (and the last line).
+		if _, seen := p.start[id]; !seen && errs.Code(code) == errs.Canceled && p.failed[ev.JobID] {
+			if msg == "" || !strings.HasPrefix(msg, "Not run") {
+				msg = "Not run: " + msg
+			}
+			fmt.Fprintf(p.w, "%s n%s\n", tag, msg[1:])
+			return
+		}
+		if errs.Code(code) != errs.Canceled {
+			p.failed[ev.JobID] = true
 		}
 		fmt.Fprintf(p.w, "%s error%s %s %s\n", tag, p.took(id), code, msg)
 		delete(p.last, id)
@@ -336,14 +393,33 @@ func clockOf(s float64) string {
 	return fmt.Sprintf("%d:%02d", t/60, t%60)
 }
 
-// stageFailure is the typed error of j's failed stage (the last one, if
-// several failed), nil when none did.
+// stageFailure is the typed error that made j fail, nil when no stage
+// did: that of its first failed stage (see failedStage), not the
+// ERR_CANCELED "Not run because …" its later stages end with.
 func stageFailure(j job.Job) error {
-	var err error
+	name, ok := failedStage(j)
+	if !ok {
+		return nil
+	}
+	s, _ := j.Stage(name)
+	return &errs.Error{Code: errs.Code(s.Error.Code), Message: s.Error.Message, Hint: s.Error.Hint}
+}
+
+// failedStage names the stage whose error is j's cause: the first stage in
+// error with a code other than ERR_CANCELED, else (a canceled job) the
+// first stage in error.
+func failedStage(j job.Job) (string, bool) {
+	first := ""
 	for _, s := range j.Stages {
-		if s.Status == job.StatusError && s.Error != nil {
-			err = &errs.Error{Code: errs.Code(s.Error.Code), Message: s.Error.Message, Hint: s.Error.Hint}
+		if s.Status != job.StatusError || s.Error == nil {
+			continue
+		}
+		if errs.Code(s.Error.Code) != errs.Canceled {
+			return s.Name, true
+		}
+		if first == "" {
+			first = s.Name
 		}
 	}
-	return err
+	return first, first != ""
 }

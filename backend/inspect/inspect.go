@@ -3,9 +3,16 @@
 // artifacts present with row counts, det_stats.json and the last log
 // lines — shared by `castscope inspect KEY` (Text, or JSON) and the UI
 // panel. Row counting is passed in (Parquet lives in package artifact).
+//
+// A stage the store still records as running whose process is gone (a
+// SIGKILL, a crash) keeps its status here — only a runner may change it,
+// when it recovers the stage on its next start — and is marked interrupted
+// beside it (StageView.Interrupted; "running → interrupted (process 1234
+// is gone; resumes on the next run)" in the text).
 package inspect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,7 +59,74 @@ type JobView struct {
 	CreatedAt  time.Time   `json:"created_at"`
 	FinishedAt *time.Time  `json:"finished_at"`
 	Canceled   bool        `json:"canceled,omitempty"`
-	Stages     []job.Stage `json:"stages"`
+	Stages     []StageView `json:"stages"`
+}
+
+// StageView is a stage record as stored, plus what the inspector can tell
+// about it that the record cannot: a stage still marked running whose
+// process is gone (killed, crashed, the machine switched off) keeps its
+// status — the store says running until a runner recovers it — and gains
+// Interrupted, so the panel and the text tell it from a live stage.
+type StageView struct {
+	job.Stage
+	Interrupted *Interrupted `json:"interrupted,omitempty"`
+}
+
+// Interrupted says that the process running a stage is gone.
+type Interrupted struct {
+	PID     int    `json:"pid,omitempty"` // 0 when the owner names none
+	Message string `json:"message"`       // "process 1234 is gone; resumes on the next run"
+}
+
+// MarshalJSON writes the stage's own JSON (job.Stage's format) with
+// "interrupted" added when set.
+func (s StageView) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(s.Stage)
+	if err != nil || s.Interrupted == nil {
+		return b, err
+	}
+	extra, err := json.Marshal(s.Interrupted)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimRight(b, " \n")
+	if len(b) < 2 || b[len(b)-1] != '}' {
+		return nil, fmt.Errorf("inspect: stage JSON is not an object")
+	}
+	out := append(b[:len(b)-1:len(b)-1], []byte(`,"interrupted":`)...)
+	return append(append(out, extra...), '}'), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *StageView) UnmarshalJSON(b []byte) error {
+	var extra struct {
+		Interrupted *Interrupted `json:"interrupted"`
+	}
+	if err := json.Unmarshal(b, &s.Stage); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &extra); err != nil {
+		return err
+	}
+	s.Interrupted = extra.Interrupted
+	return nil
+}
+
+// viewOf returns st with Interrupted set when it is running under an owner
+// known to be gone (job.OwnerDead: same host, process no longer running).
+func viewOf(st job.Stage) StageView {
+	v := StageView{Stage: st}
+	if st.Status != job.StatusRunning || st.Owner == "" || !job.OwnerDead(st.Owner) {
+		return v
+	}
+	v.Interrupted = &Interrupted{Message: "its process is gone; resumes on the next run"}
+	if at := strings.IndexByte(st.Owner, '@'); at > 0 {
+		if pid, err := strconv.Atoi(st.Owner[:at]); err == nil && pid > 0 {
+			v.Interrupted.PID = pid
+			v.Interrupted.Message = fmt.Sprintf("process %d is gone; resumes on the next run", pid)
+		}
+	}
+	return v
 }
 
 // ArtifactFile is one expected artifact.
@@ -134,8 +209,12 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 		return rep, err
 	}
 	for _, j := range jobs {
-		rep.Jobs = append(rep.Jobs, JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, CreatedAt: j.CreatedAt,
-			FinishedAt: j.FinishedAt, Canceled: j.Canceled, Stages: append([]job.Stage{}, j.Stages...)})
+		jv := JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, CreatedAt: j.CreatedAt,
+			FinishedAt: j.FinishedAt, Canceled: j.Canceled, Stages: make([]StageView, 0, len(j.Stages))}
+		for _, st := range j.Stages {
+			jv.Stages = append(jv.Stages, viewOf(st))
+		}
+		rep.Jobs = append(rep.Jobs, jv)
 	}
 	dir := filepath.Join(dataDir, "data", "harvest", key)
 	rep.Artifacts.Dir = filepath.Join("data", "harvest", key)
@@ -209,6 +288,9 @@ func (r Report) Text() string {
 		fmt.Fprintf(&b, "   Job ID: %s\n   Mode: %s\n   Stages:\n", j.JobID, j.Mode)
 		for _, s := range j.Stages {
 			line := fmt.Sprintf("      %s %s: %s", icons[s.Status], s.Name, s.Status)
+			if s.Interrupted != nil {
+				line = fmt.Sprintf("      ⚠️ %s: %s → interrupted (%s)", s.Name, s.Status, s.Interrupted.Message)
+			}
 			if s.Stale {
 				line += " (stale)"
 			}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,5 +161,131 @@ func TestCurationText(t *testing.T) {
 	}
 	if strings.Contains(inspect.Report{EpisodeKey: "x"}.Text(), "Curation") {
 		t.Error("a report without curation prints a curation section")
+	}
+}
+
+// holdStageEnv names the data folder in which TestHelperHoldStage, run as
+// a child process, takes a stage and keeps it until it is killed.
+const holdStageEnv = "CASTSCOPE_TEST_HOLD_STAGE"
+
+// TestHelperHoldStage is the child of TestInterruptedStage: it registers
+// an episode, starts a runner and submits a job whose only stage blocks,
+// touches "running" once the stage runs, and waits to be killed.
+func TestHelperHoldStage(t *testing.T) {
+	dir := os.Getenv(holdStageEnv)
+	if dir == "" {
+		t.Skip("runs only as the child of TestInterruptedStage")
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(dir, "Held_S01E01.mp4")
+	os.WriteFile(video, []byte("video"), 0o644)
+	ep, _, err := st.RegisterEpisode(ctx, video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := job.NewRunner(job.Config{Store: st},
+		job.StageDef{Name: "detect", Flag: "detected", Run: func(ctx context.Context, _ job.Reporter) (any, error) {
+			os.WriteFile(filepath.Join(dir, "running"), nil, 0o644)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}})
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Submit(ctx, job.Request{EpisodeKey: ep.Key, Mode: "detect"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Minute)
+	t.Fatal("not killed")
+}
+
+// TestInterruptedStage: a process that runs a stage is SIGKILLed; the
+// stage stays "running" in the store, and the report marks it interrupted
+// with the dead process's id, in the text and in the JSON — while a stage
+// of a live process is not marked.
+func TestInterruptedStage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldStage$", "-test.count=1")
+	cmd.Env = append(os.Environ(), holdStageEnv+"="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "running")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal("the child never ran its stage")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	// While the child lives, its running stage is not interrupted.
+	rep, err := inspect.Build(ctx, st, dir, "held_s01_e01", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Jobs) != 1 || len(rep.Jobs[0].Stages) != 1 || rep.Jobs[0].Stages[0].Status != job.StatusRunning {
+		t.Fatalf("before the kill: %+v", rep.Jobs)
+	}
+	if rep.Jobs[0].Stages[0].Interrupted != nil || strings.Contains(rep.Text(), "interrupted") {
+		t.Fatalf("a live stage is marked interrupted:\n%s", rep.Text())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait() // reaped: the pid is gone
+
+	rep, err = inspect.Build(ctx, st, dir, "held_s01_e01", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Jobs[0].Stages[0]
+	if s.Status != job.StatusRunning {
+		t.Fatalf("the status changed: %s (only a runner may change it)", s.Status)
+	}
+	want := fmt.Sprintf("process %d is gone; resumes on the next run", pid)
+	if s.Interrupted == nil || s.Interrupted.PID != pid || s.Interrupted.Message != want {
+		t.Fatalf("interrupted = %+v, want pid %d", s.Interrupted, pid)
+	}
+	if line := "      ⚠️ detect: running → interrupted (" + want + ")"; !strings.Contains(rep.Text(), line) {
+		t.Errorf("text lacks %q:\n%s", line, rep.Text())
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Jobs []struct {
+			Stages []map[string]any `json:"stages"`
+		} `json:"jobs"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	js := m.Jobs[0].Stages[0]
+	in, _ := js["interrupted"].(map[string]any)
+	if js["status"] != "running" || js["name"] != "detect" || js["owner"] == nil || in == nil || in["pid"] != float64(pid) || in["message"] != want {
+		t.Errorf("stage JSON: %v", js)
+	}
+	var back inspect.Report
+	if err := json.Unmarshal(b, &back); err != nil || back.Jobs[0].Stages[0].Interrupted == nil || back.Jobs[0].Stages[0].Name != "detect" {
+		t.Errorf("the JSON does not read back: %v %+v", err, back.Jobs)
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -52,7 +54,7 @@ func Line(stage, key, text string) string {
 // Log is the open worker log.
 type Log struct {
 	path   string
-	rot    *lumberjack.Logger
+	rot    io.Closer
 	logger *slog.Logger
 }
 
@@ -75,6 +77,83 @@ func Open(dataDir string, extra *slog.Logger) (*Log, error) {
 		h = Tee(h, extra.Handler())
 	}
 	return &Log{path: p, rot: rot, logger: slog.New(h)}, nil
+}
+
+// OpenLazy returns the worker log of a command that only reads the data
+// folder (inspect, export), which may be read-only: nothing is created or
+// opened until the first record, and when logs/worker.log cannot be
+// written then, that record and the ones after it go to fallback
+// (nil: standard error), after a one-line note saying why. It never fails.
+func OpenLazy(dataDir string, extra *slog.Logger, fallback io.Writer) *Log {
+	if fallback == nil {
+		fallback = os.Stderr
+	}
+	dir := filepath.Join(dataDir, "logs")
+	w := &lazyFile{dir: dir, path: filepath.Join(dir, "worker.log"), fallback: fallback}
+	var h slog.Handler = NewHandler(w, nil)
+	if extra != nil {
+		h = Tee(h, extra.Handler())
+	}
+	return &Log{path: w.path, rot: w, logger: slog.New(h)}
+}
+
+// lazyFile is OpenLazy's writer.
+type lazyFile struct {
+	mu        sync.Mutex
+	dir, path string
+	rot       *lumberjack.Logger
+	fallback  io.Writer
+	failed    bool
+}
+
+func (l *lazyFile) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.failed {
+		if l.rot == nil {
+			if err := l.open(); err != nil {
+				l.fail(err)
+				return l.fallback.Write(p)
+			}
+			l.rot = &lumberjack.Logger{Filename: l.path, MaxSize: 20, MaxBackups: 5, MaxAge: 60}
+		}
+		n, err := l.rot.Write(p)
+		if err == nil {
+			return n, nil
+		}
+		l.fail(err)
+	}
+	return l.fallback.Write(p)
+}
+
+func (l *lazyFile) open() error {
+	if err := os.MkdirAll(l.dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func (l *lazyFile) fail(err error) {
+	l.failed = true
+	reason := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		reason = pe.Err.Error()
+	}
+	fmt.Fprintf(l.fallback, "castscope: the worker log %s cannot be written (%s); log lines go here instead\n", l.path, reason)
+}
+
+func (l *lazyFile) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rot == nil {
+		return nil
+	}
+	return l.rot.Close()
 }
 
 // Slog returns the logger writing to worker.log.

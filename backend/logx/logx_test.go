@@ -69,3 +69,38 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Fatalf("untyped: %v", err)
 	}
 }
+
+// TestOpenLazy: the log of a command that only reads creates nothing until
+// its first record; where logs/ cannot be written (a file stands there),
+// the records go to the fallback after one note naming the file.
+func TestOpenLazy(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	l := logx.OpenLazy(dir, nil, nil)
+	if _, err := os.Stat(filepath.Join(dir, "logs")); err == nil {
+		t.Fatal("logs/ was created before anything was logged")
+	}
+	l.Slog().Info(logx.Line("inspect", "k", "first"))
+	l.Close()
+	if b, err := os.ReadFile(filepath.Join(dir, "logs", "worker.log")); err != nil || !strings.Contains(string(b), "[INSPECT] k first") {
+		t.Fatalf("worker.log after the first record: %q %v", b, err)
+	}
+
+	blocked := t.TempDir()
+	os.WriteFile(filepath.Join(blocked, "logs"), []byte("x"), 0o644)
+	var fallback bytes.Buffer
+	l = logx.OpenLazy(blocked, nil, &fallback)
+	l.Slog().Warn("one")
+	l.Slog().Warn("two")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := fallback.String()
+	note := "castscope: the worker log " + filepath.Join(blocked, "logs", "worker.log") + " cannot be written ("
+	if strings.Count(got, note) != 1 || !strings.Contains(got, "WARN one\n") || !strings.Contains(got, "WARN two\n") {
+		t.Fatalf("fallback:\n%s", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(blocked, "logs")); string(b) != "x" {
+		t.Errorf("the file in the way was changed: %q", b)
+	}
+}

@@ -43,6 +43,16 @@ type Options struct {
 	// worker.go), so a crash in native code fails the stage, not the
 	// app; "" runs stage bodies in this process (tests, tools).
 	WorkerExe string
+	// ReadOnly opens the data folder for a command that only reads it
+	// (inspect, export), which must work on a read-only folder: NoRunner,
+	// the worker log is opened on its first record and falls back to
+	// LogFallback (with a note) when it cannot be written, settings
+	// problems are logged and defaults used with nothing moved aside, and
+	// the store is opened by openReadOnlyStore.
+	ReadOnly bool
+	// LogFallback receives the log when ReadOnly and logs/worker.log
+	// cannot be written (nil: standard error).
+	LogFallback io.Writer
 }
 
 // Backend is an open data folder with its runner started.
@@ -60,20 +70,33 @@ type Backend struct {
 // which first recovers any stage a dead process left running.
 func Open(ctx context.Context, opts Options) (*Backend, error) {
 	dir := ResolveDataDir(opts.DataDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, errs.FS(err, dir)
+	var lg *logx.Log
+	if opts.ReadOnly {
+		opts.NoRunner = true
+		lg = logx.OpenLazy(dir, opts.Logger, opts.LogFallback)
+	} else {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, errs.FS(err, dir)
+		}
+		var err error
+		if lg, err = logx.Open(dir, opts.Logger); err != nil {
+			return nil, err
+		}
 	}
-	lg, err := logx.Open(dir, opts.Logger)
-	if err != nil {
-		return nil, err
-	}
-	settings, err := loadUsableSettings(dir, lg.Slog())
+	settings, err := loadUsableSettings(dir, lg.Slog(), opts.ReadOnly)
 	if err != nil {
 		lg.Close()
 		return nil, err
 	}
-	store, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: lg.Slog()})
+	open := sqlite.Open
+	if opts.ReadOnly {
+		open = openReadOnlyStore
+	}
+	store, err := open(ctx, dir, sqlite.Options{Logger: lg.Slog()})
 	if err != nil {
+		if !opts.ReadOnly { // a reading command prints it; its log may be standard error
+			lg.Slog().Error("opening the database failed", "error", err.Error())
+		}
 		lg.Close()
 		return nil, err
 	}
@@ -99,6 +122,11 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	}
 	return b, nil
 }
+
+// openReadOnlyStore opens the store for Options.ReadOnly: no migration, no
+// exports, every write refused with ERR_READ_ONLY, and it works on a
+// read-only folder.
+var openReadOnlyStore = sqlite.OpenReadOnly
 
 // Close stops the runner (running stages are canceled and resume on the
 // next start) and closes the store and the log.
@@ -150,7 +178,7 @@ func (b *Backend) stages() []job.StageDef {
 func ServeWorker(ctx context.Context, dataDir string, in io.Reader, out io.Writer) error {
 	dir := ResolveDataDir(dataDir)
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	settings, err := loadUsableSettings(dir, lg)
+	settings, err := loadUsableSettings(dir, lg, true)
 	if err != nil {
 		return err
 	}
@@ -312,3 +340,66 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 }
 
 func secondsToDuration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// JoinDifferences lists what a run asked for (stages, overrides) that the
+// job it joined does not do — a job of the episode was already queued or
+// running, so Run returned that job and applied none of the request — as
+// "--flag asked (job: value)", in flag order; nil when the job does all
+// of it. Only what was asked counts: empty stages and unset overrides
+// match any job. The command line refuses to follow a job that differs
+// (its results would not be the ones asked for); see package cli.
+func JoinDifferences(j job.Job, stages []string, o RunOverrides) []string {
+	var js jobSettings
+	_ = json.Unmarshal(j.Settings, &js)
+	have := (Settings{SampleFPS: js.SampleFPS, DetectPreset: js.DetectPreset, RequireGPU: js.RequireGPU,
+		ClusterThreshold: js.ClusterThreshold, MinTrackLen: js.MinTrackLen, ScreenTimePreset: js.ScreenTimePreset}).Normalized()
+	var out []string
+	if len(stages) > 0 {
+		names, _ := pipeline.Select(stages)
+		var missing []string
+		for _, n := range names {
+			if _, ok := j.Stage(n); !ok {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			in := make([]string, len(j.Stages))
+			for i, s := range j.Stages {
+				in[i] = s.Name
+			}
+			out = append(out, fmt.Sprintf("--stages %s (job: %s; it does not run %s)", strings.Join(stages, ","), strings.Join(in, ","), strings.Join(missing, ", ")))
+		}
+	}
+	if o.SampleFPS != nil {
+		want, got := *o.SampleFPS, have.SampleFPS
+		if (want < 0) != (got < 0) || want >= 0 && want != got {
+			out = append(out, fmt.Sprintf("--fps %s (job: %s)", fpsText(want), fpsText(got)))
+		}
+	}
+	if o.Preset != "" && o.Preset != have.DetectPreset {
+		out = append(out, fmt.Sprintf("--preset %s (job: %s)", o.Preset, have.DetectPreset))
+	}
+	if o.RequireGPU && !have.RequireGPU {
+		out = append(out, "--require-gpu (job: falls back to the CPU)")
+	}
+	if o.Rerun && !j.Rerun {
+		out = append(out, "--rerun (job: skips stages whose outputs are up to date)")
+	}
+	if o.ClusterThreshold != nil && *o.ClusterThreshold != have.ClusterThreshold {
+		out = append(out, fmt.Sprintf("--cluster-threshold %g (job: %g)", *o.ClusterThreshold, have.ClusterThreshold))
+	}
+	if o.MinTrackLen != nil && *o.MinTrackLen != have.MinTrackLen {
+		out = append(out, fmt.Sprintf("--min-track-len %d (job: %d)", *o.MinTrackLen, have.MinTrackLen))
+	}
+	if o.ScreenTimePreset != "" && o.ScreenTimePreset != have.ScreenTimePreset {
+		out = append(out, fmt.Sprintf("--screentime-preset %s (job: %s)", o.ScreenTimePreset, have.ScreenTimePreset))
+	}
+	return out
+}
+
+func fpsText(v float64) string {
+	if v < 0 {
+		return "every frame"
+	}
+	return fmt.Sprintf("%g", v)
+}

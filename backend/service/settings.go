@@ -99,7 +99,13 @@ func LoadSettings(dataDir string) (Settings, error) {
 		return s, nil
 	}
 	if err != nil {
-		return s, fmt.Errorf("service: read settings: %w", err)
+		reason := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			reason = pe.Err.Error()
+		}
+		return s, errs.Wrap(errs.Usage, err, fmt.Sprintf("Castscope cannot read its settings file %s (%s).", settingsPath(dataDir), reason),
+			"Make the file readable by you (or remove it to use the defaults), then try again.")
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		return s, errs.Wrap(errs.Usage, err, fmt.Sprintf("Settings file %s is not valid JSON.", settingsPath(dataDir)), "Fix or delete the file; defaults are used without it.")
@@ -107,21 +113,40 @@ func LoadSettings(dataDir string) (Settings, error) {
 	return s, nil
 }
 
-// loadUsableSettings is LoadSettings for opening the app: a settings file
-// that is not JSON (or is a folder) is moved aside (settings.json.bad) and
-// defaults are used; a value Validate rejects falls back to its default. Both are
-// logged. Only an unreadable file is an error.
-func loadUsableSettings(dataDir string, log *slog.Logger) (Settings, error) {
+// loadUsableSettings is LoadSettings for opening the data folder:
+//
+//   - a file that is not JSON, or a folder where the file should be, is
+//     moved aside (settings.json.bad) and defaults are used, logged: the
+//     window must open, and a user of it cannot easily fix a file by hand;
+//   - a file that cannot be read (permissions) is an error (ERR_USAGE
+//     naming it and what to do), logged too: its content may be fine, so
+//     it is neither moved nor replaced by defaults that a later save would
+//     write over it;
+//   - a value Validate rejects falls back to its default, logged.
+//
+// readOnly (a command that only reads) changes nothing on disk: any
+// problem is logged and the defaults are used.
+func loadUsableSettings(dataDir string, log *slog.Logger, readOnly bool) (Settings, error) {
 	s, err := LoadSettings(dataDir)
-	if errs.CodeOf(err) == errs.Usage {
+	var pe *fs.PathError
+	switch {
+	case err != nil && readOnly:
+		log.Warn("settings file is unusable; using defaults", "file", settingsPath(dataDir), "error", errs.As(err).Message)
+		return Settings{}, nil
+	case errs.CodeOf(err) == errs.Usage && errors.As(err, &pe):
+		log.Error("settings file is unreadable", "file", settingsPath(dataDir), "error", err.Error())
+		return s, err
+	case errs.CodeOf(err) == errs.Usage:
 		bad := settingsPath(dataDir) + ".bad"
 		if rerr := os.Rename(settingsPath(dataDir), bad); rerr != nil {
-			return s, errs.FS(rerr, settingsPath(dataDir))
+			ferr := errs.FS(rerr, settingsPath(dataDir))
+			log.Error("settings file is unusable and could not be moved aside", "file", settingsPath(dataDir), "error", errs.As(err).Message, "rename_error", rerr.Error())
+			return s, ferr
 		}
 		log.Warn("settings file is unusable; moved aside, using defaults", "file", bad, "error", errs.As(err).Message)
 		return Settings{}, nil
-	}
-	if err != nil {
+	case err != nil:
+		log.Error("reading the settings failed", "file", settingsPath(dataDir), "error", err.Error())
 		return s, err
 	}
 	// Each field is checked alone, so only the bad ones are reset and each
