@@ -28,7 +28,10 @@
 //     sample count (Info.HiddenFrames says how many). Frame 0 is then the
 //     first frame shown, at time 0, as in a player or an editing system
 //     (OpenCV's POS_MSEC and ffprobe's frame times agree; the tests
-//     compare every frame's time).
+//     compare every frame's time). Times stay index·1000/fps rather than
+//     POS_MSEC: they are known before decoding (extract writes the
+//     manifest without decoding), and OpenCV 4.6's POS_MSEC reads 0 for
+//     the frames the decoder drains at the end of a stream with B-frames.
 //   - A stream that stops decoding more than a second (max(2, fps) frames)
 //     before that count is an error (ERR_VIDEO_UNREADABLE), not a quiet
 //     early end; within it, the end of the stream is the end. At a clean
