@@ -40,11 +40,16 @@ func (d Deps) validateStage() job.StageDef {
 			}
 			r.Progress(1, 1, "files")
 			r.Logf("video codec=%s size=%dx%d fps=%.3f frames=%d duration=%.1fs audio=%v", info.Codec, info.Width, info.Height, info.FPS, info.Frames, info.DurationS, info.HasAudio)
+			if info.HiddenFrames > 0 {
+				r.Logf("edit_list hidden_frames=%d (frame 0 is the first frame shown, at 0 s)", info.HiddenFrames)
+			}
 			return info, nil
 		},
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
-			return fingerprint("validate/1", ep.Fingerprint, ep.VideoPath), err
+			// validate/2: Frames leaves out the frames an edit list
+			// hides, and still images are refused.
+			return fingerprint("validate/2", ep.Fingerprint, ep.VideoPath), err
 		},
 		Complete: func(ctx context.Context, j job.Job) bool {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
@@ -126,7 +131,9 @@ func (d Deps) extractStage() job.StageDef {
 		},
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
-			return fingerprint("extract/1", ep.Fingerprint, settingsOf(j).SampleFPS), err
+			// The manifest is made from the probe result: a new one
+			// (another frame count) makes a new manifest.
+			return fingerprint("extract/2", ep.Fingerprint, settingsOf(j).SampleFPS, string(ep.Video)), err
 		},
 		Complete: func(ctx context.Context, j job.Job) bool {
 			return exists(filepath.Join(HarvestDir(d.DataDir, j.EpisodeKey), "manifest.parquet"))

@@ -19,8 +19,31 @@
 //   - Resume seeks with POS_FRAMES on MP4/MOV/MKV/WebM (exact: OpenCV
 //     decodes forward from the keyframe; the tests compare pixels) and reads
 //     forward on other containers.
-//   - A stream that stops decoding well before its frame count is an error
-//     (ERR_VIDEO_UNREADABLE), not a quiet early end.
+//   - Frames counts the frames a player shows. A container's sample count
+//     (nb_frames, OpenCV's FRAME_COUNT) also counts frames its edit list
+//     hides: a stream-copy trim (ffmpeg -ss 3 -c copy, phone and editor
+//     exports) keeps the frames from the keyframe before the cut. The
+//     decoder drops those, so Probe counts round(stream duration × fps),
+//     the edit list's length, when it is more than a frame short of the
+//     sample count (Info.HiddenFrames says how many). Frame 0 is then the
+//     first frame shown, at time 0, as in a player or an editing system
+//     (OpenCV's POS_MSEC and ffprobe's frame times agree; the tests
+//     compare every frame's time). Times stay index·1000/fps rather than
+//     POS_MSEC: they are known before decoding (extract writes the
+//     manifest without decoding), and OpenCV 4.6's POS_MSEC reads 0 for
+//     the frames the decoder drains at the end of a stream with B-frames.
+//   - A stream that stops decoding more than a second (max(2, fps) frames)
+//     before that count is an error (ERR_VIDEO_UNREADABLE), not a quiet
+//     early end; within it, the end of the stream is the end. At a clean
+//     end of stream the decoder cannot tell a complete file from one cut
+//     in its media data (FFmpeg's MP4 reader just meets the end of the
+//     file), so the header's displayed duration is the yardstick: a cut
+//     file keeps its full header and falls short of it, a trimmed file's
+//     edit list shortens it.
+//   - A still image (a PNG, a JPEG, any one-frame "video") is refused at
+//     probe with ERR_VIDEO_UNSUPPORTED: nothing moves, nobody has screen
+//     time. FFmpeg's image readers (image2, *_pipe) name it; without
+//     ffprobe, the file's extension does.
 //
 // Extract stores no frames; detect decodes again in a stream. Measured on
 // a generated 20 s 1080p25 H.264 clip, sampled at 5 fps, on the 2-core

@@ -70,8 +70,10 @@ func generatedClip(tb testing.TB) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if clipDir != "" {
-		os.RemoveAll(clipDir)
+	for _, d := range []string{clipDir, trimDir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }

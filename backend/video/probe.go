@@ -32,7 +32,9 @@ const (
 // file undecodable (a stream may open with a few broken frames).
 const probeFrames = 10
 
-// Info is what validate records about a video. Width and Height are those
+// Info is what validate records about a video. Frames is the number of
+// frames a player shows (a header's count, see the package doc on edit
+// lists); frame i is shown at PTSms(info, i). Width and Height are those
 // of the frames the Reader delivers (after rotation by the stream's display
 // matrix, which OpenCV applies); Rotation is that matrix's angle as the
 // legacy "rotate" tag gives it (0, 90, 180 or 270), for information only:
@@ -50,6 +52,41 @@ type Info struct {
 	HasAudio          bool    `json:"has_audio"`
 	VariableFrameRate bool    `json:"vfr"`
 	StartTimecode     string  `json:"start_timecode,omitempty"`
+	// HiddenFrames is how many frames the container stores but its edit
+	// list hides (a stream-copy trim keeps the frames from the keyframe
+	// before the cut); Frames does not count them.
+	HiddenFrames int64 `json:"hidden_frames,omitempty"`
+}
+
+// shownFrames is the number of frames an edit-list-aware stream duration
+// holds at fps (0 when either is unknown).
+func shownFrames(durationS, fps float64) int64 {
+	if durationS <= 0 || fps <= 0 {
+		return 0
+	}
+	return int64(math.Round(durationS * fps))
+}
+
+// imageExts are still-image file types, refused by extension when ffprobe
+// is not on PATH to name the format.
+var imageExts = map[string]bool{"png": true, "jpg": true, "jpeg": true, "bmp": true, "tif": true, "tiff": true,
+	"webp": true, "heic": true, "heif": true, "avif": true, "jxl": true, "dng": true, "psd": true}
+
+// stillImageFormat reports whether ffprobe's format name is one of
+// FFmpeg's image readers: image2 (a picture file or numbered sequence) and
+// the single-picture demuxers (png_pipe, jpeg_pipe, webp_pipe…).
+func stillImageFormat(formats string) bool {
+	for _, f := range strings.Split(formats, ",") {
+		if f == "image2" || strings.HasSuffix(f, "_pipe") {
+			return true
+		}
+	}
+	return false
+}
+
+func stillImage(path string) error {
+	return errs.New(errs.VideoUnsupported, fmt.Sprintf("%s is a still image, not a video.", filepath.Base(path)),
+		"Choose the episode's video file (MP4, MOV, MKV…). A photo of a cast member belongs on the show's cast list as a headshot.")
 }
 
 // ffprobe's JSON, the parts we read.
@@ -164,12 +201,14 @@ func unsupported(path, what string) error {
 // Probe opens the video at path and returns its properties, or a typed
 // error saying why it cannot be processed: ERR_INPUT_NOT_FOUND (missing
 // path, a folder), ERR_VIDEO_UNREADABLE (empty, not a video, no video
-// stream, nothing decodes) or ERR_VIDEO_UNSUPPORTED (0 fps, 0 frames,
-// larger than 8K, smaller than MinSide pixels).
+// stream, nothing decodes) or ERR_VIDEO_UNSUPPORTED (a still image or a
+// one-frame video, 0 fps, 0 frames, larger than 8K, smaller than MinSide
+// pixels).
 //
 // OpenCV decides what is decodable and the frame size delivered; ffprobe,
 // when on PATH, adds codec and container names, audio, rotation, timecode,
-// the exact frame count and whether the frame rate is variable.
+// the frame count (less the frames an edit list hides) and whether the
+// frame rate is variable.
 func Probe(ctx context.Context, path string) (Info, error) {
 	info := Info{Path: path}
 	st, err := os.Stat(path)
@@ -206,6 +245,9 @@ func Probe(ctx context.Context, path string) (Info, error) {
 				info.HasAudio = true
 			}
 		}
+		if vs != nil && stillImageFormat(ff.Format.FormatName) {
+			return info, stillImage(path)
+		}
 		if vs == nil {
 			what := "has no video stream"
 			if info.HasAudio {
@@ -218,6 +260,10 @@ func Probe(ctx context.Context, path string) (Info, error) {
 		if err := checkSize(path, vs.Width, vs.Height); err != nil {
 			return info, err
 		}
+	}
+
+	if !haveFF && imageExts[strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")] {
+		return info, stillImage(path)
 	}
 
 	c := openCapture(path)
@@ -248,11 +294,6 @@ func Probe(ctx context.Context, path string) (Info, error) {
 	info.Width, info.Height = m.Cols(), m.Rows()
 
 	if haveFF {
-		if n, err := strconv.ParseInt(vs.NbFrames, 10, 64); err == nil && n > 0 {
-			info.Frames = n
-		} else if n := countPackets(ctx, path); n > 0 {
-			info.Frames = n
-		}
 		r, avg := rate(vs.RFrameRate), rate(vs.AvgFrameRate)
 		if r > 0 && avg > 0 && math.Abs(r-avg)/r > 0.001 {
 			info.VariableFrameRate = true
@@ -261,6 +302,15 @@ func Probe(ctx context.Context, path string) (Info, error) {
 			// The average rate maps frame index to time best for VFR
 			// and equals the nominal rate for CFR.
 			info.FPS = avg
+		}
+		streamDur, _ := strconv.ParseFloat(vs.Duration, 64)
+		if n, err := strconv.ParseInt(vs.NbFrames, 10, 64); err == nil && n > 0 {
+			info.Frames = n
+			if shown := shownFrames(streamDur, avg); shown > 0 && shown < n-1 {
+				info.Frames, info.HiddenFrames = shown, n-shown
+			}
+		} else if n := countPackets(ctx, path); n > 0 {
+			info.Frames = n
 		}
 		for _, sd := range vs.SideData {
 			if sd.Rotation != nil {
@@ -271,8 +321,8 @@ func Probe(ctx context.Context, path string) (Info, error) {
 			info.Rotation = normRotation(r)
 		}
 		info.StartTimecode = timecode(ff)
-		if d, err := strconv.ParseFloat(vs.Duration, 64); err == nil && d > 0 {
-			info.DurationS = d
+		if streamDur > 0 {
+			info.DurationS = streamDur
 		} else if d, err := strconv.ParseFloat(ff.Format.Duration, 64); err == nil && d > 0 {
 			info.DurationS = d
 		}
@@ -287,6 +337,10 @@ func Probe(ctx context.Context, path string) (Info, error) {
 		return info, unsupported(path, fmt.Sprintf("has an implausible frame rate (%.0f fps)", info.FPS))
 	case info.Frames <= 0:
 		return info, unsupported(path, "reports no frames")
+	case info.Frames == 1:
+		// One frame is a picture whatever its container: nothing
+		// moves, nobody has screen time.
+		return info, stillImage(path)
 	}
 	if err := checkSize(path, info.Width, info.Height); err != nil {
 		return info, err

@@ -182,7 +182,11 @@ func TestNormRotation(t *testing.T) {
 func TestProbeWithoutFFprobe(t *testing.T) {
 	clip := generatedClip(t)
 	audio := ffmpeg(t, filepath.Join(t.TempDir(), "audio.m4a"), "-f", "lavfi", "-i", "sine=frequency=440", "-t", "1", "-c:a", "aac")
+	jpg := ffmpeg(t, filepath.Join(t.TempDir(), "frame.jpg"), "-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1")
+	png := mediaPath(t, "noface_coffee.png")
 	t.Setenv("PATH", t.TempDir())
+	checkStillImage(t, png)
+	checkStillImage(t, jpg)
 	info, err := Probe(context.Background(), clip)
 	if err != nil {
 		t.Fatal(err)
@@ -192,5 +196,49 @@ func TestProbeWithoutFFprobe(t *testing.T) {
 	}
 	if _, err := Probe(context.Background(), audio); errs.CodeOf(err) != errs.VideoUnreadable {
 		t.Errorf("audio-only without ffprobe: code %s (%v), want ERR_VIDEO_UNREADABLE", errs.CodeOf(err), err)
+	}
+}
+
+// A picture is not an episode: PNG, JPEG (also under a video's name) and a
+// one-frame video are refused at probe with ERR_VIDEO_UNSUPPORTED saying
+// so (TestProbeWithoutFFprobe: also without ffprobe); two frames are a (very short) video.
+func TestProbeStillImage(t *testing.T) {
+	t.Parallel()
+	needFFmpeg(t)
+	dir := t.TempDir()
+	png := mediaPath(t, "noface_coffee.png")
+	jpg := ffmpeg(t, filepath.Join(dir, "frame.jpg"), "-f", "lavfi", "-i", "testsrc2=size=320x240", "-frames:v", "1")
+	raw, err := os.ReadFile(jpg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jpgAsMP4 := filepath.Join(dir, "renamed.mp4")
+	if err := os.WriteFile(jpgAsMP4, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oneFrame := ffmpeg(t, filepath.Join(dir, "one_frame.mp4"), "-i", png, "-frames:v", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+	twoFrames := ffmpeg(t, filepath.Join(dir, "two_frames.mp4"), "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "2",
+		"-c:v", "libx264", "-pix_fmt", "yuv420p")
+	for _, p := range []string{png, jpg, jpgAsMP4, oneFrame} {
+		checkStillImage(t, p)
+	}
+	if info, err := Probe(context.Background(), twoFrames); err != nil || info.Frames != 2 {
+		t.Errorf("two-frame video: frames %d, %v; want 2 and no error", info.Frames, err)
+	}
+}
+
+// checkStillImage asserts that Probe refuses path as a still image.
+func checkStillImage(t *testing.T, path string) {
+	t.Helper()
+	_, err := Probe(context.Background(), path)
+	if got := errs.CodeOf(err); got != errs.VideoUnsupported {
+		t.Fatalf("%s: code = %s (%v), want ERR_VIDEO_UNSUPPORTED", filepath.Base(path), got, err)
+	}
+	e := errs.As(err)
+	if want := filepath.Base(path) + " is a still image, not a video."; e.Message != want {
+		t.Errorf("message %q, want %q", e.Message, want)
+	}
+	if !strings.Contains(e.Hint, "video file") {
+		t.Errorf("hint %q does not say to choose the video file", e.Hint)
 	}
 }

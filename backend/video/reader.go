@@ -102,7 +102,9 @@ func (r *Reader) Next(ctx context.Context) (Frame, bool, error) {
 }
 
 // ended decides whether the stream ending at r.pos is the normal end (the
-// container's frame count can overstate by a few frames) or a cut.
+// header's count is an estimate and can overstate by a few frames) or a
+// cut: more than a second short of the count Probe made from the header's
+// displayed duration (see the package doc).
 func (r *Reader) ended() error {
 	r.indices = nil
 	slack := max(int64(2), int64(r.info.FPS))

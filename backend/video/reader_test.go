@@ -133,6 +133,11 @@ func TestReaderParityAndResume(t *testing.T) {
 	clips := map[string]func(t *testing.T) string{
 		"synthetic": func(t *testing.T) string { return mediaPath(t, "faces_synthetic.mp4") },
 		"generated": func(t *testing.T) string { return generatedClip(t) },
+		// A stream-copy trim whose edit list hides 90 frames: seeks
+		// (resume) land on the same shown frames as reading forward.
+		"edit list": func(t *testing.T) string {
+			return trimmedClip(t, t.TempDir(), "trim.mp4", longGOPSource(t, true), "3.6")
+		},
 	}
 	for name, clip := range clips {
 		t.Run(name, func(t *testing.T) {
@@ -232,44 +237,56 @@ func TestReaderCanceled(t *testing.T) {
 
 // A faststart MP4 cut in the middle probes fine (index and first frames
 // are intact) but the Reader must fail where the data stops, not end
-// quietly with half the frames.
+// quietly with half the frames — also when an edit list hides frames (the
+// displayed count, not the header's, is what a cut falls short of).
 func TestReaderTruncatedStream(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	fs := ffmpeg(t, filepath.Join(dir, "fs.mp4"), "-i", generatedClip(t), "-c", "copy", "-movflags", "+faststart")
-	raw, err := os.ReadFile(fs)
-	if err != nil {
-		t.Fatal(err)
+	clips := map[string]func(t *testing.T) string{
+		"generated": func(t *testing.T) string { return generatedClip(t) },
+		"edit list": func(t *testing.T) string {
+			return trimmedClip(t, t.TempDir(), "trim.mp4", longGOPSource(t, false), "3")
+		},
 	}
-	cut := filepath.Join(dir, "cut.mp4")
-	if err := os.WriteFile(cut, raw[:len(raw)/2], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	info, err := Probe(context.Background(), cut)
-	if err != nil {
-		t.Skipf("this cut already fails at probe (%v): nothing for the reader to do", err)
-	}
-	r, err := OpenReader(cut, info, Sampling{}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	n := 0
-	for {
-		_, ok, err := r.Next(context.Background())
-		if err != nil {
-			if errs.CodeOf(err) != errs.VideoUnreadable {
-				t.Fatalf("code %s, want ERR_VIDEO_UNREADABLE", errs.CodeOf(err))
+	for name, clip := range clips {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			fs := ffmpeg(t, filepath.Join(dir, "fs.mp4"), "-i", clip(t), "-c", "copy", "-movflags", "+faststart")
+			raw, err := os.ReadFile(fs)
+			if err != nil {
+				t.Fatal(err)
 			}
-			break
-		}
-		if !ok {
-			t.Fatalf("reader ended quietly after %d of %d frames", n, info.Frames)
-		}
-		n++
-	}
-	if n == 0 || int64(n) >= info.Frames {
-		t.Errorf("decoded %d frames before the cut, want some but not all %d", n, info.Frames)
+			cut := filepath.Join(dir, "cut.mp4")
+			if err := os.WriteFile(cut, raw[:len(raw)/2], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			info, err := Probe(context.Background(), cut)
+			if err != nil {
+				t.Skipf("this cut already fails at probe (%v): nothing for the reader to do", err)
+			}
+			r, err := OpenReader(cut, info, Sampling{}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			n := 0
+			for {
+				_, ok, err := r.Next(context.Background())
+				if err != nil {
+					if errs.CodeOf(err) != errs.VideoUnreadable {
+						t.Fatalf("code %s, want ERR_VIDEO_UNREADABLE", errs.CodeOf(err))
+					}
+					break
+				}
+				if !ok {
+					t.Fatalf("reader ended quietly after %d of %d frames", n, info.Frames)
+				}
+				n++
+			}
+			if n == 0 || int64(n) >= info.Frames {
+				t.Errorf("decoded %d frames before the cut, want some but not all %d", n, info.Frames)
+			}
+		})
 	}
 }
 
