@@ -193,4 +193,3 @@ func (r *Runner) logStalled(j Job, next Stage, silent time.Duration) {
 		r.stageLog(j, next.Name, slog.LevelInfo, "envelope stage=error")
 	}
 }
-

@@ -75,11 +75,11 @@ type Config struct {
 	Logger          *slog.Logger
 	Now             func() time.Time // reads the time (default Clock.Now)
 	Clock           Clock            // waits and tickers too (default the wall clock)
-	HeavyWorkers    int           // heavy stages at a time (default 1)
-	StallAfter      time.Duration // default 2 min
-	NoProgressAfter time.Duration // default 30 min
-	HeartbeatEvery  time.Duration // default 2 s
-	RescueEvery     time.Duration // how often the Rescuer looks (default min(StallAfter/4, 5 s))
+	HeavyWorkers    int              // heavy stages at a time (default 1)
+	StallAfter      time.Duration    // default 2 min
+	NoProgressAfter time.Duration    // default 30 min
+	HeartbeatEvery  time.Duration    // default 2 s
+	RescueEvery     time.Duration    // how often the Rescuer looks (default min(StallAfter/4, 5 s))
 	Retry           RetryPolicy
 	Owner           string         // default pid@host/start#nonce
 	Rand            func() float64 // jitter source (default math/rand)
