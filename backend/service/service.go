@@ -221,6 +221,14 @@ func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOve
 	if _, err := b.Store.Episode(ctx, key); err != nil {
 		return job.Job{}, false, err
 	}
+	// A video edited or replaced in place since it was registered makes
+	// its stages run again instead of being skipped; one that is gone is
+	// the validate stage's to report.
+	if _, changed, err := b.Store.RefreshEpisode(ctx, key); err != nil && !errs.HasCode(err, errs.InputNotFound) {
+		return job.Job{}, false, err
+	} else if changed {
+		b.Log.Slog().Info(logx.Line("job", key, "video changed since it was registered: new fingerprint, its stages run again"))
+	}
 	names, err := pipeline.Select(stages)
 	if err != nil {
 		return job.Job{}, false, err

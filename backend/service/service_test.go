@@ -277,10 +277,6 @@ func TestUnreadableSettings(t *testing.T) {
 // (outputs complete, inputs unchanged) leaves the registry's flags and
 // their timestamps (episodes/{key}/state.json) as they were.
 func TestSkippedRunKeepsTimestamps(t *testing.T) {
-	// The store still moves a flag's timestamp when the flag is set up
-	// again while up (sqlite.Store.SetEpisodeState); remove this line with
-	// that change.
-	t.Skip("the registry store rewrites the timestamp of a flag set up while up")
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not installed")
 	}

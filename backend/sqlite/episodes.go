@@ -358,7 +358,8 @@ func (s *Store) SetEpisodeState(ctx context.Context, key, flag string, v bool) e
 			at = fmtTime(s.now())
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO episode_states (episode_key, flag, value, at) VALUES (?,?,?,?)
-			ON CONFLICT (episode_key, flag) DO UPDATE SET value=excluded.value, at=excluded.at`, key, flag, boolInt(v), at); err != nil {
+			ON CONFLICT (episode_key, flag) DO UPDATE SET value=excluded.value,
+				at=CASE WHEN episode_states.value=excluded.value THEN episode_states.at ELSE excluded.at END`, key, flag, boolInt(v), at); err != nil {
 			return err
 		}
 		d.episode(key)
