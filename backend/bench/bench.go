@@ -9,7 +9,13 @@
 //	    on a temporary data folder) against its floor — decode + inference
 //	    on the CPU, max(decode, inference) on a GPU, plus model loading;
 //	(d) peak RSS of the detect stage in a child process (the castscope
-//	    binary's `run`) on a short and a long clip.
+//	    binary's `run`) on a short and a long clip;
+//	(e) the episode fingerprint: sha256 of the whole file (what
+//	    registering reads), its throughput and what a 4 GB episode costs.
+//
+// With the castscope binary at hand (Config.Exe), (c) also runs the stage
+// the way the app does, its attempt in a `castscope worker` process, and
+// gives that against the stage in process.
 //
 // Without a video it generates a 1080p H.264 clip from the photos in
 // testdata/media or $CASTSCOPE_MEDIA (a slow pan over each, so there are
@@ -95,6 +101,7 @@ type Result struct {
 	Inference *InferenceResult         `json:"inference,omitempty"`
 	Stage     *StageResult             `json:"stage,omitempty"`
 	RSS       *RSSResult               `json:"rss,omitempty"`
+	Hash      *HashResult              `json:"fingerprint,omitempty"`
 
 	Goals Goals `json:"goals"`
 }
@@ -119,7 +126,7 @@ func (r *Result) Verdicts() {
 	}
 }
 
-// Run measures (a) to (d) on one file.
+// Run measures (a) to (e) on one file.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg = cfg.Defaults()
 	res := Result{SampleFPS: cfg.FPS, Preset: cfg.Preset, CPUs: runtime.NumCPU(), StartedAt: time.Now()}
@@ -179,7 +186,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	if !cfg.SkipStage {
 		cfg.Log("(c) detect stage through the engine...")
-		st, err := Stage(ctx, path, filepath.Join(work, "stage-data"), cfg)
+		st, err := StageBoth(ctx, path, work, cfg)
 		if err != nil {
 			return res, err
 		}
@@ -197,6 +204,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 		res.RSS = &m
 	}
+	cfg.Log("(e) the episode fingerprint: sha256 of the whole file...")
+	h, err := Hash(ctx, path)
+	if err != nil {
+		return res, err
+	}
+	res.Hash = &h
 	res.TotalS = time.Since(res.StartedAt).Seconds()
 	res.Verdicts()
 	return res, nil

@@ -136,6 +136,11 @@ func Rows(r Result) []Row {
 		)
 		_, v := Verdict(s.Overhead, GoalOverheadRatio, false)
 		rows = append(rows, Row{"(c)", "overhead wall ÷ floor", fmt.Sprintf("%.3f", s.Overhead), fmt.Sprintf("≤ %.2f", GoalOverheadRatio), v})
+		if s.WorkerWallS > 0 {
+			rows = append(rows,
+				Row{"(c)", "detect stage wall, attempt in a worker process", fmt.Sprintf("%.2f s", s.WorkerWallS), "", ""},
+				Row{"(c)", "worker ÷ in process", fmt.Sprintf("%.3f", s.WorkerRatio), "", ""})
+		}
 	}
 	if m := r.RSS; m != nil {
 		rows = append(rows,
@@ -144,6 +149,9 @@ func Rows(r Result) []Row {
 		)
 		_, v := Verdict(m.Ratio, GoalRSSRatio, false)
 		rows = append(rows, Row{"(d)", "peak RSS long ÷ short", fmt.Sprintf("%.3f", m.Ratio), fmt.Sprintf("≤ %.2f", GoalRSSRatio), v})
+	}
+	if h := r.Hash; h != nil {
+		rows = append(rows, Row{"(e)", "fingerprint: sha256 of the whole file", fmt.Sprintf("%.0f MB in %.2f s = %.0f MB/s (from the page cache) → a 4 GB episode in %.1f s", float64(h.Bytes)/1e6, h.Seconds, h.MBps, h.FourGBs), "", ""})
 	}
 	return rows
 }

@@ -34,14 +34,44 @@ type StageResult struct {
 	FloorS     float64 `json:"floor_s"`
 	Formula    string  `json:"floor_formula"`
 	Overhead   float64 `json:"overhead"` // WallS ÷ FloorS
+
+	// The same stage with its attempt in a `castscope worker` child
+	// process, as the app runs it, between two runs in process (WallS is
+	// their mean), so caches favour neither side.
+	WorkerWallS float64 `json:"worker_wall_s,omitempty"`
+	WorkerRatio float64 `json:"worker_ratio,omitempty"` // WorkerWallS ÷ WallS
+}
+
+// StageBoth runs Stage in process, then with cfg.Exe's worker, then in
+// process again, and returns the in-process result with the worker's wall
+// time and ratio. Without cfg.Exe it is Stage.
+func StageBoth(ctx context.Context, path, work string, cfg Config) (StageResult, error) {
+	first, err := Stage(ctx, path, filepath.Join(work, "stage-data"), cfg, "")
+	if err != nil || cfg.Exe == "" {
+		return first, err
+	}
+	w, err := Stage(ctx, path, filepath.Join(work, "stage-data-worker"), cfg, cfg.Exe)
+	if err != nil {
+		return first, err
+	}
+	again, err := Stage(ctx, path, filepath.Join(work, "stage-data-again"), cfg, "")
+	if err != nil {
+		return first, err
+	}
+	first.WallS = (first.WallS + again.WallS) / 2
+	first.WorkerWallS = w.WallS
+	first.WorkerRatio = Ratio(w.WallS, first.WallS)
+	return first, nil
 }
 
 // Stage runs validate, extract and detect on path through the real engine
-// in a fresh data folder dataDir and reads detect's times and result.
-func Stage(ctx context.Context, path, dataDir string, cfg Config) (StageResult, error) {
+// in a fresh data folder dataDir and reads detect's times and result;
+// workerExe ("" → in process) is the castscope binary whose worker runs
+// each stage attempt.
+func Stage(ctx context.Context, path, dataDir string, cfg Config, workerExe string) (StageResult, error) {
 	cfg = cfg.Defaults()
 	var res StageResult
-	b, err := service.Open(ctx, service.Options{DataDir: dataDir})
+	b, err := service.Open(ctx, service.Options{DataDir: dataDir, WorkerExe: workerExe})
 	if err != nil {
 		return res, err
 	}

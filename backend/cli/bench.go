@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -56,13 +55,11 @@ func benchCmd(ctx context.Context, env *Env, args []string) int {
 	if *fps == 0 {
 		cfg.FPS = -1 // Config's 0 means the default
 	}
-	if *rssShort > 0 {
-		exe, err := os.Executable()
-		if err != nil {
-			printError(env.Stderr, errs.New(errs.Internal, fmt.Sprintf("Cannot find the castscope binary for (d): %v.", err), "Run with --rss-short 0 --rss-long 0."))
-			return ExitError
-		}
-		cfg.Exe = exe
+	// The castscope binary: (c) in a worker process and (d) use it.
+	cfg.Exe = env.WorkerExe
+	if *rssShort > 0 && cfg.Exe == "" {
+		printError(env.Stderr, errs.New(errs.Internal, "Cannot find the castscope binary for (d).", "Run with --rss-short 0 --rss-long 0."))
+		return ExitError
 	}
 	res, err := bench.Run(ctx, cfg)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"castscope/backend/episode"
+	"castscope/backend/errs"
 	"castscope/backend/service"
 )
 
@@ -68,7 +70,15 @@ func inspectCmd(ctx context.Context, env *Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
+	if err := episode.ValidateKey(pos[0]); err != nil {
+		printError(env.Stderr, err)
+		return ExitError
+	}
 	b, err := service.Open(ctx, service.Options{DataDir: *data, ReadOnly: true, LogFallback: env.Stderr})
+	if errs.HasCode(err, errs.InputNotFound) { // no database: nothing was ever added there
+		err = errs.Wrap(errs.EpisodeNotRegistered, err, fmt.Sprintf("%s is not registered: %s", pos[0], errs.As(err).Message),
+			"Check the data folder (--data), or add the episode's video first.")
+	}
 	if err != nil {
 		printError(env.Stderr, err)
 		return ExitError

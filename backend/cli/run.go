@@ -172,7 +172,7 @@ func summary(j job.Job) string {
 	count := map[job.Status]int{}
 	cause, _ := failedStage(j)
 	for _, s := range j.Stages {
-		if cause != "" && s.Name != cause && s.Status == job.StatusError && s.Error != nil && errs.Code(s.Error.Code) == errs.Canceled {
+		if cause != "" && s.Name != cause && s.Status == job.StatusCanceled {
 			count["not run"]++
 			continue
 		}
@@ -241,7 +241,7 @@ func (p *printer) Notify(ev job.Event) {
 		}
 		p.last[id] = progressMark{bucket: bucket, at: p.now()}
 		fmt.Fprintf(p.w, "%s %s\n", tag, progressText(ev))
-	case job.StatusPending:
+	case job.StatusRetrying, job.StatusPending:
 		if ev.NextRetryAt != nil {
 			delete(p.last, id)
 			msg := ""
@@ -255,24 +255,29 @@ func (p *printer) Notify(ev job.Event) {
 		delete(p.last, id)
 	case job.StatusSkipped:
 		fmt.Fprintf(p.w, "%s skipped%s\n", tag, skipText(ev))
-	case job.StatusError:
-		code, msg := "ERR_INTERNAL", ""
+	case job.StatusCanceled:
+		code, msg := string(errs.Canceled), "The job was canceled."
 		if ev.Error != nil {
 			code, msg = ev.Error.Code, ev.Error.Message
 		}
-		// A stage after the one that failed ends in ERR_CANCELED "Not run
+		// A stage after the one that failed ends canceled, "Not run
 		// because the X stage failed.": a consequence, said as such; the
 		// cause is the error line before it (and the last line).
-		if _, seen := p.start[id]; !seen && errs.Code(code) == errs.Canceled && p.failed[ev.JobID] {
+		if _, seen := p.start[id]; !seen && p.failed[ev.JobID] {
 			if msg == "" || !strings.HasPrefix(msg, "Not run") {
 				msg = "Not run: " + msg
 			}
 			fmt.Fprintf(p.w, "%s n%s\n", tag, msg[1:])
 			return
 		}
-		if errs.Code(code) != errs.Canceled {
-			p.failed[ev.JobID] = true
+		fmt.Fprintf(p.w, "%s canceled%s %s %s\n", tag, p.took(id), code, msg)
+		delete(p.last, id)
+	case job.StatusError:
+		code, msg := "ERR_INTERNAL", ""
+		if ev.Error != nil {
+			code, msg = ev.Error.Code, ev.Error.Message
 		}
+		p.failed[ev.JobID] = true
 		fmt.Fprintf(p.w, "%s error%s %s %s\n", tag, p.took(id), code, msg)
 		delete(p.last, id)
 	}
@@ -395,7 +400,7 @@ func clockOf(s float64) string {
 
 // stageFailure is the typed error that made j fail, nil when no stage
 // did: that of its first failed stage (see failedStage), not the
-// ERR_CANCELED "Not run because …" its later stages end with.
+// ERR_CANCELED "Not run because …" its later stages end canceled with.
 func stageFailure(j job.Job) error {
 	name, ok := failedStage(j)
 	if !ok {
@@ -406,18 +411,17 @@ func stageFailure(j job.Job) error {
 }
 
 // failedStage names the stage whose error is j's cause: the first stage in
-// error with a code other than ERR_CANCELED, else (a canceled job) the
-// first stage in error.
+// error, else (a canceled job) the first stage canceled.
 func failedStage(j job.Job) (string, bool) {
 	first := ""
 	for _, s := range j.Stages {
-		if s.Status != job.StatusError || s.Error == nil {
+		if s.Error == nil {
 			continue
 		}
-		if errs.Code(s.Error.Code) != errs.Canceled {
+		if s.Status == job.StatusError {
 			return s.Name, true
 		}
-		if first == "" {
+		if s.Status == job.StatusCanceled && first == "" {
 			first = s.Name
 		}
 	}

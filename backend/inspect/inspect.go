@@ -253,6 +253,7 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 
 var icons = map[job.Status]string{
 	job.StatusOK: "✅", job.StatusRunning: "⏳", job.StatusError: "❌", job.StatusPending: "⏸️", job.StatusSkipped: "⏩",
+	job.StatusRetrying: "🔁", job.StatusCanceled: "⏹️",
 }
 
 func yes(b bool) string {

@@ -145,7 +145,7 @@ func TestRescuerRunsOnItsClock(t *testing.T) {
 	waitUntil(t, func() bool {
 		got, _ := st.Job(ctx, j.ID)
 		s := got.Stages[0]
-		return s.Status == job.StatusPending && s.NextRetryAt != nil && s.Error != nil && s.Error.Code == string(errs.StageStalled)
+		return s.Status == job.StatusRetrying && s.NextRetryAt != nil && s.Error != nil && s.Error.Code == string(errs.StageStalled)
 	})
 	time.Sleep(100 * time.Millisecond)
 	if attempts.Load() != 1 {

@@ -282,7 +282,7 @@ func TestCrashLoopEndsInError(t *testing.T) {
 	if det.Status != job.StatusError || det.Error == nil || det.Error.Code != "ERR_STAGE_CRASHED" || det.Crashes != job.CrashLimit {
 		t.Errorf("detect: %s %+v crashes=%d", det.Status, det.Error, det.Crashes)
 	}
-	if trk.Status != job.StatusError || trk.Error == nil || trk.Error.Code != "ERR_CANCELED" {
+	if trk.Status != job.StatusCanceled || trk.Error == nil || trk.Error.Code != "ERR_CANCELED" {
 		t.Errorf("track: %s %+v", trk.Status, trk.Error)
 	}
 	if !strings.Contains(det.Error.Message, "3 times in a row") {

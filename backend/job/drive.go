@@ -221,8 +221,11 @@ func (r *Runner) drive(jr *jobRun) {
 func jobStatus(j Job) Status {
 	s := StatusOK
 	for _, st := range j.Stages {
-		if st.Status == StatusError {
+		switch st.Status {
+		case StatusError:
 			return StatusError
+		case StatusCanceled:
+			s = StatusCanceled
 		}
 	}
 	return s
@@ -280,11 +283,11 @@ func (r *Runner) endPending(jr *jobRun, i int, se *StageError, why string) error
 	st := j.Stages[i]
 	now := r.now()
 	next := st
-	next.Status, next.Error, next.FinishedAt, next.NextRetryAt = StatusError, se, &now, nil
-	if err := r.transition(jr, i, next, StatusPending, ""); err != nil {
+	next.Status, next.Error, next.FinishedAt, next.NextRetryAt = StatusCanceled, se, &now, nil
+	if err := r.transition(jr, i, next, st.Status, ""); err != nil {
 		return err
 	}
-	r.stageLog(j, st.Name, slog.LevelWarn, fmt.Sprintf("stage=end status=error error=%s (%s)", se.Code, why))
+	r.stageLog(j, st.Name, slog.LevelWarn, fmt.Sprintf("stage=end status=canceled error=%s (%s)", se.Code, why))
 	return nil
 }
 
@@ -341,7 +344,7 @@ func (r *Runner) attempt(jr *jobRun, i int) error {
 			now := r.now()
 			next := st
 			next.Status, next.SkipReason, next.Fingerprint, next.FinishedAt = StatusSkipped, "outputs complete and inputs unchanged", fp, &now
-			if err := r.transition(jr, i, next, StatusPending, ""); err != nil {
+			if err := r.transition(jr, i, next, st.Status, ""); err != nil {
 				return err
 			}
 			r.stageLog(j, st.Name, slog.LevelInfo, "stage=end status=skipped reason=\"outputs complete and inputs unchanged\"")
@@ -370,7 +373,7 @@ func (r *Runner) attempt(jr *jobRun, i int) error {
 		}
 		jr.mu.Unlock()
 	}()
-	if err := r.transition(jr, i, next, StatusPending, ""); err != nil {
+	if err := r.transition(jr, i, next, st.Status, ""); err != nil {
 		return err
 	}
 	j = jr.snapshot()
@@ -480,7 +483,7 @@ func (r *Runner) finish(jr *jobRun, sr *stageRun, res any, runErr error, panicke
 		log(slog.LevelWarn, "stage=lost (taken over by another runner)")
 		return r.reload(jr)
 	case runErr != nil && (errors.Is(cause, errCanceled) || jr.canceled()):
-		next.Status, next.Error = StatusError, canceledError()
+		next.Status, next.Error = StatusCanceled, canceledError()
 	case runErr != nil && errors.Is(runErr, ErrSkip):
 		next.Status = StatusSkipped
 		var se *skipError
@@ -494,11 +497,11 @@ func (r *Runner) finish(jr *jobRun, sr *stageRun, res any, runErr error, panicke
 		log(slog.LevelError, fmt.Sprintf("stage=end status=error error=%s", oneLine(runErr.Error())))
 		if !IsPermanent(runErr) && cur.Attempt < r.retry.MaxAttempts {
 			at := NextRetryAt(now, cur.Attempt, r.retry, r.rnd)
-			next.Status, next.NextRetryAt, next.FinishedAt = StatusPending, &at, nil
+			next.Status, next.NextRetryAt, next.FinishedAt = StatusRetrying, &at, nil
 			if err := r.transition(jr, sr.idx, next, StatusRunning, r.owner); err != nil {
 				return err
 			}
-			log(slog.LevelInfo, fmt.Sprintf("envelope stage=pending retry=%d/%d next_retry_at=%s", cur.Attempt+1, r.retry.MaxAttempts, formatTime(at)))
+			log(slog.LevelInfo, fmt.Sprintf("envelope stage=retrying retry=%d/%d next_retry_at=%s", cur.Attempt+1, r.retry.MaxAttempts, formatTime(at)))
 			return nil
 		}
 		next.Status = StatusError
@@ -542,10 +545,10 @@ func (r *Runner) finish(jr *jobRun, sr *stageRun, res any, runErr error, panicke
 	case StatusSkipped:
 		log(slog.LevelInfo, fmt.Sprintf("stage=end status=skipped reason=%q", next.SkipReason))
 		log(slog.LevelInfo, "envelope stage=skipped")
+	case StatusCanceled:
+		log(slog.LevelWarn, "stage=end status=canceled error=ERR_CANCELED")
+		log(slog.LevelInfo, "envelope stage=canceled")
 	case StatusError:
-		if next.Error.Code == string(errs.Canceled) {
-			log(slog.LevelWarn, "stage=end status=error error=ERR_CANCELED")
-		}
 		log(slog.LevelInfo, "envelope stage=error")
 	}
 	return nil

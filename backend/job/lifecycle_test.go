@@ -117,7 +117,7 @@ func TestLifecycleErrors(t *testing.T) {
 				t.Errorf("message %q", st.Error.Message)
 			}
 			down, _ := got.Stage("detect")
-			if down.Status != job.StatusError || down.Error.Code != string(errs.Canceled) || down.Attempt != 0 {
+			if down.Status != job.StatusCanceled || down.Error.Code != string(errs.Canceled) || down.Attempt != 0 {
 				t.Errorf("downstream %+v %+v", down, down.Error)
 			}
 			ep, _ := e.store.Episode(context.Background(), key)
@@ -153,7 +153,7 @@ func TestRetryThenOK(t *testing.T) {
 	if st.Status != job.StatusOK || st.Attempt != 3 || st.Error != nil || st.NextRetryAt != nil {
 		t.Fatalf("%+v", st)
 	}
-	if s := e.ev.statuses("track"); !slices.Equal(s, []job.Status{"pending", "running", "pending", "running", "pending", "running", "ok"}) {
+	if s := e.ev.statuses("track"); !slices.Equal(s, []job.Status{"pending", "running", "retrying", "running", "retrying", "running", "ok"}) {
 		t.Errorf("statuses %v", s)
 	}
 }
@@ -235,7 +235,7 @@ func TestCancelRunningJob(t *testing.T) {
 	}
 	got := e.wait(r, j.ID)
 	for _, st := range got.Stages {
-		if st.Status != job.StatusError || st.Error.Code != string(errs.Canceled) {
+		if st.Status != job.StatusCanceled || st.Error.Code != string(errs.Canceled) {
 			t.Errorf("%s: %s %+v", st.Name, st.Status, st.Error)
 		}
 	}
@@ -281,7 +281,7 @@ func TestStallRetryThenOK(t *testing.T) {
 	}
 	var stalled bool
 	for _, ev := range e.ev.all() {
-		if ev.Status == job.StatusPending && ev.Error != nil && ev.Error.Code == string(errs.StageStalled) && ev.NextRetryAt != nil {
+		if ev.Status == job.StatusRetrying && ev.Error != nil && ev.Error.Code == string(errs.StageStalled) && ev.NextRetryAt != nil {
 			stalled = true
 		}
 	}

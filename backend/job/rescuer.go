@@ -177,7 +177,7 @@ func (r *Runner) stalledNext(cur Stage, now time.Time, silent time.Duration) Sta
 	next.HeartbeatAt = cur.HeartbeatAt
 	if cur.Attempt < r.retry.MaxAttempts {
 		at := NextRetryAt(now, max(cur.Attempt, 1), r.retry, r.rnd)
-		next.Status, next.NextRetryAt, next.FinishedAt = StatusPending, &at, nil
+		next.Status, next.NextRetryAt, next.FinishedAt = StatusRetrying, &at, nil
 	} else {
 		next.Status, next.NextRetryAt, next.FinishedAt = StatusError, nil, &now
 	}
@@ -187,8 +187,8 @@ func (r *Runner) stalledNext(cur Stage, now time.Time, silent time.Duration) Sta
 func (r *Runner) logStalled(j Job, next Stage, silent time.Duration) {
 	text := fmt.Sprintf("stage=end status=error error=ERR_STAGE_STALLED silent=%s attempt=%d/%d", silent.Round(time.Millisecond), next.Attempt, next.MaxAttempts)
 	r.stageLog(j, next.Name, slog.LevelError, text)
-	if next.Status == StatusPending {
-		r.stageLog(j, next.Name, slog.LevelInfo, fmt.Sprintf("envelope stage=pending next_retry_at=%s", formatTime(*next.NextRetryAt)))
+	if next.Status == StatusRetrying {
+		r.stageLog(j, next.Name, slog.LevelInfo, fmt.Sprintf("envelope stage=retrying next_retry_at=%s", formatTime(*next.NextRetryAt)))
 	} else {
 		r.stageLog(j, next.Name, slog.LevelInfo, "envelope stage=error")
 	}

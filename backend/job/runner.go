@@ -10,15 +10,16 @@
 //     only what it needs to drive stages and every transition is a
 //     compare-and-set on the stored status, so two processes on one data
 //     folder cannot both run a stage.
-//   - A failed attempt that will be retried goes back to pending with the
-//     error kept and NextRetryAt set; only the last failure ends in error.
-//     Finished stages (ok/error/skipped) never move again: a re-run is a
-//     new job.
+//   - A failed attempt that will be retried is retrying, with the error
+//     kept and NextRetryAt set; only the last failure ends in error.
+//     Finished stages (ok/error/skipped/canceled) never move again: a
+//     re-run is a new job. The states and who moves each are declared
+//     together in types.go.
 //   - Errors are retried unless marked Permanent or typed with a code that
 //     waiting cannot fix (IsPermanent); panics are ERR_INTERNAL, not
 //     retried, with the stack only in the log.
 //   - A stage that fails makes the stages after it in the same job end in
-//     error (ERR_CANCELED, "not run"), so Wait always returns.
+//     canceled (ERR_CANCELED, "not run"), so Wait always returns.
 //   - Heartbeat = a sign of life from the body (any Reporter call) recorded
 //     by the runner every HeartbeatEvery; a body silent for StallAfter is
 //     stalled; a body alive but without new progress for NoProgressAfter is
@@ -415,7 +416,7 @@ func (r *Runner) isClosed() bool {
 }
 
 // Cancel cancels a job: the running stage's context is canceled and every
-// unfinished stage ends in error with ERR_CANCELED (artifacts are kept).
+// unfinished stage ends canceled (ERR_CANCELED) (artifacts are kept).
 // A job run by another process is flagged; its runner sees the flag on its
 // next heartbeat.
 func (r *Runner) Cancel(ctx context.Context, jobID string) error {
@@ -446,10 +447,10 @@ func (r *Runner) Cancel(ctx context.Context, jobID string) error {
 	}
 	now := r.now()
 	for _, st := range j.Stages {
-		if st.Status == StatusPending {
+		if st.Status == StatusPending || st.Status == StatusRetrying {
 			next := st
-			next.Status, next.Error, next.FinishedAt, next.NextRetryAt = StatusError, canceledError(), &now, nil
-			if err := r.store.UpdateStage(ctx, jobID, next, StatusPending, ""); err != nil && !errors.Is(err, ErrConflict) {
+			next.Status, next.Error, next.FinishedAt, next.NextRetryAt = StatusCanceled, canceledError(), &now, nil
+			if err := r.store.UpdateStage(ctx, jobID, next, st.Status, ""); err != nil && !errors.Is(err, ErrConflict) {
 				return err
 			}
 			r.notify(r.event(j, next, nil))
@@ -462,7 +463,7 @@ func canceledError() *StageError {
 	return &StageError{Code: string(errs.Canceled), Message: "The job was canceled.", Hint: "Run it again when you are ready; finished outputs were kept."}
 }
 
-// Wait blocks until every stage of the job is ok, error or skipped and
+// Wait blocks until every stage of the job is ok, error, skipped or canceled and
 // returns the job as stored.
 func (r *Runner) Wait(ctx context.Context, jobID string) (Job, error) {
 	for {

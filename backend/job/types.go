@@ -17,18 +17,24 @@ import (
 type Status string
 
 const (
-	// StatusPending: waiting to run (or waiting for NextRetryAt after a
-	// failed attempt). The Runner moves it to running when a worker takes
-	// it, to skipped when its artifacts are complete and its inputs are
-	// unchanged, or to error on cancel or when an earlier stage failed.
+	// StatusPending: waiting for its turn: new, or put back after its
+	// process died or closed (it resumes from its checkpoint). The Runner
+	// moves it to running when a worker takes it, to skipped when its
+	// outputs are complete and its inputs unchanged, and to canceled on
+	// cancel or when an earlier stage of the job failed.
 	StatusPending Status = "pending"
 	// StatusRunning: the stage body runs; the Runner heartbeats. The Runner
 	// moves it to ok/error/skipped when the body returns (panics included),
-	// back to pending for a retry or on Close; the Rescuer fails it
-	// (ERR_STAGE_STALLED → pending for a retry, or error when attempts are
-	// exhausted) after StallAfter without a heartbeat, and Runner.Start
-	// moves it back to pending when its owner process is dead.
+	// to retrying when the attempt failed and attempts are left, to
+	// canceled on cancel, and back to pending on Close. The Rescuer moves
+	// it to retrying (or error when attempts are exhausted) with
+	// ERR_STAGE_STALLED after StallAfter without a heartbeat, and back to
+	// pending when its owner process is dead.
 	StatusRunning Status = "running"
+	// StatusRetrying: an attempt failed (Error says why) and another runs
+	// at NextRetryAt. The Runner moves it to running then, or to canceled
+	// on cancel.
+	StatusRetrying Status = "retrying"
 	// StatusOK: finished; terminal. Only a new job (an explicit re-run)
 	// runs the stage again.
 	StatusOK Status = "ok"
@@ -36,16 +42,23 @@ const (
 	StatusError Status = "error"
 	// StatusSkipped: not run (SkipReason says why); terminal.
 	StatusSkipped Status = "skipped"
+	// StatusCanceled: stopped before its end, or never started, because
+	// the job was canceled or an earlier stage failed (Error, with
+	// ERR_CANCELED, says which); terminal. Its finished outputs are kept.
+	StatusCanceled Status = "canceled"
 )
 
-// Terminal reports whether s is ok, error or skipped.
-func (s Status) Terminal() bool { return s == StatusOK || s == StatusError || s == StatusSkipped }
+// Terminal reports whether s is ok, error, skipped or canceled.
+func (s Status) Terminal() bool {
+	return s == StatusOK || s == StatusError || s == StatusSkipped || s == StatusCanceled
+}
 
 // transitions is the stage state machine, the only place that says which
 // moves are legal.
 var transitions = map[Status][]Status{
-	StatusPending: {StatusRunning, StatusSkipped, StatusError},
-	StatusRunning: {StatusOK, StatusError, StatusSkipped, StatusPending},
+	StatusPending:  {StatusRunning, StatusSkipped, StatusCanceled},
+	StatusRunning:  {StatusOK, StatusError, StatusSkipped, StatusPending, StatusRetrying, StatusCanceled},
+	StatusRetrying: {StatusRunning, StatusCanceled},
 }
 
 // CanTransition reports whether a stage may move from → to.

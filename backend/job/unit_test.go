@@ -7,11 +7,12 @@ import (
 
 func TestTransitions(t *testing.T) {
 	t.Parallel()
-	all := []Status{StatusPending, StatusRunning, StatusOK, StatusError, StatusSkipped}
+	all := []Status{StatusPending, StatusRunning, StatusOK, StatusError, StatusSkipped, StatusRetrying, StatusCanceled}
 	legal := map[[2]Status]bool{
-		{StatusPending, StatusRunning}: true, {StatusPending, StatusSkipped}: true, {StatusPending, StatusError}: true,
+		{StatusPending, StatusRunning}: true, {StatusPending, StatusSkipped}: true, {StatusPending, StatusCanceled}: true,
 		{StatusRunning, StatusOK}: true, {StatusRunning, StatusError}: true, {StatusRunning, StatusSkipped}: true,
-		{StatusRunning, StatusPending}: true,
+		{StatusRunning, StatusPending}: true, {StatusRunning, StatusRetrying}: true, {StatusRunning, StatusCanceled}: true,
+		{StatusRetrying, StatusRunning}: true, {StatusRetrying, StatusCanceled}: true,
 	}
 	for _, from := range all {
 		for _, to := range all {

@@ -14,6 +14,7 @@ import (
 
 	"castscope/backend/errs"
 	"castscope/backend/job"
+	"castscope/backend/sqlite"
 )
 
 func TestSettingsDefaultsAndValidation(t *testing.T) {
@@ -230,6 +231,11 @@ func TestUnreadableSettings(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
+			if st, err := sqlite.Open(ctx, dir, sqlite.Options{}); err != nil { // a data folder in use
+				t.Fatal(err)
+			} else {
+				st.Close()
+			}
 			path := filepath.Join(dir, "settings.json")
 			c.make(t, path)
 			_, err := LoadSettings(dir)

@@ -36,7 +36,7 @@ describe('EpisodeList', () => {
         job_id: 'j1', episode_key: 'c_s01_e01', mode: 'full', created_at: '', finished_at: '',
         stages: [
           stage({ name: 'validate', label: 'Validate', status: 'ok' }),
-          stage({ name: 'extract', label: 'Extract frames', status: 'error', error: { code: 'ERR_CANCELED', message: 'The job was canceled.' } }),
+          stage({ name: 'extract', label: 'Extract frames', status: 'canceled', error: { code: 'ERR_CANCELED', message: 'The job was canceled.' } }),
         ],
       },
     });
@@ -46,7 +46,7 @@ describe('EpisodeList', () => {
         job_id: 'j2', episode_key: 'f_s01_e01', mode: 'full', created_at: '', finished_at: '',
         stages: [
           stage({ name: 'validate', label: 'Validate', status: 'error', error: { code: 'ERR_VIDEO_UNREADABLE', message: 'Not a video.' } }),
-          stage({ name: 'extract', label: 'Extract frames', status: 'error', error: { code: 'ERR_CANCELED', message: 'Not run because the validate stage failed.' } }),
+          stage({ name: 'extract', label: 'Extract frames', status: 'canceled', error: { code: 'ERR_CANCELED', message: 'Not run because the validate stage failed.' } }),
         ],
       },
     });

@@ -80,22 +80,39 @@ describe('StageCard', () => {
     render(StageCard, {
       now: NOW,
       stage: stage({
-        status: 'pending',
+        status: 'retrying',
         attempt: 2,
         max_attempts: 3,
         next_retry_at: '2026-01-01T12:00:30.000Z',
-        error: { code: 'ERR_INTERNAL', message: 'boom' },
+        error: { code: 'ERR_STAGE_CRASHED', message: 'The worker process died of SIGSEGV.', hint: 'Castscope retries it.' },
       }),
     });
+    expect(card().dataset.status).toBe('retrying');
+    expect(card().querySelector('h3')?.textContent?.trim()).toBe('🔁 Detect/Embed will retry after: The worker process died of SIGSEGV.');
     const info = screen.getByTestId('retry-info').textContent ?? '';
     expect(info).toContain('attempt 2 of 3');
     expect(info).toContain('next retry in 30 s');
+    expect(card().textContent).toContain('ERR_STAGE_CRASHED');
+    expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
+  });
+
+  it('canceled is not a failure: the reason, and Retry', async () => {
+    const onretry = vi.fn();
+    render(StageCard, {
+      onretry,
+      stage: stage({ status: 'canceled', error: { code: 'ERR_CANCELED', message: 'Not run because the validate stage failed.' } }),
+    });
+    expect(card().dataset.status).toBe('canceled');
+    expect(card().querySelector('h3')?.textContent?.trim()).toBe('⏹️ Detect/Embed canceled: Not run because the validate stage failed.');
+    expect(card().textContent).not.toContain('failed:');
+    await fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    expect(onretry).toHaveBeenCalledOnce();
   });
 
   it('retry countdown follows the clock', async () => {
     const { rerender } = render(StageCard, {
       now: NOW,
-      stage: stage({ status: 'pending', attempt: 2, max_attempts: 3, next_retry_at: '2026-01-01T12:02:00.000Z' }),
+      stage: stage({ status: 'retrying', attempt: 2, max_attempts: 3, next_retry_at: '2026-01-01T12:02:00.000Z' }),
     });
     expect(screen.getByTestId('retry-info').textContent).toContain('in 2 min');
     await rerender({ now: NOW + 110_000 });

@@ -69,8 +69,11 @@ describe('other formatting', () => {
       '❌ Track failed: bad',
     );
     expect(
-      stageHeadline(stage({ status: 'error', error: { code: 'ERR_CANCELED', message: 'Not run because the validate stage failed.' } }), 'Track'),
+      stageHeadline(stage({ status: 'canceled', error: { code: 'ERR_CANCELED', message: 'Not run because the validate stage failed.' } }), 'Track'),
     ).toBe('⏹️ Track canceled: Not run because the validate stage failed.');
+    expect(
+      stageHeadline(stage({ status: 'retrying', error: { code: 'ERR_STAGE_CRASHED', message: "The worker process died of SIGSEGV." } }), 'Detect/Embed'),
+    ).toBe('🔁 Detect/Embed will retry after: The worker process died of SIGSEGV.');
   });
 });
 

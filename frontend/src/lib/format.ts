@@ -115,6 +115,8 @@ const ICONS: Record<string, string> = {
   running: '⏳',
   ok: '✅',
   error: '❌',
+  retrying: '🔁',
+  canceled: '⏹️',
   skipped: '⏩',
 };
 
@@ -129,10 +131,13 @@ export function stageHeadline(stage: StageView, label: string): string {
     case 'ok':
       return `${icon} ${label} complete`;
     case 'error':
-      // A stage that never ran because the job was canceled (or an earlier
-      // stage failed) did not fail itself.
-      if (stage.error?.code === 'ERR_CANCELED') return `⏹️ ${label} canceled: ${stage.error.message}`;
       return `${icon} ${label} failed: ${stage.error?.message || 'unknown error'}`;
+    case 'canceled':
+      // It never ran, or stopped, because the job was canceled or an
+      // earlier stage failed: it did not fail itself.
+      return `${icon} ${label} canceled${stage.error?.message ? ': ' + stage.error.message : ''}`;
+    case 'retrying':
+      return `${icon} ${label} will retry${stage.error?.message ? ' after: ' + stage.error.message : ''}`;
     case 'skipped':
       return `${icon} ${label} (skipped)`;
     default:

@@ -100,7 +100,7 @@ export function selectedEpisode(): Episode | null {
 }
 
 export function isJobActive(job: Job | null | undefined): boolean {
-  return !!job && !job.finished_at && job.stages.some((s) => s.status === 'running' || s.status === 'pending');
+  return !!job && !job.finished_at && job.stages.some((s) => s.status === 'running' || s.status === 'pending' || s.status === 'retrying');
 }
 
 // ---- toasts ---------------------------------------------------------------
@@ -185,7 +185,7 @@ export function handleStageEvent(ev: StageEvent): void {
     prev.stale !== ev.stale ||
     prev.next_retry_at !== ev.next_retry_at ||
     (prev.error?.code ?? '') !== (ev.error?.code ?? '');
-  if (ev.status === 'error' && ev.error && ev.error.code !== 'ERR_CANCELED') {
+  if (ev.status === 'error' && ev.error) {
     const key = `${ev.job_id}/${ev.stage}/${ev.attempt}`;
     // Keyed by attempt only: the snapshot that AddVideos returns may already
     // hold this error (a zero-byte file fails validate at once), and the

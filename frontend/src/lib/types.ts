@@ -28,7 +28,8 @@ export const REGISTRY_STATES: readonly RegistryState[] = [
   'analyzed',
 ];
 
-export type StageStatus = 'pending' | 'running' | 'ok' | 'error' | 'skipped';
+/** A stage's state (backend/job/types.go says who moves it out of each). */
+export type StageStatus = 'pending' | 'running' | 'retrying' | 'ok' | 'error' | 'skipped' | 'canceled';
 export type EtaState = 'learning' | 'live' | 'history' | '';
 
 export interface VideoInfo {
