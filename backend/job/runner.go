@@ -142,6 +142,9 @@ type Runner struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 
+	spareMu sync.Mutex
+	spare   *workerProc // started ahead for the next attempt (worker.go)
+
 	mu      sync.Mutex
 	jobs    map[string]*jobRun
 	started bool
@@ -514,6 +517,7 @@ func (r *Runner) Close() error {
 	r.closed = true
 	r.mu.Unlock()
 	r.cancel(errClosing)
+	r.dropSpare()
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
 	select {

@@ -13,6 +13,10 @@ package job
 // killed or closed takes its worker with it, and the next start resumes
 // the stage from its checkpoint at no cost (Rescue).
 //
+// A spare worker is started while an attempt runs (takeWorker), so the
+// program's start is off the path of every attempt but the first; each
+// attempt still has a process of its own.
+//
 // The protocol is JSON lines. The runner writes the task, then acks of
 // checkpoints and a cancel request, on the worker's stdin; the worker
 // writes progress, log lines, checkpoints and its outcome on file
@@ -38,7 +42,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -99,15 +102,20 @@ func (p *workerPanic) Error() string { return "job: stage body panicked in the w
 // return before it is killed (a stalled one is killed at once).
 const workerCancelGrace = 3 * time.Second
 
-// runWorker runs the attempt sr in a worker process and returns its
-// outcome as the body's would be.
-func (r *Runner) runWorker(ctx context.Context, sr *stageRun) (any, error) {
-	// PR_SET_PDEATHSIG fires when the thread that started the child ends:
-	// keep this goroutine on its thread until the worker is gone.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+// workerProc is a started worker process, waiting for its task.
+type workerProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	rep   *os.File // the read end of its file descriptor 3
+	tail  *lineTail
+	done  chan struct{} // closed once it exited; werr is then set
+	werr  error
+}
 
-	cmd := r.cfg.Worker(context.WithoutCancel(ctx))
+// startWorker starts a worker process, which loads the program and opens
+// the store, then waits for its task.
+func (r *Runner) startWorker() (*workerProc, error) {
+	cmd := r.cfg.Worker(context.Background())
 	setPdeathsig(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -117,8 +125,8 @@ func (r *Runner) runWorker(ctx context.Context, sr *stageRun) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("job: worker pipe: %w", err)
 	}
-	tail := &lineTail{max: 30}
-	cmd.Stdout, cmd.Stderr = tail, tail
+	w := &workerProc{cmd: cmd, stdin: stdin, rep: pr, tail: &lineTail{max: 30}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = w.tail, w.tail
 	cmd.ExtraFiles = []*os.File{pw}
 	if err := cmd.Start(); err != nil {
 		pr.Close()
@@ -126,7 +134,84 @@ func (r *Runner) runWorker(ctx context.Context, sr *stageRun) (any, error) {
 		return nil, errs.Wrap(errs.Internal, err, "Castscope could not start its worker process.", "Check that the Castscope program file is still in place, then run the job again.")
 	}
 	pw.Close()
-	defer pr.Close()
+	go func() { w.werr = cmd.Wait(); close(w.done) }()
+	return w, nil
+}
+
+func (w *workerProc) exited() bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// discard ends a worker that got no task.
+func (w *workerProc) discard() {
+	w.cmd.Process.Kill()
+	<-w.done
+	w.rep.Close()
+}
+
+// takeWorker returns the spare worker, started while the previous attempt
+// ran, or a new one, and starts the next spare: the program's start (half
+// a second: it links the window's libraries) is then off every attempt's
+// path but the first.
+func (r *Runner) takeWorker() (*workerProc, error) {
+	r.spareMu.Lock()
+	w := r.spare
+	r.spare = nil
+	r.spareMu.Unlock()
+	if w != nil && w.exited() { // died idle (killed, say): not this attempt's crash
+		w.rep.Close()
+		w = nil
+	}
+	if w == nil {
+		var err error
+		if w, err = r.startWorker(); err != nil {
+			return nil, err
+		}
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		next, err := r.startWorker()
+		if err != nil {
+			return // the next attempt starts its own and reports it
+		}
+		r.spareMu.Lock()
+		if r.spare == nil && !r.isClosed() {
+			r.spare, next = next, nil
+		}
+		r.spareMu.Unlock()
+		if next != nil {
+			next.discard()
+		}
+	}()
+	return w, nil
+}
+
+// dropSpare ends the spare worker (Close).
+func (r *Runner) dropSpare() {
+	r.spareMu.Lock()
+	w := r.spare
+	r.spare = nil
+	r.spareMu.Unlock()
+	if w != nil {
+		w.discard()
+	}
+}
+
+// runWorker runs the attempt sr in a worker process and returns its
+// outcome as the body's would be.
+func (r *Runner) runWorker(ctx context.Context, sr *stageRun) (any, error) {
+	w, err := r.takeWorker()
+	if err != nil {
+		return nil, err
+	}
+	defer w.rep.Close()
+	cmd, stdin, pr, tail := w.cmd, w.stdin, w.rep, w.tail
 
 	var wmu sync.Mutex
 	send := func(m toWorker) {
@@ -144,7 +229,7 @@ func (r *Runner) runWorker(ctx context.Context, sr *stageRun) (any, error) {
 
 	// Cancel: ask, then kill after a grace (at once when stalled: a body
 	// that stopped heart-beating will not read its stdin).
-	exited := make(chan struct{})
+	exited := w.done
 	go func() {
 		select {
 		case <-exited:
@@ -189,8 +274,8 @@ func (r *Runner) runWorker(ctx context.Context, sr *stageRun) (any, error) {
 		}
 	}
 	stdin.Close()
-	werr := cmd.Wait()
-	close(exited)
+	<-w.done
+	werr := w.werr
 
 	switch {
 	case outcome != nil:

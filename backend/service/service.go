@@ -111,7 +111,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	if exe := opts.WorkerExe; exe != "" {
 		cfg.Worker = func(context.Context) *exec.Cmd { return exec.Command(exe, "worker", "--data", dir) }
 	}
-	b.Runner = job.NewRunner(cfg, b.stages()...)
+	b.Runner = job.NewRunner(cfg, b.stages(b.pipelineEnv)...)
 	if opts.NoRunner {
 		return b, nil
 	}
@@ -160,13 +160,14 @@ func (b *Backend) SaveSettings(s Settings) error {
 	return nil
 }
 
-// stages are the pipeline's stages on this data folder; a worker process
-// builds the same ones (ServeWorker).
-func (b *Backend) stages() []job.StageDef {
+// stages are the pipeline's stages on this data folder, with env giving
+// the settings a stage starts with; a worker process builds the same ones
+// (ServeWorker).
+func (b *Backend) stages(env func() pipeline.Env) []job.StageDef {
 	return pipeline.Stages(pipeline.Deps{
 		Store:   b.Store,
 		DataDir: b.DataDir,
-		Env:     b.pipelineEnv,
+		Env:     env,
 	})
 }
 
@@ -178,8 +179,7 @@ func (b *Backend) stages() []job.StageDef {
 func ServeWorker(ctx context.Context, dataDir string, in io.Reader, out io.Writer) error {
 	dir := ResolveDataDir(dataDir)
 	lg := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	settings, err := loadUsableSettings(dir, lg, true)
-	if err != nil {
+	if _, err := loadUsableSettings(dir, lg, true); err != nil {
 		return err
 	}
 	store, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: lg})
@@ -187,8 +187,18 @@ func ServeWorker(ctx context.Context, dataDir string, in io.Reader, out io.Write
 		return err
 	}
 	defer store.Close()
-	b := &Backend{DataDir: dir, Store: store, settings: settings.Normalized()}
-	return job.ServeWorker(ctx, b.stages(), in, out)
+	b := &Backend{DataDir: dir, Store: store}
+	// A worker may be started well before its task (the runner keeps a
+	// spare): the settings are read when the stage starts, as the app's
+	// own are those saved by then.
+	env := func() pipeline.Env {
+		s, _ := loadUsableSettings(dir, lg, true)
+		b.mu.Lock()
+		b.settings = s.Normalized()
+		b.mu.Unlock()
+		return b.pipelineEnv()
+	}
+	return job.ServeWorker(ctx, b.stages(env), in, out)
 }
 
 func (b *Backend) pipelineEnv() pipeline.Env {
