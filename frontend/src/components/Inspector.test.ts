@@ -72,6 +72,19 @@ describe('Inspector', () => {
     expect(c.textContent).toContain('Cast list of “rhobh”: 1 headshot');
   });
 
+  it('tells a stage whose process is gone from a running one', () => {
+    const r = report();
+    r.jobs[0].finished_at = null;
+    r.jobs[0].stages[1] = {
+      ...stage({ name: 'track', label: 'Track', status: 'running', attempt: 1 }),
+      interrupted: { pid: 1234, message: 'process 1234 is gone; resumes on the next run' },
+    };
+    render(Inspector, { report: r, episodeKey: 'rhobh_s05_e03' });
+    expect(screen.getByTestId('inspector-stage-track').textContent).toContain('running → interrupted');
+    expect(screen.getByTestId('inspector-interrupted-track').textContent).toContain('process 1234 is gone; resumes on the next run');
+    expect(screen.getByTestId('inspector-stage-detect').textContent).not.toContain('interrupted');
+  });
+
   it('asks for a selection when no episode is selected', () => {
     render(Inspector, { report: null, episodeKey: null });
     expect(screen.getByTestId('inspector').textContent).toContain('Select an episode');

@@ -71,6 +71,8 @@ export interface StageView {
   skip_reason?: string;
   /** Stored progress, as the inspector's job envelopes carry it. */
   progress?: { done: number; total: number; unit?: string };
+  /** The inspector's: a stage still stored as running whose process is gone. */
+  interrupted?: { pid?: number; message: string };
 }
 
 export interface StageEvent extends StageView {
