@@ -200,21 +200,22 @@ func OpenReadOnly(ctx context.Context, dataDir string, opts Options) (*Store, er
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	dsn := "file:" + path + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)&_time_format=sqlite"
-	if probeWritable(dataDir) != nil {
-		dsn += "&immutable=1"
+	immutable := probeWritable(dataDir) != nil
+	have, err := s.openReader(ctx, dsn, immutable)
+	if err != nil && !immutable && isIOErr(err) {
+		// A full disk: SQLite cannot size the WAL index (castscope.db-shm)
+		// that sharing the file needs. Read the file as it is instead;
+		// only writes still in the WAL (a run in progress) are not seen.
+		if st, serr := os.Stat(path + "-wal"); serr == nil && st.Size() > 0 {
+			s.log.Warn("reading the database without its write-ahead log: the latest changes may be missing", "path", path, "error", err.Error())
+		}
+		have, err = s.openReader(ctx, dsn, true)
 	}
-	var err error
-	if s.r, err = sql.Open("sqlite", dsn); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	s.r.SetMaxOpenConns(4)
-	var have int
-	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
-		s.r.Close()
+	if err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return nil, corrupt(path, err)
 		}
-		return nil, mapErr(err, "open "+path)
+		return nil, s.mapErr(err, "open "+path)
 	}
 	if want := latestMigration(); have < want {
 		s.r.Close()
@@ -222,6 +223,26 @@ func OpenReadOnly(ctx context.Context, dataDir string, opts Options) (*Store, er
 			"Run a command that writes (such as `castscope run`) once to upgrade it, then retry.")
 	}
 	return s, nil
+}
+
+// openReader opens the read-only pool on dsn (immutable: the file as it
+// is, without the WAL index) and reads the schema version.
+func (s *Store) openReader(ctx context.Context, dsn string, immutable bool) (int, error) {
+	if immutable {
+		dsn += "&immutable=1"
+	}
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return 0, err
+	}
+	r.SetMaxOpenConns(4)
+	var have int
+	if err := r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		r.Close()
+		return 0, err
+	}
+	s.r = r
+	return have, nil
 }
 
 // latestMigration is the highest migration version embedded.
@@ -322,6 +343,13 @@ func mapErr(err error, what string) error {
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", what, err)
+}
+
+// isIOErr reports whether err is SQLite's "disk I/O error" (any extended
+// code).
+func isIOErr(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqliteIOErr
 }
 
 func diskFull(err error) error {
