@@ -29,6 +29,14 @@ describe('EpisodeList', () => {
     expect(screen.getByTestId('episode-fresh_s01_e02').textContent).toContain('FR');
   });
 
+  it('shows a file being read before its episode exists', () => {
+    render(EpisodeList, { props: { episodes: [], selectedKey: null, onselect: () => {}, adding: ['/videos/Long_S01E01.mp4'] } });
+    const row = screen.getByTestId('adding');
+    expect(row.textContent).toContain('Long_S01E01.mp4');
+    expect(row.textContent).toContain('Reading the file');
+    expect(screen.queryByText(/No episodes yet/)).toBeNull();
+  });
+
   it('calls a canceled job canceled, and names the stage that really failed', () => {
     const canceled = episode({
       key: 'c_s01_e01',

@@ -53,6 +53,8 @@ export const app = $state({
   resultsRev: {} as Record<string, number>,
   /** Per episode: the cluster job queued by a curation or facebank change, until its analytics stage ends. */
   recluster: {} as Record<string, string>,
+  /** Files being registered: each is read whole for its fingerprint (seconds for a long episode). */
+  adding: [] as string[],
 });
 
 export type EpisodeTab = 'pipeline' | 'cast' | 'report';
@@ -334,10 +336,16 @@ function takeAdded(eps: Episode[]): void {
 /** Registers dropped files; a file already known selects its episode. */
 export async function addPaths(paths: string[]): Promise<void> {
   if (paths.length === 0) return;
+  app.adding.push(...paths);
   try {
     takeAdded(await api.addVideos(paths));
   } catch (err) {
     toastApiError('Adding videos', err);
+  } finally {
+    for (const p of paths) {
+      const i = app.adding.indexOf(p);
+      if (i >= 0) app.adding.splice(i, 1);
+    }
   }
 }
 
@@ -526,4 +534,5 @@ export function resetStore(): void {
   app.tab = 'pipeline';
   app.resultsRev = {};
   app.recluster = {};
+  app.adding = [];
 }

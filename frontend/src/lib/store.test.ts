@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Coalescer } from './coalesce';
-import { app, expectRecluster, handleEpisodeEvent, handleStageEvent, recluster, refresh, resetStore, stagesOf } from './store.svelte';
+import { addPaths, app, expectRecluster, handleEpisodeEvent, handleStageEvent, recluster, refresh, resetStore, stagesOf } from './store.svelte';
 import { episode, stage, stageEvent } from '../test/fixtures';
 
 describe('Coalescer', () => {
@@ -167,6 +167,34 @@ describe('store events', () => {
     handleEpisodeEvent(episode({ key: 'a', title: 'A2' }));
     expect(app.episodes.map((e) => e.title)).toEqual(['B', 'A2']);
     expect(app.selectedKey).toBe('a');
+  });
+});
+
+describe('store: adding files', () => {
+  beforeEach(() => resetStore());
+  afterEach(() => {
+    delete window.go;
+  });
+
+  it('lists a file as being read until it is registered, then selects its episode', async () => {
+    let finish: (v: unknown) => void = () => {};
+    window.go = {
+      main: { App: { AddVideos: () => new Promise((resolve) => (finish = resolve)) } },
+    } as unknown as typeof window.go;
+    const added = addPaths(['/videos/Long_S01E01.mp4']);
+    expect(app.adding).toEqual(['/videos/Long_S01E01.mp4']);
+    finish([episode({ key: 'long_s01_e01' })]);
+    await added;
+    expect(app.adding).toEqual([]);
+    expect(app.selectedKey).toBe('long_s01_e01');
+  });
+
+  it('drops the file from the list when adding it fails', async () => {
+    window.go = {
+      main: { App: { AddVideos: async () => { throw new Error('ERR_INPUT_NOT_FOUND gone'); } } },
+    } as unknown as typeof window.go;
+    await addPaths(['/videos/Gone.mp4']);
+    expect(app.adding).toEqual([]);
   });
 });
 
