@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 
 	"castscope/backend/errs"
 	"castscope/backend/service"
@@ -19,6 +20,10 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	if _, code := parse(fs, args); code >= 0 {
 		return code
 	}
+	// Ctrl-C in a terminal reaches the whole process group: the runner
+	// that started this worker decides when it stops (its cancel line, or
+	// its end closing stdin), so the attempt ends as the runner says.
+	signal.Ignore(os.Interrupt)
 	out := os.NewFile(3, "runner")
 	if _, err := out.Stat(); err != nil {
 		fmt.Fprintln(env.Stderr, "castscope worker: started without its report channel (file descriptor 3); Castscope starts workers itself")
