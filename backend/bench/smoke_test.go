@@ -38,9 +38,9 @@ func needModels(t *testing.T) {
 }
 
 // TestSmoke runs the whole bench on a 2-second generated clip: every part
-// measures something and the table prints. (d) runs only when
-// $CASTSCOPE_BIN names the castscope binary (the test binary cannot be
-// the child).
+// measures something and the table prints. (d), and (c) in a worker
+// process, run only when $CASTSCOPE_BIN names the castscope binary (the
+// test binary cannot be the child).
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -73,5 +73,11 @@ func TestSmoke(t *testing.T) {
 	}
 	if cfg.Exe != "" && (r.RSS == nil || r.RSS.ShortMiB <= 0 || r.RSS.LongMiB <= 0 || r.RSS.LongFrames <= r.RSS.ShortFrames) {
 		t.Errorf("rss %+v", r.RSS)
+	}
+	if cfg.Exe != "" && r.Stage != nil && (r.Stage.WorkerWallS <= 0 || r.Stage.WorkerRatio <= 0) {
+		t.Errorf("the stage in a worker process was not measured: %+v", r.Stage)
+	}
+	if r.Hash == nil || r.Hash.Bytes < 256<<20 || r.Hash.MBps <= 0 || r.Hash.FourGBs <= 0 {
+		t.Errorf("fingerprint %+v", r.Hash)
 	}
 }
