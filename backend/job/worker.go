@@ -181,8 +181,25 @@ func (r *Runner) takeWorker() (*workerProc, error) {
 			return // the next attempt starts its own and reports it
 		}
 		r.spareMu.Lock()
-		if r.spare == nil && !r.isClosed() {
-			r.spare, next = next, nil
+		kept := r.spare == nil && !r.isClosed()
+		if kept {
+			r.spare = next
+		}
+		r.spareMu.Unlock()
+		if !kept {
+			next.discard()
+			return
+		}
+		// Not kept for ever: an idle app gives its memory back.
+		select {
+		case <-r.clock.After(spareIdle):
+		case <-r.ctx.Done():
+		}
+		r.spareMu.Lock()
+		if r.spare != next {
+			next = nil // taken, or dropped by Close
+		} else {
+			r.spare = nil
 		}
 		r.spareMu.Unlock()
 		if next != nil {
@@ -191,6 +208,10 @@ func (r *Runner) takeWorker() (*workerProc, error) {
 	}()
 	return w, nil
 }
+
+// spareIdle is how long a spare worker waits for an attempt before it is
+// ended (it holds some 120 MB, mostly the program's libraries).
+const spareIdle = 2 * time.Minute
 
 // dropSpare ends the spare worker (Close).
 func (r *Runner) dropSpare() {
