@@ -28,14 +28,13 @@ import (
 
 	"castscope/backend/episode"
 	"castscope/backend/job"
-	"castscope/backend/logx"
 )
 
 // Source is where the report's data comes from (*sqlite.Store).
 type Source interface {
 	Episode(ctx context.Context, key string) (episode.Episode, error)
 	Jobs(ctx context.Context, episodeKey string) ([]job.Job, error)
-	EpisodeLogTail(ctx context.Context, key string, n int) ([]logx.LogLine, error)
+	EpisodeLogTail(ctx context.Context, key string, n int) ([]job.LogLine, error)
 }
 
 // RowCounter returns the number of rows of a Parquet file.

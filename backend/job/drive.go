@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"castscope/backend/errs"
-	"castscope/backend/logx"
 )
 
 // stageRun is one attempt of one stage: it is also the Reporter.
@@ -732,12 +731,12 @@ func (r *Runner) StageView(ctx context.Context, jobID string) ([]Event, error) {
 
 // stageLog writes "[STAGE] key text" to the logger and the job's log.
 func (r *Runner) stageLog(j Job, stage string, level slog.Level, text string) {
-	line := logx.Line(stage, j.EpisodeKey, text)
-	r.log.Log(context.Background(), level, line, logx.KeyJobID, j.ID, logx.KeyStage, stage, logx.KeyEpisode, j.EpisodeKey)
+	line := LogText(stage, j.EpisodeKey, text)
+	r.log.Log(context.Background(), level, line, LogKeyJobID, j.ID, LogKeyStage, stage, LogKeyEpisode, j.EpisodeKey)
 	if idx := strings.IndexByte(line, '\n'); idx >= 0 { // stacks stay in worker.log only
 		line = line[:idx]
 	}
-	err := r.store.AppendLog(context.Background(), logx.LogLine{Time: r.now(), Level: level.String(), JobID: j.ID, Stage: stage, EpisodeKey: j.EpisodeKey, Line: line})
+	err := r.store.AppendLog(context.Background(), LogLine{Time: r.now(), Level: level.String(), JobID: j.ID, Stage: stage, EpisodeKey: j.EpisodeKey, Line: line})
 	if err != nil {
 		r.log.Warn("storing a log line failed", "error", err)
 	}

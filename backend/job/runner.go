@@ -46,7 +46,9 @@
 //     of the work or 30 s (then the average rate so far, "live").
 //   - Events: every status change at once; progress at most every 250 ms
 //     per stage (the held-back one follows with the next heartbeat).
-//   - This package imports no vision package and not package sqlite.
+//   - This package imports no project package but errs: the registry
+//     (episode keys: Config.ValidateKey), the log file (logx) and the
+//     store (sqlite) depend on it, never the other way.
 package job
 
 import (
@@ -65,7 +67,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"castscope/backend/episode"
 	"castscope/backend/errs"
 )
 
@@ -87,6 +88,9 @@ type Config struct {
 	// Worker starts a worker process for each attempt (worker.go); nil
 	// runs stage bodies in this process.
 	Worker WorkerCommand
+	// ValidateKey checks a request's episode key (the registry's rule;
+	// nil: a plain name, safe in file names and job ids).
+	ValidateKey func(key string) error
 }
 
 // Request asks for stages of one episode.
@@ -311,7 +315,11 @@ func (r *Runner) adopt(j Job) *jobRun {
 // Submit creates a job for req, or returns the equal unfinished job (same
 // episode, stages, settings and rerun flag) with existing=true.
 func (r *Runner) Submit(ctx context.Context, req Request) (j Job, existing bool, err error) {
-	if err := episode.ValidateKey(req.EpisodeKey); err != nil {
+	validate := r.cfg.ValidateKey
+	if validate == nil {
+		validate = checkKey
+	}
+	if err := validate(req.EpisodeKey); err != nil {
 		return Job{}, false, err
 	}
 	names, err := r.orderStages(req.Stages)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"castscope/backend/errs"
-	"castscope/backend/logx"
 )
 
 // Status is the lifecycle state of one stage. The comment on each value
@@ -427,7 +426,7 @@ type Store interface {
 	// rateKey (0 when unknown); RecordStageRate folds a new measurement in.
 	StageRate(ctx context.Context, stage, rateKey string) (float64, error)
 	RecordStageRate(ctx context.Context, stage, rateKey string, rate float64) error
-	AppendLog(ctx context.Context, l logx.LogLine) error
+	AppendLog(ctx context.Context, l LogLine) error
 	// Flush writes whatever the store exports of its state (meta.json,
 	// state.json) now; Wait calls it so the exports are right when it
 	// returns.

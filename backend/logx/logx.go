@@ -27,29 +27,19 @@ import (
 	"gopkg.in/natefinch/lumberjack.v2"
 
 	"castscope/backend/errs"
+	"castscope/backend/job"
 )
 
-// Attribute keys the runner sets on every stage record.
+// Attribute keys the runner sets on every stage record (job declares them).
 const (
-	KeyJobID   = "job_id"
-	KeyStage   = "stage"
-	KeyEpisode = "episode_key"
+	KeyJobID   = job.LogKeyJobID
+	KeyStage   = job.LogKeyStage
+	KeyEpisode = job.LogKeyEpisode
 )
 
-// LogLine is one stored log line (the UI's "View Logs").
-type LogLine struct {
-	Time       time.Time `json:"time"`
-	Level      string    `json:"level"`
-	JobID      string    `json:"job_id,omitempty"`
-	Stage      string    `json:"stage,omitempty"`
-	EpisodeKey string    `json:"episode_key,omitempty"`
-	Line       string    `json:"line"`
-}
-
-// Line returns the seed line "[STAGE] key text" (stage upper-cased).
-func Line(stage, key, text string) string {
-	return "[" + strings.ToUpper(stage) + "] " + key + " " + text
-}
+// Line returns the seed line "[STAGE] key text" (stage upper-cased), as
+// the runner writes it (job.LogText).
+func Line(stage, key, text string) string { return job.LogText(stage, key, text) }
 
 // Log is the open worker log.
 type Log struct {

@@ -107,6 +107,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		Logger:       lg.Slog(),
 		HeavyWorkers: opts.Workers,
 		StallAfter:   secondsToDuration(b.settings.StallAfterS),
+		ValidateKey:  episode.ValidateKey,
 	}
 	if exe := opts.WorkerExe; exe != "" {
 		cfg.Worker = func(context.Context) *exec.Cmd { return exec.Command(exe, "worker", "--data", dir) }

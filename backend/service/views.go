@@ -13,13 +13,12 @@ import (
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/job"
-	"castscope/backend/logx"
 	"castscope/backend/modelpack"
 	"castscope/backend/pipeline"
 )
 
 // LogLine is one stored log line.
-type LogLine = logx.LogLine
+type LogLine = job.LogLine
 
 // StageView is one stage as the UI shows it: the stored stage plus the
 // runner's live rate and ETA.

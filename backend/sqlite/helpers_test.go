@@ -3,9 +3,9 @@ package sqlite_test
 import (
 	"time"
 
-	"castscope/backend/logx"
+	"castscope/backend/job"
 )
 
-func logLine(key, line string) logx.LogLine {
-	return logx.LogLine{Time: time.Now(), Level: "INFO", EpisodeKey: key, Stage: "test", Line: line}
+func logLine(key, line string) job.LogLine {
+	return job.LogLine{Time: time.Now(), Level: "INFO", EpisodeKey: key, Stage: "test", Line: line}
 }

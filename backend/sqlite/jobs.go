@@ -13,7 +13,6 @@ import (
 
 	"castscope/backend/errs"
 	"castscope/backend/job"
-	"castscope/backend/logx"
 )
 
 const stageCols = `name, status, stale, attempt, max_attempts, done, total, unit, started_at, finished_at,
@@ -395,7 +394,7 @@ func (s *Store) RecordStageRate(ctx context.Context, stage, rateKey string, rate
 const keepLogs = 200_000
 
 // AppendLog stores one log line.
-func (s *Store) AppendLog(ctx context.Context, l logx.LogLine) error {
+func (s *Store) AppendLog(ctx context.Context, l job.LogLine) error {
 	return s.write(ctx, "append log", func(tx *sql.Tx, d dirtySet) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO logs (ts, level, job_id, stage, episode_key, line) VALUES (?,?,?,?,?,?)`,
 			fmtTime(l.Time), l.Level, l.JobID, l.Stage, l.EpisodeKey, l.Line); err != nil {

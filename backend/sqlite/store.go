@@ -26,11 +26,10 @@ import (
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/job"
-	"castscope/backend/logx"
 )
 
 // LogLine is one stored log line.
-type LogLine = logx.LogLine
+type LogLine = job.LogLine
 
 // DBName is the database file name inside the data folder.
 const DBName = "castscope.db"
