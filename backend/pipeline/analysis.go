@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -882,14 +883,14 @@ func (d Deps) runAnalytics(ctx context.Context, r job.Reporter) (any, error) {
 func writeReport(dir string, rep screentime.Report, info screentime.RunInfo) error {
 	type out struct {
 		name  string
-		write func(f *os.File) error
+		write func(w io.Writer) error
 	}
 	for _, o := range []out{
-		{screentimeJSONFile, func(f *os.File) error { return screentime.WriteJSON(f, rep) }},
-		{screentimeCSVFile, func(f *os.File) error { return screentime.WriteCSV(f, rep) }},
-		{reportHTMLFile, func(f *os.File) error { return screentime.WriteHTML(f, rep, info) }},
+		{screentimeJSONFile, func(w io.Writer) error { return screentime.WriteJSON(w, rep) }},
+		{screentimeCSVFile, func(w io.Writer) error { return screentime.WriteCSV(w, rep) }},
+		{reportHTMLFile, func(w io.Writer) error { return screentime.WriteHTML(w, rep, info) }},
 	} {
-		if err := writeFileAtomic(filepath.Join(dir, o.name), o.write); err != nil {
+		if err := atomicfile.WriteFunc(filepath.Join(dir, o.name), o.write); err != nil {
 			return err
 		}
 	}
@@ -898,36 +899,6 @@ func writeReport(dir string, rep screentime.Report, info screentime.RunInfo) err
 		rows = append(rows, SegmentRow{IdentityID: s.IdentityID, Label: s.Label, Index: int32(s.Index), StartMs: s.StartMs, EndMs: s.EndMs})
 	}
 	return artifact.WriteFile(filepath.Join(dir, segmentsFile), rows)
-}
-
-// writeFileAtomic writes path through a temporary file and a rename.
-func writeFileAtomic(path string, write func(f *os.File) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return errs.FS(err, path)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return errs.FS(err, path)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return errs.FS(err, path) // a typed error passes through
-	}
-	// Durable and readable before it replaces the old file: a crash must
-	// not leave an empty report that Complete would accept.
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return errs.FS(err, path)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return errs.FS(err, path)
-	}
-	if err := tmp.Close(); err != nil {
-		return errs.FS(err, path)
-	}
-	return errs.FS(os.Rename(tmp.Name(), path), path)
 }
 
 // RateOf is the timecode rate of a probed video: its frame rate snapped

@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +21,7 @@ import (
 
 	msqlite "modernc.org/sqlite"
 
+	"castscope/backend/atomicfile"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/job"
@@ -38,8 +37,8 @@ const DBName = "castscope.db"
 type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
-	// WriteFile replaces the writing of an export's temp file (tests inject
-	// failures here); the temp file is then renamed over the export.
+	// WriteFile replaces an export file (state.json, meta.json) with data;
+	// nil: atomicfile.Write. Tests inject failures here.
 	WriteFile func(path string, data []byte) error
 	// MaxPageCount, when > 0, caps the database size (PRAGMA max_page_count);
 	// tests use it to simulate a full disk.
@@ -119,7 +118,7 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.writeFile == nil {
-		s.writeFile = func(p string, b []byte) error { return os.WriteFile(p, b, 0o644) }
+		s.writeFile = atomicfile.Write
 	}
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_time_format=sqlite"
 	var err error
@@ -731,8 +730,8 @@ func (s *Store) exportJob(ctx context.Context, q querier, id string) error {
 	return s.writeJSON(filepath.Join(s.dir, "data", "jobs", id, "meta.json"), j)
 }
 
-// writeJSON writes v to path atomically: temp file in the same folder,
-// then rename.
+// writeJSON writes v to path atomically (Options.WriteFile, by default
+// atomicfile.Write: temp file, sync, rename).
 func (s *Store) writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -743,18 +742,7 @@ func (s *Store) writeJSON(path string, v any) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errs.FS(err, dir)
 	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
-	if err := s.writeFile(tmp, b); err != nil {
-		os.Remove(tmp)
-		return errs.FS(err, path)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return errs.FS(err, path)
-	}
-	return nil
+	return errs.FS(s.writeFile(path, b), path)
 }
 
 var jobIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$`)
