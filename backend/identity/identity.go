@@ -82,6 +82,10 @@ type Config struct {
 	ChainMargin    float64
 }
 
+// Resolved is c with every zero field at its default: what clustering
+// runs with, and what a fingerprint of the configuration must hash.
+func (c Config) Resolved() Config { return c.withDefaults() }
+
 func (c Config) withDefaults() Config {
 	c.Threshold = cmp.Or(c.Threshold, DefaultThreshold)
 	c.MinTrackLen = cmp.Or(c.MinTrackLen, DefaultMinTrackLen)

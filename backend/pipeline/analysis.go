@@ -145,8 +145,9 @@ func (s AnalysisSettings) clusterConfig() identity.Config {
 	return identity.Config{Threshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen}
 }
 
-// trackConfig is the tracker's configuration (the package defaults; part
-// of the fingerprint so that changing them re-runs the stage).
+// trackConfig is the tracker's configuration (the package defaults). The
+// stage's fingerprint hashes it resolved, so that a changed default
+// re-runs the stage.
 var trackConfig = track.Config{}
 
 var cutConfig = track.CutDetector{}
@@ -242,7 +243,7 @@ func (d Deps) trackStage() job.StageDef {
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
 			dir := HarvestDir(d.DataDir, j.EpisodeKey)
-			return fingerprint(trackAlgorithm, ep.Fingerprint, detectedWith(dir, j).SampleFPS, trackConfig, cutConfig, cutWidth, cutBins,
+			return fingerprint(trackAlgorithm, ep.Fingerprint, detectedWith(dir, j).SampleFPS, trackConfig.Resolved(), cutConfig.Resolved(), cutWidth, cutBins,
 				fileID(filepath.Join(dir, "detections.parquet")), fileID(filepath.Join(dir, "embeddings.parquet")),
 				fileID(filepath.Join(dir, "manifest.parquet"))), err
 		},
@@ -568,7 +569,7 @@ func (d Deps) clusterStage() job.StageDef {
 			} else if !logged {
 				legacy = contentID(filepath.Join(dir, curationFile)) // to be imported
 			}
-			return fingerprint(clusterAlgorithm, a.clusterConfig(), fileID(filepath.Join(dir, tracksFile)), legacy, ops, refs), nil
+			return fingerprint(clusterAlgorithm, a.clusterConfig().Resolved(), fileID(filepath.Join(dir, tracksFile)), legacy, ops, refs), nil
 		},
 		// Complete also asks that the identities show the log and cast
 		// list of now: the fingerprint is taken as the stage starts and the

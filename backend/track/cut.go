@@ -24,6 +24,12 @@ type CutDetector struct {
 	havePrev bool
 }
 
+// Resolved is d's settings with the zero ones at their defaults (what
+// Push and Detect use), for fingerprints.
+func (d CutDetector) Resolved() CutDetector {
+	return CutDetector{Threshold: cmp.Or(d.Threshold, DefaultCutThreshold), MinGap: cmp.Or(d.MinGap, DefaultCutMinGap)}
+}
+
 // Push feeds the next sampled frame's histogram (frames in order) and reports whether it
 // starts a new shot. The first frame never does.
 func (d *CutDetector) Push(hist []float32) bool {

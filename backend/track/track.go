@@ -101,6 +101,11 @@ type Config struct {
 	ChangeCosine float32
 }
 
+// Resolved is c with every zero field at its default: what Build runs
+// with, and what a fingerprint of the configuration must hash (a changed
+// default then re-runs tracking).
+func (c Config) Resolved() Config { return c.withDefaults() }
+
 func (c Config) withDefaults() Config {
 	c.HighScore = cmp.Or(c.HighScore, DefaultHighScore)
 	c.LowScore = cmp.Or(c.LowScore, DefaultLowScore)
