@@ -176,7 +176,7 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	case action == "headshots":
 		code := ExitOK
-		ep, err := b.Store.Episode(ctx, key)
+		ep, err := b.Episode(ctx, key)
 		if err != nil {
 			return fail(err)
 		}
@@ -232,7 +232,7 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 func settleCast(ctx context.Context, b *service.Backend, key, jobID string) error {
 	for range 5 {
 		if jobID != "" {
-			j, err := b.Runner.Wait(ctx, jobID)
+			j, err := b.WaitJob(ctx, jobID)
 			if err != nil {
 				return err
 			}
@@ -247,7 +247,7 @@ func settleCast(ctx context.Context, b *service.Backend, key, jobID string) erro
 		if !v.Ready {
 			// No identities of these tracks (cluster died or failed, or
 			// track ran since): owed once there are tracks.
-			ep, err := b.Store.Episode(ctx, key)
+			ep, err := b.Episode(ctx, key)
 			if err != nil || !ep.States["tracked"] {
 				return err
 			}

@@ -162,16 +162,16 @@ func (d castData) identity(id int64) (identity.Identity, error) {
 // Cast returns the Cast view of episode key. Before cluster has run it is
 // an empty view with Ready false, not an error.
 func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return CastView{}, err
 	}
 	v := CastView{EpisodeKey: key, Show: episode.ShowOf(key), People: []CastPerson{}, Review: []ReviewItem{}, Suggestions: []MergeSuggestion{}}
-	ops, err := b.Store.Curation(ctx, key)
+	ops, err := b.store.Curation(ctx, key)
 	if err != nil {
 		return v, err
 	}
-	hs, err := b.Store.Headshots(ctx, v.Show)
+	hs, err := b.store.Headshots(ctx, v.Show)
 	if err != nil {
 		return v, err
 	}
@@ -373,7 +373,7 @@ type CurateRequest struct {
 // again). A merge of several people is one operation per person, written
 // together as one undo step.
 func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (string, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return "", err
 	}
@@ -381,11 +381,11 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	if err != nil {
 		return "", err
 	}
-	ops, err := b.Store.Curation(ctx, key)
+	ops, err := b.store.Curation(ctx, key)
 	if err != nil {
 		return "", err
 	}
-	hs, err := b.Store.Headshots(ctx, episode.ShowOf(key))
+	hs, err := b.store.Headshots(ctx, episode.ShowOf(key))
 	if err != nil {
 		return "", err
 	}
@@ -501,7 +501,7 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	default:
 		return "", errs.New(errs.Usage, fmt.Sprintf("Unknown curation %q.", req.Kind), "Use rename, merge, split, move, confirm, not_this, lock or unlock.")
 	}
-	if _, err := b.Store.AppendCuration(ctx, key, add...); err != nil {
+	if _, err := b.store.AppendCuration(ctx, key, add...); err != nil {
 		return "", err
 	}
 	if name := strings.TrimSpace(req.Name); req.Kind == "rename" && onCastList(hs, name) {
@@ -526,13 +526,13 @@ func learnedFile(key string, tid int64, pose string) string {
 // forgetFaces removes from the show's cast list the faces a rename of
 // episode key to name added (learnFaces), when that rename is undone.
 func (b *Backend) forgetFaces(ctx context.Context, key, name string) error {
-	hs, err := b.Store.Headshots(ctx, episode.ShowOf(key))
+	hs, err := b.store.Headshots(ctx, episode.ShowOf(key))
 	if err != nil {
 		return err
 	}
 	for _, h := range hs {
 		if h.Name == name && strings.HasPrefix(h.File, key+" track ") && strings.HasSuffix(h.File, ", confirmed)") {
-			if err := b.Store.RemoveHeadshot(ctx, h.ID); err != nil {
+			if err := b.store.RemoveHeadshot(ctx, h.ID); err != nil {
 				return err
 			}
 		}
@@ -577,7 +577,7 @@ func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identi
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d/%v", key, c.t.ID, emb))
 		h := identity.Headshot{Show: show, Name: name, SHA256: hex.EncodeToString(sum[:]), Embedding: emb,
 			File: learnedFile(key, c.t.ID, c.pose)}
-		if _, err := b.Store.AddHeadshot(ctx, h); err != nil {
+		if _, err := b.store.AddHeadshot(ctx, h); err != nil {
 			b.Log.Slog().Info("confirmed face not added to the cast list", "show", show, "name", name, "track", c.t.ID, "error", err)
 		}
 	}
@@ -586,10 +586,10 @@ func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identi
 // UndoCuration takes back the newest curation operation of key and runs
 // cluster and analytics again.
 func (b *Backend) UndoCuration(ctx context.Context, key string) (string, error) {
-	if _, err := b.Store.Episode(ctx, key); err != nil {
+	if _, err := b.store.Episode(ctx, key); err != nil {
 		return "", err
 	}
-	undone, err := b.Store.UndoCuration(ctx, key)
+	undone, err := b.store.UndoCuration(ctx, key)
 	if err != nil {
 		return "", err
 	}
@@ -637,7 +637,7 @@ func (b *Backend) CatchUp(ctx context.Context, v *CastView) error {
 // latestFailure is the error of the failed stage of key's latest job, if
 // that job has ended with one.
 func (b *Backend) latestFailure(ctx context.Context, key string) (*job.StageError, error) {
-	jobs, err := b.Store.Jobs(ctx, key)
+	jobs, err := b.store.Jobs(ctx, key)
 	if err != nil || len(jobs) == 0 || jobs[0].FinishedAt == nil {
 		return nil, err
 	}
@@ -650,7 +650,7 @@ func (b *Backend) latestFailure(ctx context.Context, key string) (*job.StageErro
 }
 
 func (b *Backend) activeJob(ctx context.Context, key string) (job.Job, bool, error) {
-	jobs, err := b.Store.ActiveJobs(ctx)
+	jobs, err := b.store.ActiveJobs(ctx)
 	if err != nil {
 		return job.Job{}, false, err
 	}
@@ -669,7 +669,7 @@ const thumbSize = 112
 // track's best detection, cached under data/harvest/{key}/faces/. Tracks
 // unknown or whose frame cannot be decoded are left out.
 func (b *Backend) FaceThumbs(ctx context.Context, key string, trackIDs []int64) (map[string]string, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return nil, err
 	}

@@ -143,8 +143,8 @@ func TestAddVideosTwiceKeepsOneEpisodeAndOneJob(t *testing.T) {
 	if err != nil || len(second) != 1 || second[0].Episode.Key != "show_s02_e07" {
 		t.Fatalf("second add: %+v %v", second, err)
 	}
-	eps, _ := b.Store.Episodes(ctx)
-	jobs, _ := b.Store.Jobs(ctx, "show_s02_e07")
+	eps, _ := b.store.Episodes(ctx)
+	jobs, _ := b.store.Jobs(ctx, "show_s02_e07")
 	if len(eps) != 1 || len(jobs) != 1 {
 		t.Fatalf("%d episodes and %d jobs after two adds, want 1 and 1", len(eps), len(jobs))
 	}
@@ -190,7 +190,7 @@ func TestSavedStallTimeoutAppliesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if got := b.Runner.StallAfter(); got != DefaultStallAfter {
+	if got := b.runner.StallAfter(); got != DefaultStallAfter {
 		t.Fatalf("stall timeout %v, want the default %v", got, DefaultStallAfter)
 	}
 	s := b.Settings()
@@ -198,7 +198,7 @@ func TestSavedStallTimeoutAppliesAtOnce(t *testing.T) {
 	if err := b.SaveSettings(s); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.Runner.StallAfter(); got != 30*time.Second {
+	if got := b.runner.StallAfter(); got != 30*time.Second {
 		t.Errorf("stall timeout %v after saving 30 s", got)
 	}
 }
@@ -307,7 +307,7 @@ func TestSkippedRunKeepsTimestamps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j, err = b.Runner.Wait(ctx, j.ID); err != nil {
+		if j, err = b.runner.Wait(ctx, j.ID); err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range j.Stages {
@@ -318,7 +318,7 @@ func TestSkippedRunKeepsTimestamps(t *testing.T) {
 	}
 	state := func() map[string]any {
 		t.Helper()
-		if err := b.Store.ExportAll(ctx); err != nil {
+		if err := b.store.ExportAll(ctx); err != nil {
 			t.Fatal(err)
 		}
 		raw, err := os.ReadFile(filepath.Join(data, "episodes", ep.Key, "state.json"))
