@@ -226,9 +226,10 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 }
 
 // settleCast waits for the job that applies a curation (jobID, if any),
-// then for the re-clusters the Cast view still finds owed (pending, or no
-// identities of a tracked episode's tracks). A job that fails ends the
-// wait with its stage's error.
+// then for the re-clusters the Cast view still finds owed: a pending view
+// is caught up (service's CatchUp, which refuses after a failed run), and
+// a tracked episode with no identities of its tracks is re-clustered. A
+// job that fails ends the wait with its stage's error.
 func settleCast(ctx context.Context, b *service.Backend, key, jobID string) error {
 	for range 5 {
 		if jobID != "" {
@@ -251,10 +252,14 @@ func settleCast(ctx context.Context, b *service.Backend, key, jobID string) erro
 			if err != nil || !ep.States["tracked"] {
 				return err
 			}
+			if jobID, err = b.Recluster(ctx, key); err != nil {
+				return err
+			}
+			continue
 		} else if !v.Pending {
 			return nil
 		}
-		if jobID, err = b.Recluster(ctx, key); err != nil {
+		if jobID, err = b.CatchUp(ctx, key); err != nil {
 			return err
 		}
 	}
