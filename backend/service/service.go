@@ -1,8 +1,17 @@
 // Package service is the backend both faces of Castscope share — the window
 // (app.go) and the command line (package cli). Open wires the SQLite store,
 // the job runner with the pipeline's stages, the worker log and the user's
-// settings; the methods are what a user can do: add videos, run, cancel,
-// inspect, export.
+// settings; the methods are what a user can do: add videos, run, wait for
+// or cancel a job, inspect, export. The store and the runner stay inside:
+// the window and the command line use nothing else.
+//
+// Reading never queues work: a Cast view whose identities lag behind says
+// so (CastView.CatchUp) and its reader asks for CatchUp, which holds the one
+// catch-up rule (nothing after a failed run; the job running; else a new
+// cluster → analytics). A settings file that cannot be decoded or read is
+// an error for Open (ERR_USAGE naming the file and what to do, shown by
+// the window), never replaced by defaults; reading commands go on with the
+// defaults and a warning.
 package service
 
 import (
@@ -46,9 +55,10 @@ type Options struct {
 	// ReadOnly opens the data folder for a command that only reads it
 	// (inspect, export), which must work on a read-only folder: NoRunner,
 	// the worker log is opened on its first record and falls back to
-	// LogFallback (with a note) when it cannot be written, settings
-	// problems are logged and defaults used with nothing moved aside, and
-	// the store is opened by openReadOnlyStore.
+	// LogFallback (with a note) when it cannot be written, a settings
+	// file that cannot be used is logged and the defaults used (Open
+	// without ReadOnly refuses it: see loadUsableSettings), and the store
+	// is opened by openReadOnlyStore.
 	ReadOnly bool
 	// LogFallback receives the log when ReadOnly and logs/worker.log
 	// cannot be written (nil: standard error).
