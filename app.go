@@ -177,7 +177,7 @@ func (a *App) CancelJob(jobID string) error {
 	if err != nil {
 		return err
 	}
-	return uiError(b.Runner.Cancel(a.ctx, jobID))
+	return uiError(b.CancelJob(a.ctx, jobID))
 }
 
 // Inspect returns the state inspector's report for key.
@@ -248,5 +248,5 @@ func (a *App) ExportJSON() error {
 	if err != nil {
 		return err
 	}
-	return uiError(b.Store.ExportAll(a.ctx))
+	return uiError(b.ExportJSON(a.ctx))
 }

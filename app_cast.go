@@ -17,21 +17,29 @@ import (
 // The Cast and Report views' bound methods. Each is a few lines
 // over package service, like app.go's.
 
-// Cast returns the Cast view of key. When the identities lag behind the
-// curation log or the cast list and no job of the episode runs, it queues
-// cluster → analytics so the view catches up.
+// Cast returns the Cast view of key. It only reads: a view whose
+// identities lag behind the curation log or the cast list says so
+// (pending, and catch_up when nothing brings it up to date), and the page
+// then calls CatchUpCast.
 func (a *App) Cast(key string) (service.CastView, error) {
 	b, err := a.ready()
 	if err != nil {
 		return service.CastView{}, err
 	}
 	v, err := b.Cast(a.ctx, key)
-	if err == nil {
-		if cerr := b.CatchUp(a.ctx, &v); cerr != nil {
-			runtime.LogWarningf(a.ctx, "castscope: catch up %s: %v", key, cerr)
-		}
-	}
 	return v, uiError(err)
+}
+
+// CatchUpCast brings key's identities up to date (cluster → analytics)
+// and returns the job that does; "" when they are current. After a failed
+// run it queues nothing and returns that run's error.
+func (a *App) CatchUpCast(key string) (string, error) {
+	b, err := a.ready()
+	if err != nil {
+		return "", err
+	}
+	id, err := b.CatchUp(a.ctx, key)
+	return id, uiError(err)
 }
 
 // FaceThumbs returns a face thumbnail (JPEG data URL) per track id.

@@ -88,7 +88,7 @@ func Stage(ctx context.Context, path, dataDir string, cfg Config, workerExe stri
 	if err != nil {
 		return res, err
 	}
-	j, err = b.Runner.Wait(ctx, j.ID)
+	j, err = b.WaitJob(ctx, j.ID)
 	if err != nil {
 		return res, err
 	}

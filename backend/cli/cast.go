@@ -176,7 +176,7 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	case action == "headshots":
 		code := ExitOK
-		ep, err := b.Store.Episode(ctx, key)
+		ep, err := b.Episode(ctx, key)
 		if err != nil {
 			return fail(err)
 		}
@@ -226,13 +226,14 @@ func castCmd(ctx context.Context, env *Env, args []string) int {
 }
 
 // settleCast waits for the job that applies a curation (jobID, if any),
-// then for the re-clusters the Cast view still finds owed (pending, or no
-// identities of a tracked episode's tracks). A job that fails ends the
-// wait with its stage's error.
+// then for the re-clusters the Cast view still finds owed: a pending view
+// is caught up (service's CatchUp, which refuses after a failed run), and
+// a tracked episode with no identities of its tracks is re-clustered. A
+// job that fails ends the wait with its stage's error.
 func settleCast(ctx context.Context, b *service.Backend, key, jobID string) error {
 	for range 5 {
 		if jobID != "" {
-			j, err := b.Runner.Wait(ctx, jobID)
+			j, err := b.WaitJob(ctx, jobID)
 			if err != nil {
 				return err
 			}
@@ -247,14 +248,18 @@ func settleCast(ctx context.Context, b *service.Backend, key, jobID string) erro
 		if !v.Ready {
 			// No identities of these tracks (cluster died or failed, or
 			// track ran since): owed once there are tracks.
-			ep, err := b.Store.Episode(ctx, key)
+			ep, err := b.Episode(ctx, key)
 			if err != nil || !ep.States["tracked"] {
 				return err
 			}
+			if jobID, err = b.Recluster(ctx, key); err != nil {
+				return err
+			}
+			continue
 		} else if !v.Pending {
 			return nil
 		}
-		if jobID, err = b.Recluster(ctx, key); err != nil {
+		if jobID, err = b.CatchUp(ctx, key); err != nil {
 			return err
 		}
 	}

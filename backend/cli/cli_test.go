@@ -288,12 +288,12 @@ func TestCastOnTheCommandLine(t *testing.T) {
 
 	// As a cluster run that died leaves the registry.
 	ctx := context.Background()
-	b, err := service.Open(ctx, service.Options{DataDir: data, NoRunner: true})
+	st, err := sqlite.Open(ctx, data, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = b.Store.SetEpisodeState(ctx, "show_s01_e01", "clustered", false)
-	b.Close()
+	err = st.SetEpisodeState(ctx, "show_s01_e01", "clustered", false)
+	st.Close()
 	if err != nil {
 		t.Fatal(err)
 	}

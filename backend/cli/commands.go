@@ -49,7 +49,7 @@ func exportCmd(ctx context.Context, env *Env, args []string) int {
 		return ExitError
 	}
 	defer b.Close()
-	if err := b.Store.ExportAll(ctx); err != nil {
+	if err := b.ExportJSON(ctx); err != nil {
 		printError(env.Stderr, err)
 		return ExitError
 	}

@@ -138,7 +138,7 @@ func evalClip(ctx context.Context, b *service.Backend, t evalset.Truth) (evalset
 	if err != nil {
 		return evalset.Observed{}, err
 	}
-	if j, err = b.Runner.Wait(ctx, j.ID); err != nil {
+	if j, err = b.WaitJob(ctx, j.ID); err != nil {
 		return evalset.Observed{}, err
 	}
 	if err := stageFailure(j); err != nil {

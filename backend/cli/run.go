@@ -119,7 +119,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		jobs = append(jobs, j.ID)
 	}
 	for _, id := range jobs {
-		j, err := b.Runner.Wait(ctx, id)
+		j, err := b.WaitJob(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
 				fmt.Fprintln(env.Stdout, "interrupted: running stages stop now and resume from their checkpoint on the next run")

@@ -39,14 +39,18 @@ type CastView struct {
 	LastOp      string            `json:"last_op"`
 	Ops         int               `json:"ops"`
 	Pending     bool              `json:"pending"` // the identities do not show the latest curation yet
-	// ReclusterJob is the job that brings a pending view up to date: the
-	// one CatchUp queued or found running; "" when none runs (the latest
-	// re-cluster failed: the user re-runs or undoes).
+	// ReclusterJob is the job of the episode, queued or running, that
+	// brings a pending view up to date; "" when none runs.
 	ReclusterJob string `json:"recluster_job,omitempty"`
 	// ReclusterError is why the latest job of a pending view failed (then
-	// nothing is queued: the user re-runs or undoes).
-	ReclusterError *job.StageError     `json:"recluster_error,omitempty"`
-	Facebank       []identity.Headshot `json:"facebank"`
+	// nothing catches it up: the user re-runs or undoes).
+	ReclusterError *job.StageError `json:"recluster_error,omitempty"`
+	// CatchUp says a pending view has nothing bringing it up to date: no
+	// job of the episode runs and the latest did not fail. Reading the
+	// view never queues work; its reader asks for CatchUp, an explicit
+	// action (the Cast view does so once on seeing the flag).
+	CatchUp  bool                `json:"catch_up"`
+	Facebank []identity.Headshot `json:"facebank"`
 }
 
 // CastPerson is one identity card.
@@ -160,18 +164,20 @@ func (d castData) identity(id int64) (identity.Identity, error) {
 }
 
 // Cast returns the Cast view of episode key. Before cluster has run it is
-// an empty view with Ready false, not an error.
+// an empty view with Ready false, not an error. It only reads: a pending
+// view says what brings it up to date (ReclusterJob), why nothing does
+// (ReclusterError) or that the reader should ask for CatchUp.
 func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return CastView{}, err
 	}
 	v := CastView{EpisodeKey: key, Show: episode.ShowOf(key), People: []CastPerson{}, Review: []ReviewItem{}, Suggestions: []MergeSuggestion{}}
-	ops, err := b.Store.Curation(ctx, key)
+	ops, err := b.store.Curation(ctx, key)
 	if err != nil {
 		return v, err
 	}
-	hs, err := b.Store.Headshots(ctx, v.Show)
+	hs, err := b.store.Headshots(ctx, v.Show)
 	if err != nil {
 		return v, err
 	}
@@ -191,6 +197,12 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	}
 	if v.Ready, v.Pending = d.state(ep.States["clustered"], ops, hs); !v.Ready {
 		return v, nil
+	}
+	if v.Pending {
+		if v.ReclusterJob, v.ReclusterError, err = b.catchUp(ctx, key, false); err != nil {
+			return v, err
+		}
+		v.CatchUp = v.ReclusterJob == "" && v.ReclusterError == nil
 	}
 	rep, rerr := pipeline.ReadReport(b.DataDir, key)
 	people := map[int64]screentime.Person{}
@@ -373,7 +385,7 @@ type CurateRequest struct {
 // again). A merge of several people is one operation per person, written
 // together as one undo step.
 func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (string, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return "", err
 	}
@@ -381,11 +393,11 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	if err != nil {
 		return "", err
 	}
-	ops, err := b.Store.Curation(ctx, key)
+	ops, err := b.store.Curation(ctx, key)
 	if err != nil {
 		return "", err
 	}
-	hs, err := b.Store.Headshots(ctx, episode.ShowOf(key))
+	hs, err := b.store.Headshots(ctx, episode.ShowOf(key))
 	if err != nil {
 		return "", err
 	}
@@ -393,14 +405,10 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	// behind the log, what the user saw is not what the action would
 	// anchor to. A cluster run that is under way or failed counts too.
 	if ready, pending := d.state(ep.States["clustered"], ops, hs); !ready || pending {
-		// Not after a failure: that error is the user's to act on.
-		if failed, err := b.latestFailure(ctx, key); err != nil {
+		if _, failed, err := b.catchUp(ctx, key, true); err != nil {
 			return "", err
 		} else if failed != nil {
-			return "", errs.New(errs.Code(failed.Code), "The last run failed: "+failed.Message, "Re-run cluster or Undo, then try again.")
-		}
-		if _, err := b.Recluster(ctx, key); err != nil {
-			return "", err
+			return "", failedRun(failed)
 		}
 		return "", errs.New(errs.Usage, "Your previous change is still being applied.", "Wait until the Cast view refreshes (a second or two), then try again.")
 	}
@@ -501,7 +509,7 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	default:
 		return "", errs.New(errs.Usage, fmt.Sprintf("Unknown curation %q.", req.Kind), "Use rename, merge, split, move, confirm, not_this, lock or unlock.")
 	}
-	if _, err := b.Store.AppendCuration(ctx, key, add...); err != nil {
+	if _, err := b.store.AppendCuration(ctx, key, add...); err != nil {
 		return "", err
 	}
 	if name := strings.TrimSpace(req.Name); req.Kind == "rename" && onCastList(hs, name) {
@@ -526,13 +534,13 @@ func learnedFile(key string, tid int64, pose string) string {
 // forgetFaces removes from the show's cast list the faces a rename of
 // episode key to name added (learnFaces), when that rename is undone.
 func (b *Backend) forgetFaces(ctx context.Context, key, name string) error {
-	hs, err := b.Store.Headshots(ctx, episode.ShowOf(key))
+	hs, err := b.store.Headshots(ctx, episode.ShowOf(key))
 	if err != nil {
 		return err
 	}
 	for _, h := range hs {
 		if h.Name == name && strings.HasPrefix(h.File, key+" track ") && strings.HasSuffix(h.File, ", confirmed)") {
-			if err := b.Store.RemoveHeadshot(ctx, h.ID); err != nil {
+			if err := b.store.RemoveHeadshot(ctx, h.ID); err != nil {
 				return err
 			}
 		}
@@ -577,7 +585,7 @@ func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identi
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d/%v", key, c.t.ID, emb))
 		h := identity.Headshot{Show: show, Name: name, SHA256: hex.EncodeToString(sum[:]), Embedding: emb,
 			File: learnedFile(key, c.t.ID, c.pose)}
-		if _, err := b.Store.AddHeadshot(ctx, h); err != nil {
+		if _, err := b.store.AddHeadshot(ctx, h); err != nil {
 			b.Log.Slog().Info("confirmed face not added to the cast list", "show", show, "name", name, "track", c.t.ID, "error", err)
 		}
 	}
@@ -586,10 +594,10 @@ func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identi
 // UndoCuration takes back the newest curation operation of key and runs
 // cluster and analytics again.
 func (b *Backend) UndoCuration(ctx context.Context, key string) (string, error) {
-	if _, err := b.Store.Episode(ctx, key); err != nil {
+	if _, err := b.store.Episode(ctx, key); err != nil {
 		return "", err
 	}
-	undone, err := b.Store.UndoCuration(ctx, key)
+	undone, err := b.store.UndoCuration(ctx, key)
 	if err != nil {
 		return "", err
 	}
@@ -615,29 +623,75 @@ func (b *Backend) Recluster(ctx context.Context, key string) (string, error) {
 	return j.ID, err
 }
 
-// CatchUp queues cluster → analytics when the Cast view v is pending and
-// nothing is running for the episode, and sets v.ReclusterJob to the job
-// that brings it up to date. When the episode's latest job failed it
-// queues nothing and sets v.ReclusterError: that error is the user's to
-// see (and Retry), not to repeat on every refresh of the view.
-func (b *Backend) CatchUp(ctx context.Context, v *CastView) error {
-	v.ReclusterJob, v.ReclusterError = "", nil
-	if !v.Ready || !v.Pending {
-		return nil
+// CatchUp brings key's identities up to date with its curation log and
+// its show's cast list — the explicit action behind a Cast view's CatchUp
+// flag, and what the command line does before a curation. It returns the
+// job that does it: the episode's job already queued or running, or a
+// cluster → analytics it queues; "" when the identities are current or
+// there are none yet. After a failed run it queues nothing and returns
+// that failure: it is the user's to see (and re-run or undo), not to
+// repeat on every refresh.
+func (b *Backend) CatchUp(ctx context.Context, key string) (string, error) {
+	ep, err := b.store.Episode(ctx, key)
+	if err != nil {
+		return "", err
 	}
-	failed, err := b.latestFailure(ctx, v.EpisodeKey)
-	if err != nil || failed != nil {
-		v.ReclusterError = failed
-		return err
+	d, err := b.castData(key)
+	if errs.CodeOf(err) == errs.ArtifactMissing {
+		return "", nil
 	}
-	v.ReclusterJob, err = b.Recluster(ctx, v.EpisodeKey)
-	return err
+	if err != nil {
+		return "", err
+	}
+	ops, err := b.store.Curation(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	hs, err := b.store.Headshots(ctx, episode.ShowOf(key))
+	if err != nil {
+		return "", err
+	}
+	if ready, pending := d.state(ep.States["clustered"], ops, hs); !ready || !pending {
+		return "", nil
+	}
+	id, failed, err := b.catchUp(ctx, key, true)
+	if err == nil && failed != nil {
+		err = failedRun(failed)
+	}
+	return id, err
+}
+
+// catchUp is the one catch-up rule, for identities that lag behind: after
+// a failed latest job, nothing (failed says why); else the episode's job
+// queued or running; else, when queue is set, a new cluster → analytics
+// (Recluster), otherwise "".
+func (b *Backend) catchUp(ctx context.Context, key string, queue bool) (jobID string, failed *job.StageError, err error) {
+	if failed, err = b.latestFailure(ctx, key); err != nil || failed != nil {
+		return "", failed, err
+	}
+	j, ok, err := b.activeJob(ctx, key)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case ok:
+		return j.ID, nil, nil
+	case queue:
+		jobID, err = b.Recluster(ctx, key)
+		return jobID, nil, err
+	}
+	return "", nil, nil
+}
+
+// failedRun is the error an action that needs current identities gets
+// after the run that would have made them failed.
+func failedRun(failed *job.StageError) error {
+	return errs.New(errs.Code(failed.Code), "The last run failed: "+failed.Message, "Re-run cluster or Undo, then try again.")
 }
 
 // latestFailure is the error of the failed stage of key's latest job, if
 // that job has ended with one.
 func (b *Backend) latestFailure(ctx context.Context, key string) (*job.StageError, error) {
-	jobs, err := b.Store.Jobs(ctx, key)
+	jobs, err := b.store.Jobs(ctx, key)
 	if err != nil || len(jobs) == 0 || jobs[0].FinishedAt == nil {
 		return nil, err
 	}
@@ -650,7 +704,7 @@ func (b *Backend) latestFailure(ctx context.Context, key string) (*job.StageErro
 }
 
 func (b *Backend) activeJob(ctx context.Context, key string) (job.Job, bool, error) {
-	jobs, err := b.Store.ActiveJobs(ctx)
+	jobs, err := b.store.ActiveJobs(ctx)
 	if err != nil {
 		return job.Job{}, false, err
 	}
@@ -669,7 +723,7 @@ const thumbSize = 112
 // track's best detection, cached under data/harvest/{key}/faces/. Tracks
 // unknown or whose frame cannot be decoded are left out.
 func (b *Backend) FaceThumbs(ctx context.Context, key string, trackIDs []int64) (map[string]string, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return nil, err
 	}

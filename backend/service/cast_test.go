@@ -56,7 +56,7 @@ func settle(t *testing.T, b *Backend, key string) CastView {
 			t.Fatal(err)
 		}
 		if active {
-			if j, err = b.Runner.Wait(ctx, j.ID); err != nil {
+			if j, err = b.WaitJob(ctx, j.ID); err != nil {
 				t.Fatalf("wait %s: %v", j.ID, err)
 			}
 			for _, st := range j.Stages {
@@ -73,8 +73,11 @@ func settle(t *testing.T, b *Backend, key string) CastView {
 		if !v.Pending {
 			return v
 		}
-		if _, err := b.Recluster(ctx, key); err != nil {
-			t.Fatal(err)
+		if !v.CatchUp || v.ReclusterJob != "" {
+			t.Fatalf("a pending view with no job running does not ask to catch up: %+v", v)
+		}
+		if id, err := b.CatchUp(ctx, key); err != nil || id == "" {
+			t.Fatalf("catch up: %q %v", id, err)
 		}
 	}
 }
@@ -147,14 +150,23 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	}
 	// An action on identities that lag behind the log is refused (here the
 	// log gained an operation no cluster run has applied yet).
-	if _, err := b.Store.AppendCuration(ctx, key, identity.Op{Kind: identity.OpUnlock, Target: identity.Ref{Person: "p9"}}); err != nil {
+	if _, err := b.store.AppendCuration(ctx, key, identity.Op{Kind: identity.OpUnlock, Target: identity.Ref{Person: "p9"}}); err != nil {
 		t.Fatal(err)
+	}
+	// Reading the lagging view queues nothing: it asks to catch up.
+	for range 2 {
+		if v, err := b.Cast(ctx, key); err != nil || !v.Pending || !v.CatchUp || v.ReclusterJob != "" {
+			t.Fatalf("a lagging view: pending=%v catch_up=%v job=%q %v", v.Pending, v.CatchUp, v.ReclusterJob, err)
+		}
+		if _, active, err := b.activeJob(ctx, key); err != nil || active {
+			t.Fatalf("reading the Cast view queued a job: %v %v", active, err)
+		}
 	}
 	if _, err := b.Curate(ctx, key, CurateRequest{Kind: "lock", IdentityID: a.IdentityID}); errs.CodeOf(err) != errs.Usage ||
 		!strings.Contains(errs.As(err).Message, "still being applied") {
 		t.Errorf("an action on a lagging view: %v", err)
 	}
-	if undone, err := b.Store.UndoCuration(ctx, key); len(undone) != 1 || err != nil {
+	if undone, err := b.store.UndoCuration(ctx, key); len(undone) != 1 || err != nil {
 		t.Fatal(undone, err)
 	}
 	before := settle(t, b, key)
@@ -162,7 +174,7 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	// A cluster run under way or failed clears the clustered flag; the
 	// identities it left stay in view, pending, while they were built from
 	// the tracks there are, and actions wait for the run.
-	if err := b.Store.SetEpisodeState(ctx, key, "clustered", false); err != nil {
+	if err := b.store.SetEpisodeState(ctx, key, "clustered", false); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := b.Cast(ctx, key); err != nil || !v.Ready || !v.Pending || len(v.People) != len(before.People) {
@@ -216,7 +228,7 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j, err := b.Runner.Wait(ctx, id); err != nil || j.Stages[0].Name != "cluster" || j.Stages[0].Status != job.StatusOK {
+	if j, err := b.WaitJob(ctx, id); err != nil || j.Stages[0].Name != "cluster" || j.Stages[0].Status != job.StatusOK {
 		t.Errorf("cluster with a stale applied state: %+v %v", j.Stages[0], err)
 	}
 	for _, bad := range []CurateRequest{
@@ -278,7 +290,7 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j, err = b.Runner.Wait(ctx, j.ID); err != nil || j.Stages[0].Status != job.StatusOK {
+	if j, err = b.WaitJob(ctx, j.ID); err != nil || j.Stages[0].Status != job.StatusOK {
 		t.Fatalf("re-cluster at 0.3: %+v %v", j.Stages, err)
 	}
 	check("after re-clustering at threshold 0.3", true)
@@ -430,17 +442,33 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	if v, err = b.Cast(ctx, key); err != nil || !v.Pending {
 		t.Fatalf("after removing the headshot: pending=%v %v", v.Pending, err)
 	}
-	if err := os.Remove(filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")); err != nil {
+	tracksFile := filepath.Join(b.DataDir, "data", "harvest", key, "tracks.parquet")
+	saved, err := os.ReadFile(tracksFile)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.CatchUp(ctx, &v); err != nil || v.ReclusterJob == "" {
-		t.Fatalf("catch up: %q %v", v.ReclusterJob, err)
+	if err := os.Remove(tracksFile); err != nil {
+		t.Fatal(err)
 	}
-	if j, err := b.Runner.Wait(ctx, v.ReclusterJob); err != nil || j.Stages[0].Status != job.StatusError {
-		t.Fatalf("catch-up job without tracks: %+v %v", j.Stages, err)
+	rid, err := b.Recluster(ctx, key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := b.CatchUp(ctx, &v); err != nil || v.ReclusterJob != "" || v.ReclusterError == nil || v.ReclusterError.Code != string(errs.ArtifactMissing) {
-		t.Errorf("a failed catch-up was queued again or its error not given: %q %+v %v", v.ReclusterJob, v.ReclusterError, err)
+	if j, err := b.WaitJob(ctx, rid); err != nil || j.Stages[0].Status != job.StatusError {
+		t.Fatalf("re-cluster without tracks: %+v %v", j.Stages, err)
+	}
+	if err := os.WriteFile(tracksFile, saved, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = b.Cast(ctx, key); err != nil || !v.Pending || v.CatchUp || v.ReclusterJob != "" ||
+		v.ReclusterError == nil || v.ReclusterError.Code != string(errs.ArtifactMissing) {
+		t.Errorf("a view whose re-cluster failed: pending=%v catch_up=%v job=%q error=%+v %v", v.Pending, v.CatchUp, v.ReclusterJob, v.ReclusterError, err)
+	}
+	if id, err := b.CatchUp(ctx, key); id != "" || errs.CodeOf(err) != errs.ArtifactMissing {
+		t.Errorf("catching up after a failed re-cluster: %q %v", id, err)
+	}
+	if _, active, err := b.activeJob(ctx, key); err != nil || active {
+		t.Errorf("a failed catch-up was queued again: %v %v", active, err)
 	}
 }
 

@@ -20,7 +20,7 @@ type HeadshotResult struct {
 
 // Facebank returns the cast list of show.
 func (b *Backend) Facebank(ctx context.Context, show string) ([]identity.Headshot, error) {
-	hs, err := b.Store.Headshots(ctx, strings.TrimSpace(show))
+	hs, err := b.store.Headshots(ctx, strings.TrimSpace(show))
 	return nonNilSlice(hs), err
 }
 
@@ -49,7 +49,7 @@ func (b *Backend) AddHeadshots(ctx context.Context, show string, paths []string)
 		r := HeadshotResult{Path: p}
 		hs, err := h.Headshot(show, NameOfFile(p), p)
 		if err == nil {
-			hs, err = b.Store.AddHeadshot(ctx, hs)
+			hs, err = b.store.AddHeadshot(ctx, hs)
 		}
 		if err != nil {
 			r.Error = errs.As(err)
@@ -70,12 +70,12 @@ func NameOfFile(p string) string {
 
 // RenameHeadshot renames a cast-list entry.
 func (b *Backend) RenameHeadshot(ctx context.Context, id int64, name string) error {
-	return b.Store.RenameHeadshot(ctx, id, name)
+	return b.store.RenameHeadshot(ctx, id, name)
 }
 
 // RemoveHeadshot deletes a cast-list entry.
 func (b *Backend) RemoveHeadshot(ctx context.Context, id int64) error {
-	return b.Store.RemoveHeadshot(ctx, id)
+	return b.store.RemoveHeadshot(ctx, id)
 }
 
 // ShowOf is the show whose cast list applies to ep.

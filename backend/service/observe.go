@@ -13,7 +13,7 @@ import (
 // real-footage scorer reads: every identity with its name, its screen-time
 // segments and the boxes of its faces.
 func (b *Backend) Observe(ctx context.Context, key string) (evalset.Observed, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return evalset.Observed{}, err
 	}

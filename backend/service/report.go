@@ -19,7 +19,7 @@ import (
 
 // ScreenTime returns episode key's screen-time report (screentime.json).
 func (b *Backend) ScreenTime(ctx context.Context, key string) (screentime.Report, error) {
-	if _, err := b.Store.Episode(ctx, key); err != nil {
+	if _, err := b.store.Episode(ctx, key); err != nil {
 		return screentime.Report{}, err
 	}
 	return pipeline.ReadReport(b.DataDir, key)
@@ -56,7 +56,7 @@ type OnScreen struct {
 // OnScreen answers for episode key at `at`: seconds, [H:]MM:SS[.fff] or a
 // source timecode HH:MM:SS:FF (";" for drop-frame).
 func (b *Backend) OnScreen(ctx context.Context, key, at string) (OnScreen, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return OnScreen{}, err
 	}
@@ -133,7 +133,7 @@ var ExportFormats = []string{"csv", "json", "edl", "fcpxml", "otio", "html"}
 // validators before it is returned: what goes to an editing system must
 // load there.
 func (b *Backend) ExportScreenTime(ctx context.Context, key, format, person string, unidentified bool) ([]byte, error) {
-	ep, err := b.Store.Episode(ctx, key)
+	ep, err := b.store.Episode(ctx, key)
 	if err != nil {
 		return nil, err
 	}

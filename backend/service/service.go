@@ -1,8 +1,17 @@
 // Package service is the backend both faces of Castscope share — the window
 // (app.go) and the command line (package cli). Open wires the SQLite store,
 // the job runner with the pipeline's stages, the worker log and the user's
-// settings; the methods are what a user can do: add videos, run, cancel,
-// inspect, export.
+// settings; the methods are what a user can do: add videos, run, wait for
+// or cancel a job, inspect, export. The store and the runner stay inside:
+// the window and the command line use nothing else.
+//
+// Reading never queues work: a Cast view whose identities lag behind says
+// so (CastView.CatchUp) and its reader asks for CatchUp, which holds the one
+// catch-up rule (nothing after a failed run; the job running; else a new
+// cluster → analytics). A settings file that cannot be decoded or read is
+// an error for Open (ERR_USAGE naming the file and what to do, shown by
+// the window), never replaced by defaults; reading commands go on with the
+// defaults and a warning.
 package service
 
 import (
@@ -46,9 +55,10 @@ type Options struct {
 	// ReadOnly opens the data folder for a command that only reads it
 	// (inspect, export), which must work on a read-only folder: NoRunner,
 	// the worker log is opened on its first record and falls back to
-	// LogFallback (with a note) when it cannot be written, settings
-	// problems are logged and defaults used with nothing moved aside, and
-	// the store is opened by openReadOnlyStore.
+	// LogFallback (with a note) when it cannot be written, a settings
+	// file that cannot be used is logged and the defaults used (Open
+	// without ReadOnly refuses it: see loadUsableSettings), and the store
+	// is opened by openReadOnlyStore.
 	ReadOnly bool
 	// LogFallback receives the log when ReadOnly and logs/worker.log
 	// cannot be written (nil: standard error).
@@ -58,9 +68,12 @@ type Options struct {
 // Backend is an open data folder with its runner started.
 type Backend struct {
 	DataDir string
-	Store   *sqlite.Store
-	Runner  *job.Runner
 	Log     *logx.Log
+
+	// The store and the runner are the service's own: the window and the
+	// command line go through its methods, which are what a user does.
+	store  *sqlite.Store
+	runner *job.Runner
 
 	mu       sync.Mutex
 	settings Settings
@@ -100,7 +113,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		lg.Close()
 		return nil, err
 	}
-	b := &Backend{DataDir: dir, Store: store, Log: lg, settings: settings.Normalized()}
+	b := &Backend{DataDir: dir, store: store, Log: lg, settings: settings.Normalized()}
 	cfg := job.Config{
 		Store:        store,
 		Notifier:     opts.Notifier,
@@ -112,11 +125,11 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 	if exe := opts.WorkerExe; exe != "" {
 		cfg.Worker = func(context.Context) *exec.Cmd { return exec.Command(exe, "worker", "--data", dir) }
 	}
-	b.Runner = job.NewRunner(cfg, b.stages(b.pipelineEnv)...)
+	b.runner = job.NewRunner(cfg, b.stages(b.pipelineEnv)...)
 	if opts.NoRunner {
 		return b, nil
 	}
-	if err := b.Runner.Start(ctx); err != nil {
+	if err := b.runner.Start(ctx); err != nil {
 		store.Close()
 		lg.Close()
 		return nil, err
@@ -132,8 +145,8 @@ var openReadOnlyStore = sqlite.OpenReadOnly
 // Close stops the runner (running stages are canceled and resume on the
 // next start) and closes the store and the log.
 func (b *Backend) Close() error {
-	err := b.Runner.Close()
-	if e := b.Store.Close(); err == nil {
+	err := b.runner.Close()
+	if e := b.store.Close(); err == nil {
 		err = e
 	}
 	b.Log.Close()
@@ -155,8 +168,8 @@ func (b *Backend) SaveSettings(s Settings) error {
 	b.mu.Lock()
 	b.settings = s.Normalized()
 	b.mu.Unlock()
-	if b.Runner != nil {
-		b.Runner.SetStallAfter(secondsToDuration(s.Normalized().StallAfterS))
+	if b.runner != nil {
+		b.runner.SetStallAfter(secondsToDuration(s.Normalized().StallAfterS))
 	}
 	return nil
 }
@@ -166,7 +179,7 @@ func (b *Backend) SaveSettings(s Settings) error {
 // (ServeWorker).
 func (b *Backend) stages(env func() pipeline.Env) []job.StageDef {
 	return pipeline.Stages(pipeline.Deps{
-		Store:   b.Store,
+		Store:   b.store,
 		DataDir: b.DataDir,
 		Env:     env,
 	})
@@ -188,7 +201,7 @@ func ServeWorker(ctx context.Context, dataDir string, in io.Reader, out io.Write
 		return err
 	}
 	defer store.Close()
-	b := &Backend{DataDir: dir, Store: store}
+	b := &Backend{DataDir: dir, store: store}
 	// A worker may be started well before its task (the runner keeps a
 	// spare): the settings are read when the stage starts, as the app's
 	// own are those saved by then.
@@ -218,7 +231,31 @@ type AddResult struct {
 // AddVideo registers one file; a second add of the same file returns the
 // existing episode.
 func (b *Backend) AddVideo(ctx context.Context, path string) (episode.Episode, bool, error) {
-	return b.Store.RegisterEpisode(ctx, path)
+	return b.store.RegisterEpisode(ctx, path)
+}
+
+// Episode returns the registered episode key (ERR_INPUT_NOT_FOUND when
+// none is).
+func (b *Backend) Episode(ctx context.Context, key string) (episode.Episode, error) {
+	return b.store.Episode(ctx, key)
+}
+
+// WaitJob waits until job jobID has ended (or ctx is done) and returns it
+// as it ended; a job another process runs is followed through the store.
+func (b *Backend) WaitJob(ctx context.Context, jobID string) (job.Job, error) {
+	return b.runner.Wait(ctx, jobID)
+}
+
+// CancelJob cancels a queued or running job; the artifacts its stages
+// wrote are kept.
+func (b *Backend) CancelJob(ctx context.Context, jobID string) error {
+	return b.runner.Cancel(ctx, jobID)
+}
+
+// ExportJSON rewrites every episode's state.json and meta.json from the
+// database.
+func (b *Backend) ExportJSON(ctx context.Context) error {
+	return b.store.ExportAll(ctx)
 }
 
 // Run submits a job for key. stages empty → the whole pipeline; one stage
@@ -229,13 +266,13 @@ func (b *Backend) AddVideo(ctx context.Context, path string) (episode.Episode, b
 // store decides this in the transaction that would insert the job
 // (sqlite.Store.CreateJob), so two processes cannot both start one.
 func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOverrides) (job.Job, bool, error) {
-	if _, err := b.Store.Episode(ctx, key); err != nil {
+	if _, err := b.store.Episode(ctx, key); err != nil {
 		return job.Job{}, false, err
 	}
 	// A video edited or replaced in place since it was registered makes
 	// its stages run again instead of being skipped; one that is gone is
 	// the validate stage's to report.
-	if _, changed, err := b.Store.RefreshEpisode(ctx, key); err != nil && !errs.HasCode(err, errs.InputNotFound) {
+	if _, changed, err := b.store.RefreshEpisode(ctx, key); err != nil && !errs.HasCode(err, errs.InputNotFound) {
 		return job.Job{}, false, err
 	} else if changed {
 		b.Log.Slog().Info(logx.Line("job", key, "video changed since it was registered: new fingerprint, its stages run again"))
@@ -275,7 +312,7 @@ func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOve
 	if err != nil {
 		return job.Job{}, false, fmt.Errorf("service: encode job settings: %w", err)
 	}
-	return b.Runner.Submit(ctx, job.Request{
+	return b.runner.Submit(ctx, job.Request{
 		EpisodeKey: key,
 		Mode:       pipeline.Mode(names),
 		Stages:     names,
@@ -325,16 +362,16 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	if err := episode.ValidateKey(key); err != nil {
 		return inspect.Report{}, err
 	}
-	rep, err := inspect.Build(ctx, b.Store, b.DataDir, key, artifact.CountRows)
+	rep, err := inspect.Build(ctx, b.store, b.DataDir, key, artifact.CountRows)
 	if err != nil || !rep.Registry.Exists {
 		return rep, err
 	}
-	ops, err := b.Store.Curation(ctx, key)
+	ops, err := b.store.Curation(ctx, key)
 	if err != nil {
 		return rep, err
 	}
 	show := episode.ShowOf(key)
-	hs, err := b.Store.Headshots(ctx, show)
+	hs, err := b.store.Headshots(ctx, show)
 	if err != nil {
 		return rep, err
 	}

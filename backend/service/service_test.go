@@ -53,9 +53,13 @@ func TestSettingsDefaultsAndValidation(t *testing.T) {
 	}
 }
 
-// TestOpenSurvivesBadSettings: a hand-edited settings.json never keeps
-// the app from opening; a broken file is kept aside, bad values fall back.
-func TestOpenSurvivesBadSettings(t *testing.T) {
+// TestBadSettings: a hand-edited settings.json with values out of range
+// opens with those values at their defaults (logged); one that cannot be
+// decoded — not JSON, a value of the wrong type, a folder in its place —
+// keeps the window's Open from starting with an ERR_USAGE that names the
+// file, the reason and what to do, leaves the file as it is, and a
+// reading command still works with the defaults and a warning.
+func TestBadSettings(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "settings.json"), []byte(`{"detect_preset":"turbo","sample_fps":2,"cluster_threshold":9}`), 0o644)
@@ -68,38 +72,66 @@ func TestOpenSurvivesBadSettings(t *testing.T) {
 	if s.DetectPreset != DefaultDetectPreset || s.SampleFPS != 2 || s.ClusterThreshold != 0.5 {
 		t.Errorf("bad values: %+v", s)
 	}
-	os.WriteFile(filepath.Join(dir, "settings.json"), []byte("{oops"), 0o644)
-	b, err = Open(ctx, Options{DataDir: dir, NoRunner: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s = b.Settings()
-	b.Close()
-	if s != (Settings{}).Normalized() {
-		t.Errorf("broken file: %+v", s)
-	}
-	if kept, err := os.ReadFile(filepath.Join(dir, "settings.json.bad")); err != nil || string(kept) != "{oops" {
-		t.Errorf("the broken file was not kept aside: %q %v", kept, err)
-	}
 
-	// settings.json that is a folder: a typed error naming it, and the app
-	// opens with defaults, the folder moved aside with what it held.
-	folder := t.TempDir()
-	os.MkdirAll(filepath.Join(folder, "settings.json", "inside"), 0o755)
-	if _, err := LoadSettings(folder); errs.CodeOf(err) != errs.Usage || !strings.Contains(errs.As(err).Message, "is a folder") {
-		t.Errorf("settings.json as a folder: %v", err)
-	}
-	b, err = Open(ctx, Options{DataDir: folder, NoRunner: true})
-	if err != nil {
-		t.Fatalf("open with settings.json a folder: %v", err)
-	}
-	s = b.Settings()
-	b.Close()
-	if s != (Settings{}).Normalized() {
-		t.Errorf("settings.json a folder: %+v", s)
-	}
-	if _, err := os.Stat(filepath.Join(folder, "settings.json.bad", "inside")); err != nil {
-		t.Errorf("the folder was not kept aside: %v", err)
+	for _, c := range []struct {
+		name, content, reason string
+	}{
+		{"not JSON", "{\n  \"sample_fps\": 2,\n  oops\n}", "is not valid JSON (line 3: "},
+		{"wrong type", `{"sample_fps": "fast"}`, `"sample_fps" must be a number, not a string`},
+		{"a folder", "", "is a folder, not a file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if st, err := sqlite.Open(ctx, dir, sqlite.Options{}); err != nil { // a data folder in use
+				t.Fatal(err)
+			} else {
+				st.Close()
+			}
+			path := filepath.Join(dir, "settings.json")
+			if c.content == "" {
+				os.MkdirAll(filepath.Join(path, "inside"), 0o755)
+			} else {
+				os.WriteFile(path, []byte(c.content), 0o644)
+			}
+			if _, err := LoadSettings(dir); errs.CodeOf(err) != errs.Usage || !strings.Contains(errs.As(err).Message, c.reason) {
+				t.Errorf("LoadSettings: %v", err)
+			}
+			b, err := Open(ctx, Options{DataDir: dir, NoRunner: true})
+			if err == nil {
+				b.Close()
+				t.Fatal("opened with an unusable settings file")
+			}
+			e := errs.As(err)
+			if e.Code != errs.Usage || !strings.Contains(e.Message, path) || !strings.Contains(e.Message, c.reason) || !strings.Contains(e.Hint, "start Castscope again") {
+				t.Errorf("Open: %+v", e)
+			}
+			logged, _ := os.ReadFile(filepath.Join(dir, "logs", "worker.log"))
+			if !strings.Contains(string(logged), "ERROR settings file is unusable file="+path) {
+				t.Errorf("not logged:\n%s", logged)
+			}
+			if st, err := os.Stat(path); err != nil || st.IsDir() != (c.content == "") {
+				t.Errorf("the settings file was not left as it was: %v", err)
+			} else if got, _ := os.ReadFile(path); c.content != "" && string(got) != c.content {
+				t.Errorf("the settings file was rewritten: %q", got)
+			}
+			if _, err := os.Lstat(path + ".bad"); err == nil {
+				t.Error("the settings file was moved aside")
+			}
+
+			b, err = Open(ctx, Options{DataDir: dir, ReadOnly: true})
+			if err != nil {
+				t.Fatalf("a read-only open: %v", err)
+			}
+			s := b.Settings()
+			b.Close()
+			if s != (Settings{}).Normalized() {
+				t.Errorf("read-only open: %+v", s)
+			}
+			logged, _ = os.ReadFile(filepath.Join(dir, "logs", "worker.log"))
+			if !strings.Contains(string(logged), "WARN settings file is unusable; using defaults file="+path) {
+				t.Errorf("the read-only open did not log its warning:\n%s", logged)
+			}
+		})
 	}
 }
 
@@ -143,8 +175,8 @@ func TestAddVideosTwiceKeepsOneEpisodeAndOneJob(t *testing.T) {
 	if err != nil || len(second) != 1 || second[0].Episode.Key != "show_s02_e07" {
 		t.Fatalf("second add: %+v %v", second, err)
 	}
-	eps, _ := b.Store.Episodes(ctx)
-	jobs, _ := b.Store.Jobs(ctx, "show_s02_e07")
+	eps, _ := b.store.Episodes(ctx)
+	jobs, _ := b.store.Jobs(ctx, "show_s02_e07")
 	if len(eps) != 1 || len(jobs) != 1 {
 		t.Fatalf("%d episodes and %d jobs after two adds, want 1 and 1", len(eps), len(jobs))
 	}
@@ -190,7 +222,7 @@ func TestSavedStallTimeoutAppliesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if got := b.Runner.StallAfter(); got != DefaultStallAfter {
+	if got := b.runner.StallAfter(); got != DefaultStallAfter {
 		t.Fatalf("stall timeout %v, want the default %v", got, DefaultStallAfter)
 	}
 	s := b.Settings()
@@ -198,7 +230,7 @@ func TestSavedStallTimeoutAppliesAtOnce(t *testing.T) {
 	if err := b.SaveSettings(s); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.Runner.StallAfter(); got != 30*time.Second {
+	if got := b.runner.StallAfter(); got != 30*time.Second {
 		t.Errorf("stall timeout %v after saving 30 s", got)
 	}
 }
@@ -252,7 +284,7 @@ func TestUnreadableSettings(t *testing.T) {
 				t.Fatalf("Open: %+v", got)
 			}
 			logged, _ := os.ReadFile(filepath.Join(dir, "logs", "worker.log"))
-			if !strings.Contains(string(logged), "ERROR settings file is unreadable file="+path) {
+			if !strings.Contains(string(logged), "ERROR settings file is unusable file="+path) {
 				t.Errorf("not logged:\n%s", logged)
 			}
 			if _, err := os.Lstat(path); err != nil {
@@ -307,7 +339,7 @@ func TestSkippedRunKeepsTimestamps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j, err = b.Runner.Wait(ctx, j.ID); err != nil {
+		if j, err = b.runner.Wait(ctx, j.ID); err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range j.Stages {
@@ -318,7 +350,7 @@ func TestSkippedRunKeepsTimestamps(t *testing.T) {
 	}
 	state := func() map[string]any {
 		t.Helper()
-		if err := b.Store.ExportAll(ctx); err != nil {
+		if err := b.store.ExportAll(ctx); err != nil {
 			t.Fatal(err)
 		}
 		raw, err := os.ReadFile(filepath.Join(data, "episodes", ep.Key, "state.json"))

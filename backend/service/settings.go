@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"time"
 
@@ -92,7 +94,7 @@ func LoadSettings(dataDir string) (Settings, error) {
 	var s Settings
 	if st, err := os.Stat(settingsPath(dataDir)); err == nil && st.IsDir() {
 		return s, errs.New(errs.Usage, fmt.Sprintf("Settings file %s is a folder, not a file.", settingsPath(dataDir)),
-			"Rename or remove that folder; defaults are used without it.")
+			"Rename or remove that folder (Castscope then starts with the default settings), then start Castscope again.")
 	}
 	b, err := os.ReadFile(settingsPath(dataDir))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -108,43 +110,54 @@ func LoadSettings(dataDir string) (Settings, error) {
 			"Make the file readable by you (or remove it to use the defaults), then try again.")
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return s, errs.Wrap(errs.Usage, err, fmt.Sprintf("Settings file %s is not valid JSON.", settingsPath(dataDir)), "Fix or delete the file; defaults are used without it.")
+		return Settings{}, errs.Wrap(errs.Usage, err, fmt.Sprintf("Settings file %s cannot be used: %s.", settingsPath(dataDir), decodeReason(b, err)),
+			"Fix the file in a text editor, or delete it to start with the default settings, then start Castscope again.")
 	}
 	return s, nil
 }
 
+// decodeReason says in words why settings.json did not decode, with the
+// line where the JSON breaks when it does.
+func decodeReason(b []byte, err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("it is not valid JSON (line %d: %s)", 1+bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")), se.Error())
+	case errors.As(err, &te):
+		want := "a string in quotes"
+		switch te.Type.Kind() {
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Float64, reflect.Int:
+			want = "a number"
+		}
+		return fmt.Sprintf("%q must be %s, not a %s", te.Field, want, te.Value)
+	}
+	return "it is not valid JSON (" + err.Error() + ")"
+}
+
 // loadUsableSettings is LoadSettings for opening the data folder:
 //
-//   - a file that is not JSON, or a folder where the file should be, is
-//     moved aside (settings.json.bad) and defaults are used, logged: the
-//     window must open, and a user of it cannot easily fix a file by hand;
-//   - a file that cannot be read (permissions) is an error (ERR_USAGE
-//     naming it and what to do), logged too: its content may be fine, so
-//     it is neither moved nor replaced by defaults that a later save would
-//     write over it;
+//   - a file that cannot be decoded (not JSON, a value of the wrong type,
+//     a folder in its place) or read (permissions) is an error (ERR_USAGE
+//     naming the file and what to do), logged too. It is never moved aside
+//     nor replaced by defaults: the window shows the error, and defaults
+//     a later save would write over the user's file are what a user of it
+//     would not see happen;
 //   - a value Validate rejects falls back to its default, logged.
 //
-// readOnly (a command that only reads) changes nothing on disk: any
-// problem is logged and the defaults are used.
+// readOnly (a command that only reads, a worker process) changes nothing
+// and refuses nothing: any problem is logged and the defaults are used.
 func loadUsableSettings(dataDir string, log *slog.Logger, readOnly bool) (Settings, error) {
 	s, err := LoadSettings(dataDir)
-	var pe *fs.PathError
 	switch {
 	case err != nil && readOnly:
 		log.Warn("settings file is unusable; using defaults", "file", settingsPath(dataDir), "error", errs.As(err).Message)
 		return Settings{}, nil
-	case errs.CodeOf(err) == errs.Usage && errors.As(err, &pe):
-		log.Error("settings file is unreadable", "file", settingsPath(dataDir), "error", err.Error())
-		return s, err
 	case errs.CodeOf(err) == errs.Usage:
-		bad := settingsPath(dataDir) + ".bad"
-		if rerr := os.Rename(settingsPath(dataDir), bad); rerr != nil {
-			ferr := errs.FS(rerr, settingsPath(dataDir))
-			log.Error("settings file is unusable and could not be moved aside", "file", settingsPath(dataDir), "error", errs.As(err).Message, "rename_error", rerr.Error())
-			return s, ferr
-		}
-		log.Warn("settings file is unusable; moved aside, using defaults", "file", bad, "error", errs.As(err).Message)
-		return Settings{}, nil
+		log.Error("settings file is unusable", "file", settingsPath(dataDir), "error", errs.As(err).Message)
+		return Settings{}, err
 	case err != nil:
 		log.Error("reading the settings failed", "file", settingsPath(dataDir), "error", err.Error())
 		return s, err

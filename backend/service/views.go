@@ -81,7 +81,7 @@ func (v EpisodeView) MarshalJSON() ([]byte, error) {
 
 func (b *Backend) jobView(ctx context.Context, j job.Job) JobView {
 	live := map[string]job.Event{}
-	if evs, err := b.Runner.StageView(ctx, j.ID); err == nil {
+	if evs, err := b.runner.StageView(ctx, j.ID); err == nil {
 		for _, e := range evs {
 			live[e.Stage] = e
 		}
@@ -108,7 +108,7 @@ func (b *Backend) jobView(ctx context.Context, j job.Job) JobView {
 
 func (b *Backend) episodeView(ctx context.Context, ep episode.Episode) (EpisodeView, error) {
 	v := EpisodeView{Episode: ep}
-	jobs, err := b.Store.Jobs(ctx, ep.Key)
+	jobs, err := b.store.Jobs(ctx, ep.Key)
 	if err != nil {
 		return v, err
 	}
@@ -121,7 +121,7 @@ func (b *Backend) episodeView(ctx context.Context, ep episode.Episode) (EpisodeV
 
 // EpisodeViews returns every episode with its latest job.
 func (b *Backend) EpisodeViews(ctx context.Context) ([]EpisodeView, error) {
-	eps, err := b.Store.Episodes(ctx)
+	eps, err := b.store.Episodes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (b *Backend) AddVideos(ctx context.Context, paths []string) ([]EpisodeView,
 
 // Retry runs stage of jobID's episode again, with every stage after it.
 func (b *Backend) Retry(ctx context.Context, jobID, stage string) (string, error) {
-	j, err := b.Store.Job(ctx, jobID)
+	j, err := b.store.Job(ctx, jobID)
 	if err != nil {
 		return "", err
 	}
@@ -186,7 +186,7 @@ func (b *Backend) Retry(ctx context.Context, jobID, stage string) (string, error
 
 // JobLogs returns the log lines of one job, oldest first.
 func (b *Backend) JobLogs(ctx context.Context, jobID string) ([]LogLine, error) {
-	return b.Store.JobLogs(ctx, jobID, 2000)
+	return b.store.JobLogs(ctx, jobID, 2000)
 }
 
 // SettingsView is the Settings panel: the editable settings plus what the

@@ -46,6 +46,7 @@ beforeEach(() => {
     Curate: vi.fn(async () => 'cluster_ep1_2'),
     UndoCuration: vi.fn(async () => 'cluster_ep1_3'),
     RunEpisode: vi.fn(async () => 'cluster_ep1_4'),
+    CatchUpCast: vi.fn(async () => 'cluster_ep1_5'),
     ChooseHeadshots: vi.fn(async () => []),
     RenameHeadshot: vi.fn(async () => undefined),
     RemoveHeadshot: vi.fn(async () => undefined),
@@ -295,6 +296,21 @@ describe('CastView', () => {
     endRecluster('cluster_ep1_9');
     await settle();
     expect(screen.queryByTestId('cast-pending')).toBeNull();
+  });
+
+  it('a cast owed a catch-up asks for it once (reading it queued nothing) and waits for that job', async () => {
+    cast = castView({ pending: true, catch_up: true });
+    await show();
+    expect(go.CatchUpCast).toHaveBeenCalledTimes(1);
+    expect(go.CatchUpCast).toHaveBeenCalledWith('ep1');
+    expect(app.recluster.ep1).toBe('cluster_ep1_5');
+    expect(screen.getByTestId('cast-pending')).toBeTruthy();
+    cast = castView();
+    endRecluster('cluster_ep1_5');
+    await settle();
+    expect(screen.queryByTestId('cast-pending')).toBeNull();
+    expect(go.CatchUpCast).toHaveBeenCalledTimes(1);
+    expect(go.Curate).not.toHaveBeenCalled();
   });
 
   it('pending with no re-cluster running (the last one failed): offers Re-run and Undo instead of waiting', async () => {

@@ -187,6 +187,8 @@ export const api = {
   thumbnail: async (key: string) => (await call<string | null>('Thumbnail', [key])) ?? '',
 
   cast: async (key: string) => normalizeCast(await call<CastView>('Cast', [key])),
+  /** Queues the re-cluster a view with catch_up owes (or finds the one running); returns its job id, "" when current. */
+  catchUpCast: (key: string) => call<string>('CatchUpCast', [key]),
   /** Face crops by track id (as a string key), data URLs. */
   faceThumbs: async (key: string, trackIDs: number[]) =>
     obj(await call<Record<string, string> | null>('FaceThumbs', [key, trackIDs], SLOW_TIMEOUT_MS)),

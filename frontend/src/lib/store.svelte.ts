@@ -313,7 +313,10 @@ export async function refresh(): Promise<void> {
     app.banner = '';
   } catch (err) {
     const e = parseError(err, 'ListEpisodes');
-    app.banner = e.code === 'ERR_NO_BACKEND' ? 'Not connected to the Castscope backend.' : `${e.code} ${e.message}`;
+    // What to do goes with it: a backend that could not open (a settings file it cannot use, say)
+    // has only this banner to say so.
+    const hint = e.hint ? ` — ${e.hint}` : '';
+    app.banner = e.code === 'ERR_NO_BACKEND' ? 'Not connected to the Castscope backend.' : `${e.code} ${e.message}${hint}`;
   } finally {
     app.loadingSnapshot = false;
   }

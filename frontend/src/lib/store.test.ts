@@ -275,6 +275,14 @@ describe('store: waiting for a re-cluster', () => {
     expect(app.resultsRev.ep1).toBe(1);
   });
 
+  it('a backend that could not open shows its error with the file and what to do', async () => {
+    const msg = 'Settings file /data/settings.json cannot be used: it is not valid JSON (line 3).';
+    const hint = 'Fix the file in a text editor, or delete it to start with the default settings, then start Castscope again.';
+    window.go = { main: { App: { ListEpisodes: async () => Promise.reject(`ERR_USAGE ${msg} — ${hint}`) } } };
+    await refresh();
+    expect(app.banner).toBe(`ERR_USAGE ${msg} — ${hint}`);
+  });
+
   it('no job queued (the last re-cluster failed) or one already ended: nothing to wait for', () => {
     handleEpisodeEvent(episode({ latest_job: job('error') }));
     expectRecluster('ep1', '');

@@ -274,10 +274,12 @@ export interface CastView {
   ops: number;
   /** Curation or facebank changed since the identities were built. */
   pending: boolean;
-  /** The cluster job that brings a pending view up to date (queued by this call, or already running); "" when none runs. */
+  /** The episode's job (queued or running) that brings a pending view up to date; "" when none runs. */
   recluster_job?: string;
   /** Why the episode's latest job failed, when nothing is queued to catch a pending view up. */
   recluster_error?: StageError;
+  /** Pending with nothing bringing it up to date: reading never queues work, so the view calls api.catchUpCast. */
+  catch_up?: boolean;
   facebank: Headshot[];
 }
 
