@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
-	"fmt"
 	"image"
 	_ "image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,12 +32,7 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 			t.Fatalf("%s not installed (make deps installs it): %v", tool, err)
 		}
 	}
-	display := fmt.Sprintf(":%d", 90+os.Getpid()%9)
-	xvfb := exec.Command("Xvfb", display, "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	if err := xvfb.Start(); err != nil {
-		t.Fatalf("start Xvfb: %v", err)
-	}
-	t.Cleanup(func() { xvfb.Process.Kill(); xvfb.Wait() })
+	display := startXvfb(t)
 	waitFor(t, 10*time.Second, "X display", func() bool {
 		return exec.Command("xdotool", "getdisplaygeometry").Run() == nil
 	}, "DISPLAY="+display)
@@ -166,4 +162,43 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool, env ...
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("%s not ready after %s", what, d)
+}
+
+// startXvfb starts a virtual X display on a number Xvfb finds free itself
+// (-displayfd: it takes the first display from 1 up whose socket and lock
+// file are free, and writes its number to the pipe once it listens), so
+// that a test run beside another X server or another test run never
+// shares or fails on a display; it returns ":N".
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	xvfb := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	xvfb.ExtraFiles = []*os.File{w} // fd 3 in Xvfb
+	var logs bytes.Buffer
+	xvfb.Stderr = &logs
+	if err := xvfb.Start(); err != nil {
+		w.Close()
+		t.Fatalf("start Xvfb: %v", err)
+	}
+	w.Close()
+	t.Cleanup(func() { xvfb.Process.Kill(); xvfb.Wait() })
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n') // "N\n"; "" if Xvfb exits first
+		got <- strings.TrimSpace(line)
+	}()
+	var n string
+	select {
+	case n = <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("Xvfb gave no display number in 20 s\n%s", logs.String())
+	}
+	if _, err := strconv.Atoi(n); err != nil {
+		t.Fatalf("Xvfb gave no display number (%q)\n%s", n, logs.String())
+	}
+	return ":" + n
 }

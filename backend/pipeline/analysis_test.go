@@ -18,6 +18,7 @@ import (
 	"castscope/backend/identity"
 	"castscope/backend/job"
 	"castscope/backend/screentime"
+	"castscope/backend/testmedia"
 	"castscope/backend/track"
 	"castscope/backend/track/tracktest"
 	"castscope/backend/video"
@@ -86,29 +87,12 @@ func (r *anaReporter) SaveCheckpoint(v any) error              { return nil }
 func (r *anaReporter) Logf(format string, args ...any)         { r.logs = append(r.logs, format) }
 func (r *anaReporter) Job() job.Job                            { return r.j }
 
-// anaMedia returns faces_synthetic.mp4 of $CASTSCOPE_MEDIA, else of the
-// repository's testdata/media (the folder holding go.mod, found by walking
-// up from the working directory); it skips when absent, or fails under
-// CASTSCOPE_REQUIRE_MODELS=1.
+// anaMedia returns faces_synthetic.mp4 of the test media folder
+// (testmedia.Path): it skips when absent, or fails under
+// CASTSCOPE_REQUIRE_MODELS=1, so CI never skips the analysis tests.
 func anaMedia(t *testing.T) string {
 	t.Helper()
-	d := os.Getenv("CASTSCOPE_MEDIA")
-	if d == "" {
-		wd, _ := os.Getwd()
-		for dir := wd; filepath.Dir(dir) != dir; dir = filepath.Dir(dir) {
-			if exists(filepath.Join(dir, "go.mod")) {
-				d = filepath.Join(dir, "testdata", "media")
-				break
-			}
-		}
-	}
-	p := filepath.Join(d, "faces_synthetic.mp4")
-	if d == "" || !exists(p) {
-		if os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
-			t.Fatalf("faces_synthetic.mp4 not found in %q (set CASTSCOPE_MEDIA)", d)
-		}
-		t.Skip("faces_synthetic.mp4 not found (set CASTSCOPE_MEDIA)")
-	}
+	p, _ := filepath.Abs(testmedia.Path(t, "faces_synthetic.mp4"))
 	return p
 }
 
