@@ -45,8 +45,9 @@ const maxNameLen = 1024
 // States are the registry flags of an episode, in pipeline order.
 var States = []string{"validated", "extracted_frames", "detected", "tracked", "clustered", "analyzed"}
 
-// TimeLayout is the timestamp format of every JSON file: RFC 3339, UTC,
-// milliseconds.
+// TimeLayout is the one timestamp format of the module: RFC 3339, UTC,
+// milliseconds. Registry JSON, SQLite columns and the inspect report write
+// times with FormatTime.
 const TimeLayout = "2006-01-02T15:04:05.000Z"
 
 // FormatTime formats t in TimeLayout (UTC).

@@ -246,7 +246,7 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 		return rep, err
 	}
 	for _, l := range lines {
-		rep.LogTail = append(rep.LogTail, l.Time.UTC().Format("2006-01-02T15:04:05.000Z")+" "+l.Level+" "+l.Line)
+		rep.LogTail = append(rep.LogTail, episode.FormatTime(l.Time)+" "+l.Level+" "+l.Line)
 	}
 	return rep, nil
 }
@@ -278,7 +278,7 @@ func (r Report) Text() string {
 			v := r.Registry.States[name]
 			line := fmt.Sprintf("      %s %s: %s", yes(v), name, pyBool(v))
 			if t := r.Registry.Timestamps[name]; t != nil {
-				line += "  (" + t.UTC().Format("2006-01-02T15:04:05.000Z") + ")"
+				line += "  (" + episode.FormatTime(*t) + ")"
 			}
 			b.WriteString(line + "\n")
 		}

@@ -102,18 +102,18 @@ func importState(ctx context.Context, tx *sql.Tx, p string, now time.Time) (stri
 		size, mod = st.Size(), st.ModTime().UTC()
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO episodes (key, title, video_path, size_bytes, mod_time, fingerprint, created_at) VALUES (?,?,?,?,?,?,?)`,
-		key, episode.TitleOf(sf.VideoPath), sf.VideoPath, size, fmtTime(mod), "", fmtTime(now)); err != nil {
+		key, episode.TitleOf(sf.VideoPath), sf.VideoPath, size, episode.FormatTime(mod), "", episode.FormatTime(now)); err != nil {
 		return "", err
 	}
 	for flag, v := range sf.States {
 		var at any
 		if ts := sf.Timestamps[flag]; ts != nil {
 			if t, ok := parseLegacyTime(*ts); ok {
-				at = fmtTime(t)
+				at = episode.FormatTime(t)
 			}
 		}
 		if v && at == nil {
-			at = fmtTime(now)
+			at = episode.FormatTime(now)
 		}
 		if !v {
 			at = nil
@@ -138,7 +138,7 @@ func importMeta(ctx context.Context, tx *sql.Tx, p string, now time.Time) (strin
 		for _, k := range keys {
 			if v, ok := m[k].(string); ok {
 				if t, ok := parseLegacyTime(v); ok {
-					m[k] = fmtTime(t)
+					m[k] = episode.FormatTime(t)
 				} else {
 					m[k] = nil
 				}
@@ -190,7 +190,7 @@ func importMeta(ctx context.Context, tx *sql.Tx, p string, now time.Time) (strin
 		finished = *j.FinishedAt
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, episode_key, mode, settings, rerun, signature, created_at, finished_at) VALUES (?,?,?,?,0,?,?,?)`,
-		j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), "legacy:"+j.ID, fmtTime(j.CreatedAt), fmtTime(finished)); err != nil {
+		j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), "legacy:"+j.ID, episode.FormatTime(j.CreatedAt), episode.FormatTime(finished)); err != nil {
 		return "", err
 	}
 	for i, st := range j.Stages {

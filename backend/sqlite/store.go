@@ -416,7 +416,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return s.mapErr(err, "apply migration "+n)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, fmtTime(s.now())); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, episode.FormatTime(s.now())); err != nil {
 			tx.Rollback()
 			return s.mapErr(err, "record migration "+n)
 		}
@@ -769,15 +769,11 @@ type querier interface {
 
 var errNoRows = sql.ErrNoRows
 
-const timeLayout = "2006-01-02T15:04:05.000Z"
-
-func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
 func fmtTimePtr(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return fmtTime(*t)
+	return episode.FormatTime(*t)
 }
 
 func parseTime(s string) time.Time {
