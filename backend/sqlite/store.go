@@ -285,7 +285,7 @@ func checkHeader(path string) error {
 func corrupt(path string, cause error) error {
 	return errs.Wrap(errs.DatabaseCorrupt, cause,
 		fmt.Sprintf("The database %s is damaged or is not a Castscope database.", path),
-		"Castscope left the file untouched. Move it aside (or restore a backup) and start again; `castscope import-json` can rebuild it from the JSON files.")
+		"Castscope left the file untouched. Move it aside (or restore a backup) and start again.")
 }
 
 func probeWritable(dir string) error {
