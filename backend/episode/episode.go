@@ -80,7 +80,8 @@ func (e Episode) MarshalJSON() ([]byte, error) {
 	}{alias(e), FormatTime(e.ModTime), fullStates(e.States), stamps(e.Timestamps), FormatTime(e.CreatedAt)})
 }
 
-// StateFile is the shape of episodes/{key}/state.json (the predecessor's).
+// StateFile is the shape of episodes/{key}/state.json, the JSON copy of an
+// episode's registry row that the store writes next to its artifacts.
 type StateFile struct {
 	EpisodeKey string             `json:"episode_key"`
 	Title      string             `json:"title,omitempty"`

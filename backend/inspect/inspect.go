@@ -263,7 +263,8 @@ func yes(b bool) string {
 	return "❌"
 }
 
-// Text renders the report like the predecessor's inspect_state tool.
+// Text renders the report for a terminal: the registry with each state's
+// time, every job envelope with its stages, the artifacts and the log tail.
 func (r Report) Text() string {
 	var b strings.Builder
 	rule := strings.Repeat("=", 60)

@@ -147,7 +147,8 @@ type Track struct {
 // Len is the number of detections in the track.
 func (t Track) Len() int { return len(t.DetIDs) }
 
-// Metrics describe a tracking run, as the predecessor reported them.
+// Metrics describe a tracking run (the track stage writes them to
+// tracks_metrics.json and into its result).
 type Metrics struct {
 	Tracks             int     `json:"tracks"`
 	Detections         int     `json:"detections"`          // detections considered (≥ LowScore)
