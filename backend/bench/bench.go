@@ -233,8 +233,8 @@ func Header(r Result) string {
 }
 
 // Default lengths of the peak RSS clips: a quick run (the long one
-// dominates the default run's time). The full measurement is 1
-// and 10 minutes (--rss-short 1m --rss-long 10m).
+// dominates the default run's time). A thorough measurement uses 1 and 10
+// minutes (--rss-short 1m --rss-long 10m).
 const (
 	DefaultRSSShort = 20 * time.Second
 	DefaultRSSLong  = 120 * time.Second

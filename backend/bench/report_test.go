@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,5 +142,11 @@ func TestClipArgs(t *testing.T) {
 	args = strings.Join(clipArgs("out.mp4", 2, nil), " ")
 	if !strings.Contains(args, "testsrc2=size=1920x1080") {
 		t.Errorf("no-photo clip args: %s", args)
+	}
+}
+
+func TestBenchStagesEndAtDetect(t *testing.T) {
+	if want := []string{"validate", "extract", "detect"}; !slices.Equal(benchStages, want) {
+		t.Errorf("benchStages = %v, want %v", benchStages, want)
 	}
 }

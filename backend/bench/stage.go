@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 	"castscope/backend/service"
 )
 
-// benchStages are the stages (c) and (d) run: detect and what it needs.
-var benchStages = []string{"validate", "extract", "detect"}
+// benchStages are the stages (c) and (d) run: detect and what it needs,
+// the pipeline's order up to detect.
+var benchStages = slices.Clone(pipeline.Order[:slices.Index(pipeline.Order, "detect")+1])
 
 // StageResult is bench (c).
 type StageResult struct {

@@ -45,8 +45,9 @@ const maxNameLen = 1024
 // States are the registry flags of an episode, in pipeline order.
 var States = []string{"validated", "extracted_frames", "detected", "tracked", "clustered", "analyzed"}
 
-// TimeLayout is the timestamp format of every JSON file: RFC 3339, UTC,
-// milliseconds.
+// TimeLayout is the one timestamp format of the module: RFC 3339, UTC,
+// milliseconds. Registry JSON, SQLite columns and the inspect report write
+// times with FormatTime.
 const TimeLayout = "2006-01-02T15:04:05.000Z"
 
 // FormatTime formats t in TimeLayout (UTC).
@@ -79,7 +80,8 @@ func (e Episode) MarshalJSON() ([]byte, error) {
 	}{alias(e), FormatTime(e.ModTime), fullStates(e.States), stamps(e.Timestamps), FormatTime(e.CreatedAt)})
 }
 
-// StateFile is the shape of episodes/{key}/state.json (the predecessor's).
+// StateFile is the shape of episodes/{key}/state.json, the JSON copy of an
+// episode's registry row that the store writes next to its artifacts.
 type StateFile struct {
 	EpisodeKey string             `json:"episode_key"`
 	Title      string             `json:"title,omitempty"`

@@ -178,22 +178,3 @@ func normalize(v []float32) {
 		v[i] *= inv
 	}
 }
-
-// Cosine is the cosine similarity of a and b (their dot product when both
-// are L2-normalised, as Embed's are); 0 if either is zero or the lengths
-// differ.
-func Cosine(a, b []float32) float32 {
-	if len(a) != len(b) || len(a) == 0 {
-		return 0
-	}
-	var dot, na, nb float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return float32(dot / math.Sqrt(na*nb))
-}

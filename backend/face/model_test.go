@@ -16,6 +16,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"castscope/backend/errs"
+	"castscope/backend/track"
 )
 
 var photoCounts = []struct {
@@ -148,7 +149,7 @@ func TestEmbeddings(t *testing.T) {
 	others := []string{"biden_blue_room_2010.jpg", "astronaut_eileen_collins.png", "grace_hopper.jpg"}
 	for i, a := range obama {
 		for _, b := range obama[i+1:] {
-			if c := Cosine(vec[a], vec[b]); c < 0.65 {
+			if c := track.Cosine(vec[a], vec[b]); c < 0.65 {
 				t.Errorf("same person %s / %s: cosine %.3f < 0.65", a, b, c)
 			} else {
 				t.Logf("same person %s / %s: %.3f", a, b, c)
@@ -158,7 +159,7 @@ func TestEmbeddings(t *testing.T) {
 	all := append(slices.Clone(others), obama[0])
 	for i, a := range all {
 		for _, b := range all[i+1:] {
-			if c := Cosine(vec[a], vec[b]); c > 0.30 {
+			if c := track.Cosine(vec[a], vec[b]); c > 0.30 {
 				t.Errorf("different people %s / %s: cosine %.3f > 0.30", a, b, c)
 			} else {
 				t.Logf("different people %s / %s: %.3f", a, b, c)

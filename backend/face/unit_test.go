@@ -168,23 +168,7 @@ func TestBatchLimit(t *testing.T) {
 	}
 }
 
-func TestCosine(t *testing.T) {
-	cases := []struct {
-		a, b []float32
-		want float32
-	}{
-		{[]float32{1, 0}, []float32{1, 0}, 1},
-		{[]float32{1, 0}, []float32{0, 2}, 0},
-		{[]float32{1, 1}, []float32{-2, -2}, -1},
-		{[]float32{3, 4}, []float32{4, 3}, 24.0 / 25},
-		{[]float32{1}, []float32{1, 2}, 0},
-		{[]float32{0, 0}, []float32{1, 2}, 0},
-	}
-	for _, c := range cases {
-		if got := Cosine(c.a, c.b); math.Abs(float64(got-c.want)) > 1e-6 {
-			t.Errorf("Cosine(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
-		}
-	}
+func TestNormalize(t *testing.T) {
 	v := []float32{3, 4}
 	normalize(v)
 	if math.Abs(float64(v[0]-0.6)) > 1e-6 || math.Abs(float64(v[1]-0.8)) > 1e-6 {

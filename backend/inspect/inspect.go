@@ -245,7 +245,7 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 		return rep, err
 	}
 	for _, l := range lines {
-		rep.LogTail = append(rep.LogTail, l.Time.UTC().Format("2006-01-02T15:04:05.000Z")+" "+l.Level+" "+l.Line)
+		rep.LogTail = append(rep.LogTail, episode.FormatTime(l.Time)+" "+l.Level+" "+l.Line)
 	}
 	return rep, nil
 }
@@ -262,7 +262,8 @@ func yes(b bool) string {
 	return "❌"
 }
 
-// Text renders the report like the predecessor's inspect_state tool.
+// Text renders the report for a terminal: the registry with each state's
+// time, every job envelope with its stages, the artifacts and the log tail.
 func (r Report) Text() string {
 	var b strings.Builder
 	rule := strings.Repeat("=", 60)
@@ -277,7 +278,7 @@ func (r Report) Text() string {
 			v := r.Registry.States[name]
 			line := fmt.Sprintf("      %s %s: %s", yes(v), name, pyBool(v))
 			if t := r.Registry.Timestamps[name]; t != nil {
-				line += "  (" + t.UTC().Format("2006-01-02T15:04:05.000Z") + ")"
+				line += "  (" + episode.FormatTime(*t) + ")"
 			}
 			b.WriteString(line + "\n")
 		}

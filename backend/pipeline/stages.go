@@ -156,17 +156,6 @@ func Stages(d Deps) []job.StageDef {
 	}
 }
 
-// notBuilt is a stage the product does not have yet: it always ends
-// skipped with a reason, never with a fake ok.
-func notBuilt(name string) job.StageDef {
-	return job.StageDef{
-		Name: name, Label: Label(name),
-		Run: func(ctx context.Context, r job.Reporter) (any, error) {
-			return nil, job.Skip(Label(name) + " is not available in this version yet")
-		},
-	}
-}
-
 // episodeOf loads the job's episode and checks its video is still there.
 func (d Deps) episodeOf(ctx context.Context, r job.Reporter) (episode.Episode, error) {
 	ep, err := d.Store.Episode(ctx, r.Job().EpisodeKey)

@@ -71,7 +71,7 @@ func (s *Store) appendCuration(ctx context.Context, what, key string, ops []iden
 				return fmt.Errorf("sqlite: encode curation op: %w", err)
 			}
 			res, err := tx.ExecContext(ctx, `INSERT INTO curation_ops (episode_key, at, kind, op) VALUES (?, ?, ?, ?)`,
-				key, fmtTime(out[i].At), string(out[i].Kind), string(body))
+				key, episode.FormatTime(out[i].At), string(out[i].Kind), string(body))
 			if err != nil {
 				return err
 			}
@@ -149,7 +149,7 @@ func (s *Store) UndoCuration(ctx context.Context, key string) ([]identity.Op, er
 			return err
 		}
 		last := ops[len(ops)-1]
-		at := fmtTime(s.now())
+		at := episode.FormatTime(s.now())
 		for i := len(ops) - 1; i >= 0; i-- {
 			op := ops[i]
 			if op.Seq != last.Seq && (last.Group == 0 || op.Group != last.Group) {
@@ -200,7 +200,7 @@ func (s *Store) AddHeadshot(ctx context.Context, h identity.Headshot) (identity.
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO headshots (show, name, file, sha256, embedding, added_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			h.Show, h.Name, h.File, h.SHA256, encodeVec(h.Embedding), fmtTime(h.AddedAt))
+			h.Show, h.Name, h.File, h.SHA256, encodeVec(h.Embedding), episode.FormatTime(h.AddedAt))
 		if err != nil {
 			return err
 		}

@@ -106,7 +106,7 @@ func (s *Store) RegisterEpisode(ctx context.Context, path string) (ep episode.Ep
 		}
 		now := s.now().UTC().Truncate(1e6)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO episodes (key, title, video_path, size_bytes, mod_time, fingerprint, content_hash, file_stat, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
-			final, episode.TitleOf(abs), abs, c.size, fmtTime(c.mtime), c.sum, c.sum, c.stat, fmtTime(now)); err != nil {
+			final, episode.TitleOf(abs), abs, c.size, episode.FormatTime(c.mtime), c.sum, c.sum, c.stat, episode.FormatTime(now)); err != nil {
 			return err
 		}
 		d.episode(final)
@@ -229,7 +229,7 @@ func sameContent(ctx context.Context, tx *sql.Tx, c content) (string, error) {
 func recordContent(ctx context.Context, tx *sql.Tx, key string, c content, changed bool) error {
 	if changed {
 		if _, err := tx.ExecContext(ctx, `UPDATE episodes SET fingerprint=?, content_hash=?, file_stat=?, size_bytes=?, mod_time=?, video=NULL WHERE key=?`,
-			c.sum, c.sum, c.stat, c.size, fmtTime(c.mtime), key); err != nil {
+			c.sum, c.sum, c.stat, c.size, episode.FormatTime(c.mtime), key); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE episode_states SET value=0, at=NULL WHERE episode_key=?`, key)
@@ -238,7 +238,7 @@ func recordContent(ctx context.Context, tx *sql.Tx, key string, c content, chang
 	_, err := tx.ExecContext(ctx, `UPDATE episodes SET content_hash=?,
 		file_stat=CASE WHEN video_path=? THEN ? ELSE file_stat END,
 		mod_time=CASE WHEN video_path=? THEN ? ELSE mod_time END WHERE key=?`,
-		c.sum, c.path, c.stat, c.path, fmtTime(c.mtime), key)
+		c.sum, c.path, c.stat, c.path, episode.FormatTime(c.mtime), key)
 	return err
 }
 
@@ -355,7 +355,7 @@ func (s *Store) SetEpisodeState(ctx context.Context, key, flag string, v bool) e
 		}
 		var at any
 		if v {
-			at = fmtTime(s.now())
+			at = episode.FormatTime(s.now())
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO episode_states (episode_key, flag, value, at) VALUES (?,?,?,?)
 			ON CONFLICT (episode_key, flag) DO UPDATE SET value=excluded.value,

@@ -11,6 +11,7 @@ import (
 
 	msqlite "modernc.org/sqlite"
 
+	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/job"
 )
@@ -161,7 +162,7 @@ func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job
 			j.ID = fmt.Sprintf("%s_%d", base, n)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, episode_key, mode, settings, rerun, signature, created_at) VALUES (?,?,?,?,?,?,?)`,
-			j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), boolInt(j.Rerun), signature, fmtTime(j.CreatedAt))
+			j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), boolInt(j.Rerun), signature, episode.FormatTime(j.CreatedAt))
 		if activeJobTaken(err) {
 			// Only the failed statement was undone; the transaction goes on.
 			var id string
@@ -243,7 +244,7 @@ func (s *Store) Heartbeat(ctx context.Context, jobID, stage, owner string, p job
 	var canceled bool
 	err := s.write(ctx, "heartbeat", func(tx *sql.Tx, d dirtySet) error {
 		res, err := tx.ExecContext(ctx, `UPDATE stages SET heartbeat_at=?, done=?, total=?, unit=? WHERE job_id=? AND name=? AND status='running' AND owner=?`,
-			fmtTime(at), p.Done, p.Total, p.Unit, jobID, stage, owner)
+			episode.FormatTime(at), p.Done, p.Total, p.Unit, jobID, stage, owner)
 		if err != nil {
 			return err
 		}
@@ -292,7 +293,7 @@ func (s *Store) Checkpoint(ctx context.Context, jobID, stage string) (json.RawMe
 // FinishJob sets the job's finished time (once).
 func (s *Store) FinishJob(ctx context.Context, jobID string, at time.Time) error {
 	return s.write(ctx, "finish job", func(tx *sql.Tx, d dirtySet) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET finished_at=? WHERE id=? AND finished_at IS NULL`, fmtTime(at), jobID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET finished_at=? WHERE id=? AND finished_at IS NULL`, episode.FormatTime(at), jobID); err != nil {
 			return err
 		}
 		d.job(jobID)
@@ -385,7 +386,7 @@ func (s *Store) RecordStageRate(ctx context.Context, stage, rateKey string, rate
 	return s.write(ctx, "record stage rate", func(tx *sql.Tx, d dirtySet) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO stage_rates (stage, rate_key, rate, runs, updated_at) VALUES (?,?,?,1,?)
 			ON CONFLICT (stage, rate_key) DO UPDATE SET rate=(rate+excluded.rate)/2, runs=runs+1, updated_at=excluded.updated_at`,
-			stage, rateKey, rate, fmtTime(s.now()))
+			stage, rateKey, rate, episode.FormatTime(s.now()))
 		return err
 	})
 }
@@ -397,7 +398,7 @@ const keepLogs = 200_000
 func (s *Store) AppendLog(ctx context.Context, l job.LogLine) error {
 	return s.write(ctx, "append log", func(tx *sql.Tx, d dirtySet) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO logs (ts, level, job_id, stage, episode_key, line) VALUES (?,?,?,?,?,?)`,
-			fmtTime(l.Time), l.Level, l.JobID, l.Stage, l.EpisodeKey, l.Line); err != nil {
+			episode.FormatTime(l.Time), l.Level, l.JobID, l.Stage, l.EpisodeKey, l.Line); err != nil {
 			return err
 		}
 		s.logWrites++

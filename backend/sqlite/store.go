@@ -283,7 +283,7 @@ func checkHeader(path string) error {
 func corrupt(path string, cause error) error {
 	return errs.Wrap(errs.DatabaseCorrupt, cause,
 		fmt.Sprintf("The database %s is damaged or is not a Castscope database.", path),
-		"Castscope left the file untouched. Move it aside (or restore a backup) and start again; `castscope import-json` can rebuild it from the JSON files.")
+		"Castscope left the file untouched. Move it aside (or restore a backup) and start again.")
 }
 
 func probeWritable(dir string) error {
@@ -414,7 +414,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return s.mapErr(err, "apply migration "+n)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, fmtTime(s.now())); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, episode.FormatTime(s.now())); err != nil {
 			tx.Rollback()
 			return s.mapErr(err, "record migration "+n)
 		}
@@ -756,15 +756,11 @@ type querier interface {
 
 var errNoRows = sql.ErrNoRows
 
-const timeLayout = "2006-01-02T15:04:05.000Z"
-
-func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
 func fmtTimePtr(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return fmtTime(*t)
+	return episode.FormatTime(*t)
 }
 
 func parseTime(s string) time.Time {

@@ -152,7 +152,8 @@ type Track struct {
 // Len is the number of detections in the track.
 func (t Track) Len() int { return len(t.DetIDs) }
 
-// Metrics describe a tracking run, as the predecessor reported them.
+// Metrics describe a tracking run (the track stage writes them to
+// tracks_metrics.json and into its result).
 type Metrics struct {
 	Tracks             int     `json:"tracks"`
 	Detections         int     `json:"detections"`          // detections considered (≥ LowScore)
@@ -649,8 +650,16 @@ func IoU(a, b [4]float32) float32 {
 	return inter / u
 }
 
-// Cosine is the cosine similarity of two vectors (0 if either is zero).
+// Cosine is the cosine similarity of two vectors: their dot product when
+// both are L2-normalised, as ArcFace embeddings are. It is 0 when either
+// vector is zero or empty, or when the lengths differ (never a panic). This
+// is the one cosine of the module: track, identity and the tests of face and
+// pipeline all use it; track is its home because it is the lowest package
+// that holds embeddings and imports no vision runtime.
 func Cosine(a, b []float32) float32 {
+	if len(a) != len(b) || len(a) == 0 {
+		return 0
+	}
 	var d, na, nb float64
 	for i := range a {
 		d += float64(a[i]) * float64(b[i])

@@ -3,6 +3,7 @@ package track_test
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -30,8 +31,12 @@ func TestBuildScriptedCast(t *testing.T) {
 		if len(tr.Embedding) != 128 {
 			t.Fatalf("track %d: embedding len %d", tr.ID, len(tr.Embedding))
 		}
-		if n := track.Cosine(tr.Embedding, tr.Embedding); n < 0.999 {
-			t.Errorf("track %d embedding not unit", tr.ID)
+		var sq float64
+		for _, x := range tr.Embedding {
+			sq += float64(x) * float64(x)
+		}
+		if n := math.Sqrt(sq); !(math.Abs(n-1) <= 1e-3) { // a NaN fails too
+			t.Errorf("track %d embedding has norm %v, want 1", tr.ID, n)
 		}
 	}
 	// Each scripted appearance within one shot is one track: gaps ≤ MaxGap
@@ -266,6 +271,28 @@ func TestIoU(t *testing.T) {
 	} {
 		if got := track.IoU(a, tc.b); got < tc.want-1e-6 || got > tc.want+1e-6 {
 			t.Errorf("IoU(%v) = %v, want %v", tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestCosine(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		a, b []float32
+		want float32
+	}{
+		{[]float32{1, 0}, []float32{1, 0}, 1},
+		{[]float32{1, 0}, []float32{0, 2}, 0},
+		{[]float32{1, 1}, []float32{-2, -2}, -1},
+		{[]float32{3, 4}, []float32{4, 3}, 24.0 / 25},
+		{[]float32{0, 0}, []float32{1, 2}, 0},
+		{nil, nil, 0},
+		// Unequal lengths are 0 either way round, not a panic.
+		{[]float32{1}, []float32{1, 2}, 0},
+		{[]float32{1, 2}, []float32{1}, 0},
+	} {
+		if got := track.Cosine(c.a, c.b); math.Abs(float64(got-c.want)) > 1e-6 {
+			t.Errorf("Cosine(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
 		}
 	}
 }
