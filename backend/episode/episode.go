@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"castscope/backend/errs"
+	"castscope/backend/job"
 )
 
 // MaxKeyLen is the longest key Normalize produces and ValidateKey accepts.
@@ -45,13 +46,12 @@ const maxNameLen = 1024
 // States are the registry flags of an episode, in pipeline order.
 var States = []string{"validated", "extracted_frames", "detected", "tracked", "clustered", "analyzed"}
 
-// TimeLayout is the one timestamp format of the module: RFC 3339, UTC,
-// milliseconds. Registry JSON, SQLite columns and the inspect report write
-// times with FormatTime.
-const TimeLayout = "2006-01-02T15:04:05.000Z"
+// TimeLayout is the timestamp format of the registry's records and
+// exports: the engine's (job.TimeLayout), declared once there.
+const TimeLayout = job.TimeLayout
 
 // FormatTime formats t in TimeLayout (UTC).
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+func FormatTime(t time.Time) string { return job.FormatTime(t) }
 
 // Episode is one registered video.
 type Episode struct {

@@ -34,7 +34,6 @@ const (
 	StageCrashed         Code = "ERR_STAGE_CRASHED"
 	Canceled             Code = "ERR_CANCELED"
 	IllegalTransition    Code = "ERR_ILLEGAL_TRANSITION"
-	NotImplemented       Code = "ERR_NOT_IMPLEMENTED"
 	HeadshotInvalid      Code = "ERR_HEADSHOT_INVALID"
 	Usage                Code = "ERR_USAGE"
 	Internal             Code = "ERR_INTERNAL"

@@ -500,7 +500,7 @@ func (r *Runner) finish(jr *jobRun, sr *stageRun, res any, runErr error, panicke
 			if err := r.transition(jr, sr.idx, next, StatusRunning, r.owner); err != nil {
 				return err
 			}
-			log(slog.LevelInfo, fmt.Sprintf("envelope stage=retrying retry=%d/%d next_retry_at=%s", cur.Attempt+1, r.retry.MaxAttempts, formatTime(at)))
+			log(slog.LevelInfo, fmt.Sprintf("envelope stage=retrying retry=%d/%d next_retry_at=%s", cur.Attempt+1, r.retry.MaxAttempts, FormatTime(at)))
 			return nil
 		}
 		next.Status = StatusError

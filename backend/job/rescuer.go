@@ -188,7 +188,7 @@ func (r *Runner) logStalled(j Job, next Stage, silent time.Duration) {
 	text := fmt.Sprintf("stage=end status=error error=ERR_STAGE_STALLED silent=%s attempt=%d/%d", silent.Round(time.Millisecond), next.Attempt, next.MaxAttempts)
 	r.stageLog(j, next.Name, slog.LevelError, text)
 	if next.Status == StatusRetrying {
-		r.stageLog(j, next.Name, slog.LevelInfo, fmt.Sprintf("envelope stage=retrying next_retry_at=%s", formatTime(*next.NextRetryAt)))
+		r.stageLog(j, next.Name, slog.LevelInfo, fmt.Sprintf("envelope stage=retrying next_retry_at=%s", FormatTime(*next.NextRetryAt)))
 	} else {
 		r.stageLog(j, next.Name, slog.LevelInfo, "envelope stage=error")
 	}

@@ -256,9 +256,6 @@ func (r *Runner) stall() time.Duration { return time.Duration(r.stallAfter.Load(
 // Owner returns the owner string this runner writes on running stages.
 func (r *Runner) Owner() string { return r.owner }
 
-// Defs returns the stage definitions, in order.
-func (r *Runner) Defs() []StageDef { return append([]StageDef(nil), r.defs...) }
-
 // Start recovers stages left running by dead owners (they resume from
 // their checkpoint), adopts every unfinished job, and starts the Rescuer.
 func (r *Runner) Start(ctx context.Context) error {

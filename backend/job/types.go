@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"castscope/backend/errs"
@@ -191,7 +192,7 @@ type jobJSON struct {
 // name plus "order".
 func (j Job) MarshalJSON() ([]byte, error) {
 	out := jobJSON{ID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, Settings: j.Settings,
-		Rerun: j.Rerun, Canceled: j.Canceled, CreatedAt: formatTime(j.CreatedAt), FinishedAt: ts(j.FinishedAt),
+		Rerun: j.Rerun, Canceled: j.Canceled, CreatedAt: FormatTime(j.CreatedAt), FinishedAt: ts(j.FinishedAt),
 		Order: []string{}, Stages: map[string]Stage{}}
 	for _, s := range j.Stages {
 		out.Order = append(out.Order, s.Name)
@@ -200,9 +201,8 @@ func (j Job) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// UnmarshalJSON reads a meta.json envelope (also the predecessor's, which
-// has no "order": stages then follow the pipeline order of names known
-// to DefaultOrder, others by name).
+// UnmarshalJSON reads a meta.json envelope (one without "order" lists its
+// stages by name).
 func (j *Job) UnmarshalJSON(b []byte) error {
 	var in struct {
 		jobJSON
@@ -232,41 +232,28 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// DefaultOrder is the pipeline order used when an envelope has no order.
-var DefaultOrder = []string{"validate", "extract", "detect", "track", "cluster", "analytics"}
-
+// sortedNames orders the stages of an envelope without "order" by name.
 func sortedNames(m map[string]Stage) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, n := range DefaultOrder {
-		if _, ok := m[n]; ok {
-			out = append(out, n)
-			seen[n] = true
-		}
-	}
-	var rest []string
+	out := make([]string, 0, len(m))
 	for n := range m {
-		if !seen[n] {
-			rest = append(rest, n)
-		}
+		out = append(out, n)
 	}
-	for i := 1; i < len(rest); i++ { // tiny insertion sort, keeps imports small
-		for k := i; k > 0 && rest[k] < rest[k-1]; k-- {
-			rest[k], rest[k-1] = rest[k-1], rest[k]
-		}
-	}
-	return append(out, rest...)
+	sort.Strings(out)
+	return out
 }
 
-const timeLayout = "2006-01-02T15:04:05.000Z"
+// TimeLayout is the one timestamp format of Castscope's records and
+// exports: RFC 3339, UTC, milliseconds (2025-11-06T22:10:02.123Z).
+const TimeLayout = "2006-01-02T15:04:05.000Z"
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+// FormatTime formats t in TimeLayout (UTC).
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
 func ts(t *time.Time) *string {
 	if t == nil {
 		return nil
 	}
-	s := formatTime(*t)
+	s := FormatTime(*t)
 	return &s
 }
 
@@ -345,7 +332,7 @@ func IsPermanent(err error) bool {
 	case errs.EpisodeNotRegistered, errs.InvalidEpisodeKey, errs.InputNotFound, errs.VideoUnreadable,
 		errs.VideoUnsupported, errs.ModelMissing, errs.ModelChecksum, errs.ModelLoadFailed, errs.RuntimeMissing,
 		errs.ProviderUnavailable, errs.DiskFull, errs.ReadOnly, errs.DatabaseCorrupt, errs.Canceled,
-		errs.IllegalTransition, errs.NotImplemented, errs.Usage, errs.ArtifactMissing:
+		errs.IllegalTransition, errs.Usage, errs.ArtifactMissing:
 		return true
 	}
 	return false
@@ -374,9 +361,6 @@ type Event struct {
 	SkipReason  string          `json:"skip_reason,omitempty"`
 	At          time.Time       `json:"at"`
 }
-
-// EventName is the name the desktop app emits events under.
-const EventName = "job:stage"
 
 // Notifier receives events. Notify must not block for long.
 type Notifier interface{ Notify(Event) }

@@ -224,7 +224,7 @@ func (h *handler) Handle(_ context.Context, r slog.Record) error {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	b.WriteString(t.UTC().Format("2006-01-02T15:04:05.000Z"))
+	b.WriteString(job.FormatTime(t))
 	b.WriteByte(' ')
 	b.WriteString(r.Level.String())
 	b.WriteByte(' ')

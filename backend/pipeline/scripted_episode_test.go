@@ -288,20 +288,20 @@ func scrRender(t *testing.T, path string, crops map[string]scrCrop, degrade func
 	}
 }
 
-// scrVariant is a way to film the script. Strict variants must get the
-// structure right (one track per appearance, one identity per person);
-// the others must still never mix two people in one identity and keep
-// every person's screen time within their tolerance.
+// scrVariant is a way to film the script. Every variant must get one pure
+// track per appearance, never mix two people in one identity and keep
+// every person's screen time within their tolerance; a person may be
+// split into at most maxIDs identities.
 type scrVariant struct {
 	name    string
 	degrade func(frame *gocv.Mat) // nil: as rendered
-	strict  bool
+	maxIDs  int                   // identities one person may be split into
 	tol     func(truthS float64) float64
 	minR    float64 // BCubed recall at least (precision must be 1 always)
 }
 
 var scrVariants = []scrVariant{
-	{name: "clean", strict: true, tol: func(s float64) float64 { return max(0.02*s, 0.5) }, minR: 0.95},
+	{name: "clean", maxIDs: 1, tol: func(s float64) float64 { return max(0.02*s, 0.5) }, minR: 0.95},
 	// A soft, flat, noisy picture: Gaussian blur σ 1.6 px (defocus, motion),
 	// contrast down to 70 % and lifted (a washed-out grade), and sensor
 	// noise σ 12 on every frame. Measured: detection stays whole (0 missed,
@@ -313,7 +313,7 @@ var scrVariants = []scrVariant{
 	// and offered as possibly one person; Hopper's are 0.38 alike, less
 	// than her small face and Biden's (0.39), so no threshold could offer
 	// hers without offering a wrong pair.
-	{name: "degraded", degrade: scrDegrade, tol: func(s float64) float64 { return max(0.05*s, 1.0) }, minR: 0.8},
+	{name: "degraded", degrade: scrDegrade, maxIDs: 2, tol: func(s float64) float64 { return max(0.05*s, 1.0) }, minR: 0.8},
 }
 
 func scrDegrade(frame *gocv.Mat) {
@@ -345,11 +345,6 @@ func TestScriptedEpisode(t *testing.T) {
 }
 
 func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models string) {
-	// Structure checks fail a strict variant and are only reported for the others.
-	structural := t.Errorf
-	if !v.strict {
-		structural = t.Logf
-	}
 	t0 := time.Now()
 	clip := filepath.Join(t.TempDir(), "Scripted_S01_E01.mp4")
 	scrRender(t, clip, crops, v.degrade)
@@ -479,7 +474,7 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 			count[personOfDet[d]]++
 		}
 		if len(count) > 1 {
-			structural("track %d (frames %d–%d) holds detections of %v (person index → count, −1: no scripted face)", tk.ID, tk.StartFrame, tk.EndFrame, count)
+			t.Errorf("track %d (frames %d–%d) holds detections of %v (person index → count, −1: no scripted face)", tk.ID, tk.StartFrame, tk.EndFrame, count)
 		}
 		id := identityOfTrack[tk.ID]
 		if id == 0 {
@@ -506,18 +501,26 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 		}
 	}
 	for p, m := range identitiesOfPerson {
-		if len(m) != 1 {
-			structural("%s is in %d identities: %v (identity → detections)", scrPeople[p], len(m), m)
+		if len(m) < 1 || len(m) > v.maxIDs {
+			t.Errorf("%s is in %d identities (want 1 to %d): %v (identity → detections)", scrPeople[p], len(m), v.maxIDs, m)
+		} else if len(m) > 1 {
+			t.Logf("%s is in %d identities: %v (identity → detections)", scrPeople[p], len(m), m)
 		}
 	}
 	// Every appearance lies in one shot and every absence is longer than
 	// the tracker bridges (track.DefaultMaxGap samples): one track each,
 	// no fragment.
 	if len(tracks) != len(scrScript) {
-		structural("%d tracks, the script has %d appearances", len(tracks), len(scrScript))
+		t.Errorf("%d tracks, the script has %d appearances", len(tracks), len(scrScript))
 	}
-	if len(ids.Identities) != len(scrPeople) {
-		structural("%d identities, script has %d people", len(ids.Identities), len(scrPeople))
+	// Every identity is one scripted person's (no identity of false
+	// positives alone): as many identities as people's splits.
+	splits := 0
+	for _, m := range identitiesOfPerson {
+		splits += len(m)
+	}
+	if len(ids.Identities) != splits {
+		t.Errorf("%d identities, %d of them hold the script's %d people", len(ids.Identities), splits, len(scrPeople))
 	}
 	// Headroom of the clustering: how far each identified track's embedding
 	// is from its identity's centroid, and how near to another's.
