@@ -146,7 +146,11 @@ func TestCrashRecovery(t *testing.T) {
 
 	child := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashItemsEnv+"="+strconv.Itoa(crashItems))
+		// As the app runs it: the stage in a worker process, so a kill of
+		// the app is never counted as a crash of the stage (without
+		// workers, three kills in a row before a checkpoint would end it
+		// in ERR_STAGE_CRASHED: TestCrashLoopEndsInError).
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir, crashItemsEnv+"="+strconv.Itoa(crashItems), appEnv+"=1")
 		return cmd
 	}
 	// A fixed schedule: the same kill moments on every run, so a failure
