@@ -2,7 +2,7 @@
 // registry flags with timestamps, every job envelope with its stages, the
 // artifacts present with row counts, det_stats.json and the last log
 // lines — shared by `castscope inspect KEY` (Text, or JSON) and the UI
-// panel. Row counting is passed in (Parquet lives in package artifact).
+// panel. Row counting is passed in (Parquet lives in package harvest).
 //
 // A stage the store still records as running whose process is gone (a
 // SIGKILL, a crash) keeps its status here — only a runner may change it,
