@@ -4,7 +4,7 @@
 // typed errors (errs.FS: disk full, read-only, write failed). It is the
 // one way Castscope replaces a small file (settings, state.json and
 // meta.json exports, reports, exports for editing systems); Parquet
-// artifacts go through package artifact's part writers.
+// artifacts go through package harvest's writers.
 package atomicfile
 
 import (

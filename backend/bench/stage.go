@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"castscope/backend/harvest"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,7 +113,7 @@ func Stage(ctx context.Context, path, dataDir string, cfg Config, workerExe stri
 		res.Frames, res.Faces, res.Provider = r.FramesProcessed, r.FacesDetected, r.Provider
 		res.LoadS = r.DetectorLoadS + r.EmbedderLoadS
 		// det_stats.json names the provider too; prefer it when present.
-		if st, err := readDetStats(pipeline.HarvestDir(b.DataDir, ep.Key)); err == nil && st.Provider != "" {
+		if st, err := readDetStats(harvest.Dir(b.DataDir, ep.Key)); err == nil && st.Provider != "" {
 			res.Provider = st.Provider
 		}
 		return res, nil
@@ -122,7 +123,7 @@ func Stage(ctx context.Context, path, dataDir string, cfg Config, workerExe stri
 
 func readDetStats(dir string) (pipeline.DetStats, error) {
 	var st pipeline.DetStats
-	b, err := os.ReadFile(filepath.Join(dir, "det_stats.json"))
+	b, err := os.ReadFile(filepath.Join(dir, harvest.DetStatsFile))
 	if err != nil {
 		return st, err
 	}
@@ -194,7 +195,7 @@ func childPeakRSS(ctx context.Context, cfg Config, clip, dataDir string) (float6
 		return 0, 0, wall, fmt.Errorf("bench: peak RSS is not available on this system")
 	}
 	var frames int64
-	if m, _ := filepath.Glob(filepath.Join(pipeline.HarvestDir(dataDir, "*"), "det_stats.json")); len(m) == 1 {
+	if m, _ := filepath.Glob(filepath.Join(harvest.Dir(dataDir, "*"), harvest.DetStatsFile)); len(m) == 1 {
 		if st, err := readDetStats(filepath.Dir(m[0])); err == nil {
 			frames = st.FramesProcessed
 		}

@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"castscope/backend/artifact"
-	"castscope/backend/pipeline"
+	"castscope/backend/harvest"
 	"castscope/backend/testmedia"
 )
 
@@ -101,11 +100,11 @@ func TestKilledThreeTimesResumes(t *testing.T) {
 		}
 	}
 
-	a := pipeline.HarvestDir(ref, "kill_s01_e01")
-	b := pipeline.HarvestDir(data, "kill_s01_e01")
-	sameRows[artifact.ManifestRow](t, a, b, "manifest.parquet")
-	sameRows[artifact.DetectionRow](t, a, b, "detections.parquet")
-	sameRows[artifact.EmbeddingRow](t, a, b, "embeddings.parquet")
+	a := harvest.Dir(ref, "kill_s01_e01")
+	b := harvest.Dir(data, "kill_s01_e01")
+	sameRows[harvest.ManifestRow](t, a, b, "manifest.parquet")
+	sameRows[harvest.DetectionRow](t, a, b, "detections.parquet")
+	sameRows[harvest.EmbeddingRow](t, a, b, "embeddings.parquet")
 	for _, name := range []string{"screentime.json", "tracks_metrics.json"} {
 		x, _ := os.ReadFile(filepath.Join(a, name))
 		y, _ := os.ReadFile(filepath.Join(b, name))
@@ -117,11 +116,11 @@ func TestKilledThreeTimesResumes(t *testing.T) {
 
 func sameRows[T any](t *testing.T, a, b, name string) {
 	t.Helper()
-	x, err := artifact.ReadAll[T](filepath.Join(a, name))
+	x, err := harvest.ReadAll[T](filepath.Join(a, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := artifact.ReadAll[T](filepath.Join(b, name))
+	y, err := harvest.ReadAll[T](filepath.Join(b, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // registry flags with timestamps, every job envelope with its stages, the
 // artifacts present with row counts, det_stats.json and the last log
 // lines — shared by `castscope inspect KEY` (Text, or JSON) and the UI
-// panel. Row counting is passed in (Parquet lives in package artifact).
+// panel. Row counting is passed in (Parquet lives in package harvest).
 //
 // A stage the store still records as running whose process is gone (a
 // SIGKILL, a crash) keeps its status here — only a runner may change it,
@@ -13,6 +13,7 @@ package inspect
 
 import (
 	"bytes"
+	"castscope/backend/harvest"
 	"context"
 	"encoding/json"
 	"errors"
@@ -173,14 +174,14 @@ type Curation struct {
 // Files are the artifacts the inspector looks for, in pipeline order, with
 // the noun their rows count.
 var Files = []struct{ Name, Noun string }{
-	{"manifest.parquet", "frames"},
-	{"detections.parquet", "detections"},
-	{"embeddings.parquet", "embeddings"},
-	{"det_stats.json", ""},
-	{"tracks.parquet", "tracks"},
-	{"identities.parquet", "identities"},
-	{"screentime.json", ""},
-	{"screentime.csv", ""},
+	{harvest.ManifestFile, "frames"},
+	{harvest.DetectionsFile, "detections"},
+	{harvest.EmbeddingsFile, "embeddings"},
+	{harvest.DetStatsFile, ""},
+	{harvest.TracksFile, "tracks"},
+	{harvest.IdentitiesFile, "identities"},
+	{harvest.ScreentimeJSONFile, ""},
+	{harvest.ScreentimeCSVFile, ""},
 }
 
 // LogTailLines is how many log lines the report carries.
@@ -215,8 +216,8 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 		}
 		rep.Jobs = append(rep.Jobs, jv)
 	}
-	dir := filepath.Join(dataDir, "data", "harvest", key)
-	rep.Artifacts.Dir = filepath.Join("data", "harvest", key)
+	dir := harvest.Dir(dataDir, key)
+	rep.Artifacts.Dir = harvest.Dir("", key)
 	if st, err := os.Stat(dir); err == nil && st.IsDir() {
 		rep.Artifacts.Exists = true
 	}
@@ -225,7 +226,7 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 		p := filepath.Join(dir, f.Name)
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			af.Exists, af.SizeBytes = true, st.Size()
-			if rows != nil && strings.HasSuffix(f.Name, ".parquet") {
+			if rows != nil && f.Noun != "" { // a Parquet file: count its rows
 				if n, err := rows(p); err != nil {
 					af.Error = errs.As(err).Message
 				} else {
@@ -235,7 +236,7 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 		}
 		rep.Artifacts.Files = append(rep.Artifacts.Files, af)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "det_stats.json")); err == nil && json.Valid(b) {
+	if b, err := os.ReadFile(filepath.Join(dir, harvest.DetStatsFile)); err == nil && json.Valid(b) {
 		rep.DetStats = json.RawMessage(b)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return rep, fmt.Errorf("inspect: read det_stats.json: %w", err)
@@ -327,7 +328,7 @@ func (r Report) Text() string {
 				line += " (unreadable: " + f.Error + ")"
 			}
 			b.WriteString(line + "\n")
-			if f.Name == "det_stats.json" {
+			if f.Name == harvest.DetStatsFile {
 				for _, kv := range detStats(r.DetStats) {
 					fmt.Fprintf(&b, "      • %s\n", kv)
 				}

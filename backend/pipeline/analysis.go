@@ -19,10 +19,10 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"castscope/backend/artifact"
 	"castscope/backend/atomicfile"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
+	"castscope/backend/harvest"
 	"castscope/backend/identity"
 	"castscope/backend/job"
 	"castscope/backend/modelpack"
@@ -31,18 +31,8 @@ import (
 	"castscope/backend/video"
 )
 
-// The artifacts of track, cluster and analytics, in data/harvest/{key}/.
+// The algorithms' versions, part of the stages' fingerprints.
 const (
-	tracksFile          = "tracks.parquet"
-	tracksMetricsFile   = "tracks_metrics.json"
-	cutsFile            = "cuts.json"
-	identitiesFile      = "identities.parquet"
-	identitiesMetrics   = "identities_metrics.json"
-	curationFile        = "curation.json"
-	screentimeJSONFile  = "screentime.json"
-	screentimeCSVFile   = "screentime.csv"
-	segmentsFile        = "segments.parquet"
-	reportHTMLFile      = "report.html"
 	trackAlgorithm      = "track/3"
 	clusterAlgorithm    = "cluster/2"
 	analyticsAlgorithm  = "analytics/2"
@@ -67,61 +57,6 @@ const (
 	cutWidth = 64
 	cutBins  = 8
 )
-
-// TrackRow is one face track of tracks.parquet. The per-detection lists
-// (Frames, PTSms, DetIDs, Scores; Boxes as x1,y1,x2,y2 per detection) run
-// in parallel, in frame order. Embedding is the L2-normalised mean of the
-// detections' embeddings (empty when none had one).
-type TrackRow struct {
-	TrackID     int64     `parquet:"track_id" json:"track_id"`
-	StartFrame  int64     `parquet:"start_frame" json:"start_frame"`
-	EndFrame    int64     `parquet:"end_frame" json:"end_frame"`
-	StartPTSms  int64     `parquet:"start_pts_ms" json:"start_pts_ms"`
-	EndPTSms    int64     `parquet:"end_pts_ms" json:"end_pts_ms"`
-	Frames      []int64   `parquet:"frames" json:"frames"`
-	PTSms       []int64   `parquet:"pts_ms" json:"pts_ms"`
-	DetIDs      []int64   `parquet:"det_ids" json:"det_ids"`
-	Boxes       []float32 `parquet:"boxes" json:"boxes"`
-	Scores      []float32 `parquet:"scores" json:"scores"`
-	Embedding   []float32 `parquet:"embedding" json:"embedding"`
-	Quality     float32   `parquet:"quality" json:"quality"`
-	MeanScore   float32   `parquet:"mean_score" json:"mean_score"`
-	MedianFaceH float32   `parquet:"median_face_h" json:"median_face_h"`
-	Yaws        []float32 `parquet:"yaws" json:"yaws"`         // per detection, track.PoseOf; −1 unknown
-	NonFace     float32   `parquet:"non_face" json:"non_face"` // track.Track.NonFace
-	Shot        int32     `parquet:"shot" json:"shot"`         // 1-based; 0 unknown
-	Changed     bool      `parquet:"changed" json:"changed"`   // track.Track.Changed
-}
-
-// IdentityRow is one person of identities.parquet. Tracks in no identity
-// (background faces, unclear short tracks) are not rows: they are the
-// tracks of tracks.parquet that no row names.
-type IdentityRow struct {
-	IdentityID     int64     `parquet:"identity_id" json:"identity_id"`
-	Person         string    `parquet:"person" json:"person"` // stable curation key ("" if never curated)
-	Name           string    `parquet:"name" json:"name"`
-	Label          string    `parquet:"label" json:"label"`
-	TrackIDs       []int64   `parquet:"track_ids" json:"track_ids"`
-	Centroid       []float32 `parquet:"centroid" json:"centroid"`
-	Size           int64     `parquet:"size" json:"size"` // tracks
-	Detections     int64     `parquet:"detections" json:"detections"`
-	Locked         bool      `parquet:"locked" json:"locked"`
-	FacebankName   string    `parquet:"facebank_name" json:"facebank_name"`
-	FacebankScore  float32   `parquet:"facebank_score" json:"facebank_score"`
-	FacebankMargin float32   `parquet:"facebank_margin" json:"facebank_margin"`
-	FacebankFile   string    `parquet:"facebank_file" json:"facebank_file"`
-	Suggestion     string    `parquet:"suggestion" json:"suggestion"` // identity.Candidate as JSON; "" for none
-}
-
-// SegmentRow is one row of segments.parquet (screentime.SegmentRow with
-// Parquet names): per identity the durations sum exactly to the report.
-type SegmentRow struct {
-	IdentityID int64  `parquet:"identity_id" json:"identity_id"` // 0: unidentified faces
-	Label      string `parquet:"label" json:"label"`
-	Index      int32  `parquet:"index" json:"index"`
-	StartMs    int64  `parquet:"start_ms" json:"start_ms"`
-	EndMs      int64  `parquet:"end_ms" json:"end_ms"`
-}
 
 // AnalysisSettings are the job settings of track, cluster and analytics.
 // They are read from the job's settings JSON under these names (zero
@@ -196,7 +131,7 @@ func detectedWith(dir string, j job.Job) JobSettings {
 // detStatsOf reads det_stats.json; absent or unreadable, it is empty.
 func detStatsOf(dir string) DetStats {
 	var st DetStats
-	if b, err := os.ReadFile(filepath.Join(dir, "det_stats.json")); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, harvest.DetStatsFile)); err == nil {
 		_ = json.Unmarshal(b, &st)
 	}
 	return st
@@ -242,14 +177,14 @@ func (d Deps) trackStage() job.StageDef {
 		Run: d.runTrack,
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
-			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			dir := harvest.Dir(d.DataDir, j.EpisodeKey)
 			return fingerprint(trackAlgorithm, ep.Fingerprint, detectedWith(dir, j).SampleFPS, trackConfig.Resolved(), cutConfig.Resolved(), cutWidth, cutBins,
-				fileID(filepath.Join(dir, "detections.parquet")), fileID(filepath.Join(dir, "embeddings.parquet")),
-				fileID(filepath.Join(dir, "manifest.parquet"))), err
+				fileID(filepath.Join(dir, harvest.DetectionsFile)), fileID(filepath.Join(dir, harvest.EmbeddingsFile)),
+				fileID(filepath.Join(dir, harvest.ManifestFile))), err
 		},
 		Complete: func(ctx context.Context, j job.Job) bool {
-			dir := HarvestDir(d.DataDir, j.EpisodeKey)
-			return exists(filepath.Join(dir, tracksFile), filepath.Join(dir, tracksMetricsFile), filepath.Join(dir, cutsFile))
+			dir := harvest.Dir(d.DataDir, j.EpisodeKey)
+			return exists(filepath.Join(dir, harvest.TracksFile), filepath.Join(dir, harvest.TracksMetricsFile), filepath.Join(dir, harvest.CutsFile))
 		},
 	}
 }
@@ -259,7 +194,7 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := HarvestDir(d.DataDir, ep.Key)
+	dir := harvest.Dir(d.DataDir, ep.Key)
 	s := detectedWith(dir, r.Job())
 	frames, dets, err := readTrackInputs(dir)
 	if err != nil {
@@ -282,11 +217,11 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 	}
 	buildS := time.Since(t1).Seconds()
 
-	rows := make([]TrackRow, len(res.Tracks))
+	rows := make([]harvest.TrackRow, len(res.Tracks))
 	for i, t := range res.Tracks {
 		rows[i] = trackRow(t)
 	}
-	if err := artifact.WriteFile(filepath.Join(dir, tracksFile), rows); err != nil {
+	if err := harvest.WriteFile(filepath.Join(dir, harvest.TracksFile), rows); err != nil {
 		return nil, err
 	}
 	pts := map[int64]int64{}
@@ -302,10 +237,10 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 		}
 		cj.PTSms = append(cj.PTSms, p)
 	}
-	if err := writeJSON(filepath.Join(dir, cutsFile), cj); err != nil {
+	if err := writeJSON(filepath.Join(dir, harvest.CutsFile), cj); err != nil {
 		return nil, err
 	}
-	if err := writeJSON(filepath.Join(dir, tracksMetricsFile), res.Metrics); err != nil {
+	if err := writeJSON(filepath.Join(dir, harvest.TracksMetricsFile), res.Metrics); err != nil {
 		return nil, err
 	}
 	m := res.Metrics
@@ -316,9 +251,9 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 // readTrackInputs reads the sampled frame list and the detections joined
 // with their embeddings.
 func readTrackInputs(dir string) ([]track.Frame, []track.Detection, error) {
-	manifest := filepath.Join(dir, "manifest.parquet")
-	detPath := filepath.Join(dir, "detections.parquet")
-	embPath := filepath.Join(dir, "embeddings.parquet")
+	manifest := filepath.Join(dir, harvest.ManifestFile)
+	detPath := filepath.Join(dir, harvest.DetectionsFile)
+	embPath := filepath.Join(dir, harvest.EmbeddingsFile)
 	if err := need(manifest, "extract"); err != nil {
 		return nil, nil, err
 	}
@@ -327,7 +262,7 @@ func readTrackInputs(dir string) ([]track.Frame, []track.Detection, error) {
 			return nil, nil, err
 		}
 	}
-	mrows, err := artifact.ReadAll[artifact.ManifestRow](manifest)
+	mrows, err := harvest.ReadAll[harvest.ManifestRow](manifest)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -337,11 +272,11 @@ func readTrackInputs(dir string) ([]track.Frame, []track.Detection, error) {
 			frames = append(frames, track.Frame{Index: m.FrameIndex, PTSms: m.PTSms})
 		}
 	}
-	drows, err := artifact.ReadAll[artifact.DetectionRow](detPath)
+	drows, err := harvest.ReadAll[harvest.DetectionRow](detPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	erows, err := artifact.ReadAll[artifact.EmbeddingRow](embPath)
+	erows, err := harvest.ReadAll[harvest.EmbeddingRow](embPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -420,12 +355,12 @@ func frameHist(m gocv.Mat, small *gocv.Mat) []float32 {
 	return hist
 }
 
-func trackRow(t track.Track) TrackRow {
+func trackRow(t track.Track) harvest.TrackRow {
 	boxes := make([]float32, 0, 4*len(t.Boxes))
 	for _, b := range t.Boxes {
 		boxes = append(boxes, b[:]...)
 	}
-	return TrackRow{
+	return harvest.TrackRow{
 		TrackID: t.ID, StartFrame: t.StartFrame, EndFrame: t.EndFrame, StartPTSms: t.StartPTSms, EndPTSms: t.EndPTSms,
 		Frames: t.Frames, PTSms: t.PTSms, DetIDs: t.DetIDs, Boxes: boxes, Scores: t.Scores,
 		Embedding: t.Embedding, Quality: t.Quality, MeanScore: t.MeanScore, MedianFaceH: t.MedianFaceH,
@@ -433,8 +368,8 @@ func trackRow(t track.Track) TrackRow {
 	}
 }
 
-// Track converts a row back into a track.Track.
-func (r TrackRow) Track() track.Track {
+// trackOf converts a row of tracks.parquet back into a track.Track.
+func trackOf(r harvest.TrackRow) track.Track {
 	t := track.Track{
 		ID: r.TrackID, StartFrame: r.StartFrame, EndFrame: r.EndFrame, StartPTSms: r.StartPTSms, EndPTSms: r.EndPTSms,
 		Frames: r.Frames, PTSms: r.PTSms, DetIDs: r.DetIDs, Scores: r.Scores,
@@ -452,17 +387,17 @@ func (r TrackRow) Track() track.Track {
 
 // ReadTracks reads tracks.parquet of an episode's harvest folder.
 func ReadTracks(dir string) ([]track.Track, error) {
-	p := filepath.Join(dir, tracksFile)
+	p := filepath.Join(dir, harvest.TracksFile)
 	if err := need(p, "track"); err != nil {
 		return nil, err
 	}
-	rows, err := artifact.ReadAll[TrackRow](p)
+	rows, err := harvest.ReadAll[harvest.TrackRow](p)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]track.Track, len(rows))
 	for i, r := range rows {
-		out[i] = r.Track()
+		out[i] = trackOf(r)
 	}
 	return out, nil
 }
@@ -519,7 +454,7 @@ func CurationState(ops []identity.Op, refs []identity.Reference) string {
 // ReadIdentitiesMetrics reads identities_metrics.json.
 func ReadIdentitiesMetrics(dir string) (IdentitiesMetrics, error) {
 	var m IdentitiesMetrics
-	p := filepath.Join(dir, identitiesMetrics)
+	p := filepath.Join(dir, harvest.IdentitiesMetricsFile)
 	if err := need(p, "cluster"); err != nil {
 		return m, err
 	}
@@ -528,7 +463,7 @@ func ReadIdentitiesMetrics(dir string) (IdentitiesMetrics, error) {
 		return m, errs.FS(err, p)
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s cannot be read.", identitiesMetrics), "Run the cluster stage again.")
+		return m, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s cannot be read.", harvest.IdentitiesMetricsFile), "Run the cluster stage again.")
 	}
 	return m, nil
 }
@@ -547,7 +482,7 @@ func (d Deps) clusterStage() job.StageDef {
 		Name: "cluster", Label: Label("cluster"), Flag: "clustered",
 		Run: d.runCluster,
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
-			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			dir := harvest.Dir(d.DataDir, j.EpisodeKey)
 			a := analysisSettingsOf(j)
 			ops, err := d.Store.Curation(ctx, j.EpisodeKey)
 			if err != nil {
@@ -567,17 +502,17 @@ func (d Deps) clusterStage() job.StageDef {
 			if logged, err := d.Store.CurationLogged(ctx, j.EpisodeKey); err != nil {
 				return "", err
 			} else if !logged {
-				legacy = contentID(filepath.Join(dir, curationFile)) // to be imported
+				legacy = contentID(filepath.Join(dir, harvest.CurationFile)) // to be imported
 			}
-			return fingerprint(clusterAlgorithm, a.clusterConfig().Resolved(), fileID(filepath.Join(dir, tracksFile)), legacy, ops, refs), nil
+			return fingerprint(clusterAlgorithm, a.clusterConfig().Resolved(), fileID(filepath.Join(dir, harvest.TracksFile)), legacy, ops, refs), nil
 		},
 		// Complete also asks that the identities show the log and cast
 		// list of now: the fingerprint is taken as the stage starts and the
 		// log is read a moment later, so an operation between the two must
 		// not let a later run skip.
 		Complete: func(ctx context.Context, j job.Job) bool {
-			dir := HarvestDir(d.DataDir, j.EpisodeKey)
-			if !exists(filepath.Join(dir, identitiesFile)) {
+			dir := harvest.Dir(d.DataDir, j.EpisodeKey)
+			if !exists(filepath.Join(dir, harvest.IdentitiesFile)) {
 				return false
 			}
 			m, err := ReadIdentitiesMetrics(dir)
@@ -599,7 +534,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	if err := episode.ValidateKey(key); err != nil {
 		return nil, err
 	}
-	dir := HarvestDir(d.DataDir, key)
+	dir := harvest.Dir(d.DataDir, key)
 	a := analysisSettingsOf(r.Job())
 	tracks, err := ReadTracks(dir)
 	if err != nil {
@@ -633,10 +568,10 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 		}
 		r.Logf("facebank show=%q headshots=%d matched=%d offered=%d", episode.ShowOf(key), len(refs), named, offered)
 	}
-	rows := make([]IdentityRow, len(res.Identities))
+	rows := make([]harvest.IdentityRow, len(res.Identities))
 	locked := 0
 	for i, id := range res.Identities {
-		rows[i] = IdentityRow{IdentityID: id.ID, Person: id.Person, Name: id.Name, Label: id.Label,
+		rows[i] = harvest.IdentityRow{IdentityID: id.ID, Person: id.Person, Name: id.Name, Label: id.Label,
 			TrackIDs: id.TrackIDs, Centroid: id.Centroid, Size: int64(id.Size), Detections: int64(id.Detections),
 			Locked: id.Locked, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore,
 			FacebankMargin: id.FacebankMargin, FacebankFile: id.FacebankFile, Suggestion: suggestionJSON(id.Suggestion)}
@@ -644,11 +579,11 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 			locked++
 		}
 	}
-	if err := artifact.WriteFile(filepath.Join(dir, identitiesFile), rows); err != nil {
+	if err := harvest.WriteFile(filepath.Join(dir, harvest.IdentitiesFile), rows); err != nil {
 		return nil, err
 	}
 	cfg := a.clusterConfig()
-	if err := writeJSON(filepath.Join(dir, identitiesMetrics), IdentitiesMetrics{
+	if err := writeJSON(filepath.Join(dir, harvest.IdentitiesMetricsFile), IdentitiesMetrics{
 		Metrics: res.Metrics, Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen,
 		MinFaceH: cmp.Or(cfg.MinFaceH, identity.DefaultMinFaceH), CurationOps: len(ops), Unidentified: nonNil(res.Unidentified),
 		Applied: CurationState(ops, refs), Tracks: TracksDigest(tracks),
@@ -700,33 +635,33 @@ func (d Deps) curation(ctx context.Context, r job.Reporter, key, dir string) ([]
 		return nil, err
 	}
 	if !logged {
-		legacy, err := readCuration(filepath.Join(dir, curationFile))
+		legacy, err := readCuration(filepath.Join(dir, harvest.CurationFile))
 		if err != nil {
 			return nil, err
 		}
 		valid := legacy[:0]
 		for i, op := range legacy {
 			if err := op.Validate(); err != nil {
-				r.Logf("curation import: operation %d of %s left out: %s", i+1, curationFile, errs.As(err).Message)
+				r.Logf("curation import: operation %d of %s left out: %s", i+1, harvest.CurationFile, errs.As(err).Message)
 				continue
 			}
 			valid = append(valid, op)
 		}
 		if len(valid) < len(legacy) {
 			// The store's export rewrites curation.json: keep what was left out.
-			src := filepath.Join(dir, curationFile)
+			src := filepath.Join(dir, harvest.CurationFile)
 			if b, err := os.ReadFile(src); err == nil {
 				if err := atomicfile.Write(src+".bak", b); err != nil {
 					return nil, errs.FS(err, src+".bak")
 				}
-				r.Logf("curation import: %s kept as %s.bak", curationFile, curationFile)
+				r.Logf("curation import: %s kept as %s.bak", harvest.CurationFile, harvest.CurationFile)
 			}
 		}
 		if len(valid) > 0 {
 			if imported, err := d.Store.ImportCuration(ctx, key, valid); err != nil {
 				return nil, err
 			} else if imported {
-				r.Logf("curation import: %d operation(s) from %s", len(valid), curationFile)
+				r.Logf("curation import: %d operation(s) from %s", len(valid), harvest.CurationFile)
 			}
 		}
 	}
@@ -773,11 +708,11 @@ func readCuration(path string) ([]identity.Op, error) {
 // ReadIdentities reads identities.parquet back into an identity.Result;
 // Unidentified lists the tracks of tracks that no identity holds.
 func ReadIdentities(dir string, tracks []track.Track) (identity.Result, error) {
-	p := filepath.Join(dir, identitiesFile)
+	p := filepath.Join(dir, harvest.IdentitiesFile)
 	if err := need(p, "cluster"); err != nil {
 		return identity.Result{}, err
 	}
-	rows, err := artifact.ReadAll[IdentityRow](p)
+	rows, err := harvest.ReadAll[harvest.IdentityRow](p)
 	if err != nil {
 		return identity.Result{}, err
 	}
@@ -823,17 +758,17 @@ type PersonShare struct {
 
 func (d Deps) analyticsStage() job.StageDef {
 	files := func(key string) []string {
-		dir := HarvestDir(d.DataDir, key)
-		return []string{filepath.Join(dir, screentimeJSONFile), filepath.Join(dir, screentimeCSVFile), filepath.Join(dir, segmentsFile), filepath.Join(dir, reportHTMLFile)}
+		dir := harvest.Dir(d.DataDir, key)
+		return []string{filepath.Join(dir, harvest.ScreentimeJSONFile), filepath.Join(dir, harvest.ScreentimeCSVFile), filepath.Join(dir, harvest.SegmentsFile), filepath.Join(dir, harvest.ReportHTMLFile)}
 	}
 	return job.StageDef{
 		Name: "analytics", Label: Label("analytics"), Flag: "analyzed",
 		Run: d.runAnalytics,
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
-			dir := HarvestDir(d.DataDir, j.EpisodeKey)
+			dir := harvest.Dir(d.DataDir, j.EpisodeKey)
 			return fingerprint(analyticsAlgorithm, analysisSettingsOf(j).ScreenTimePreset, detectedWith(dir, j).SampleFPS, string(ep.Video),
-				fileID(filepath.Join(dir, tracksFile)), fileID(filepath.Join(dir, identitiesFile))), err
+				fileID(filepath.Join(dir, harvest.TracksFile)), fileID(filepath.Join(dir, harvest.IdentitiesFile))), err
 		},
 		Complete: func(ctx context.Context, j job.Job) bool { return exists(files(j.EpisodeKey)...) },
 	}
@@ -844,7 +779,7 @@ func (d Deps) runAnalytics(ctx context.Context, r job.Reporter) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := HarvestDir(d.DataDir, ep.Key)
+	dir := harvest.Dir(d.DataDir, ep.Key)
 	s := detectedWith(dir, r.Job())
 	a := analysisSettingsOf(r.Job())
 	r.Progress(0, 4, "files")
@@ -887,19 +822,19 @@ func writeReport(dir string, rep screentime.Report, info screentime.RunInfo) err
 		write func(w io.Writer) error
 	}
 	for _, o := range []out{
-		{screentimeJSONFile, func(w io.Writer) error { return screentime.WriteJSON(w, rep) }},
-		{screentimeCSVFile, func(w io.Writer) error { return screentime.WriteCSV(w, rep) }},
-		{reportHTMLFile, func(w io.Writer) error { return screentime.WriteHTML(w, rep, info) }},
+		{harvest.ScreentimeJSONFile, func(w io.Writer) error { return screentime.WriteJSON(w, rep) }},
+		{harvest.ScreentimeCSVFile, func(w io.Writer) error { return screentime.WriteCSV(w, rep) }},
+		{harvest.ReportHTMLFile, func(w io.Writer) error { return screentime.WriteHTML(w, rep, info) }},
 	} {
 		if err := atomicfile.WriteFunc(filepath.Join(dir, o.name), o.write); err != nil {
 			return err
 		}
 	}
-	var rows []SegmentRow
+	var rows []harvest.SegmentRow
 	for _, s := range rep.SegmentRows() {
-		rows = append(rows, SegmentRow{IdentityID: s.IdentityID, Label: s.Label, Index: int32(s.Index), StartMs: s.StartMs, EndMs: s.EndMs})
+		rows = append(rows, harvest.SegmentRow{IdentityID: s.IdentityID, Label: s.Label, Index: int32(s.Index), StartMs: s.StartMs, EndMs: s.EndMs})
 	}
-	return artifact.WriteFile(filepath.Join(dir, segmentsFile), rows)
+	return harvest.WriteFile(filepath.Join(dir, harvest.SegmentsFile), rows)
 }
 
 // RateOf is the timecode rate of a probed video: its frame rate snapped
@@ -949,10 +884,10 @@ func ReadReport(dataDir, key string) (screentime.Report, error) {
 	if err := episode.ValidateKey(key); err != nil {
 		return screentime.Report{}, err
 	}
-	p := filepath.Join(HarvestDir(dataDir, key), screentimeJSONFile)
+	p := filepath.Join(harvest.Dir(dataDir, key), harvest.ScreentimeJSONFile)
 	f, err := os.Open(p)
 	if os.IsNotExist(err) {
-		return screentime.Report{}, errs.New(errs.ArtifactMissing, fmt.Sprintf("Episode %s has no screen-time report (%s).", key, screentimeJSONFile),
+		return screentime.Report{}, errs.New(errs.ArtifactMissing, fmt.Sprintf("Episode %s has no screen-time report (%s).", key, harvest.ScreentimeJSONFile),
 			"Run the analytics stage first (castscope run VIDEO --stages analytics).")
 	}
 	if err != nil {
@@ -961,7 +896,7 @@ func ReadReport(dataDir, key string) (screentime.Report, error) {
 	defer f.Close()
 	rep, err := screentime.ReadJSON(f)
 	if err != nil {
-		return screentime.Report{}, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s of episode %s cannot be read.", screentimeJSONFile, key), "Run the analytics stage again.")
+		return screentime.Report{}, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s of episode %s cannot be read.", harvest.ScreentimeJSONFile, key), "Run the analytics stage again.")
 	}
 	return rep, nil
 }

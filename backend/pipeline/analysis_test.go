@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"castscope/backend/artifact"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
+	"castscope/backend/harvest"
 	"castscope/backend/identity"
 	"castscope/backend/job"
 	"castscope/backend/screentime"
@@ -137,7 +137,7 @@ func newAnaEnv(t *testing.T, script tracktest.Script, withDets bool) *anaEnv {
 	e := &anaEnv{info: info, syn: tracktest.Generate(script)}
 	e.ep = episode.Episode{Key: "ana_ep", Title: "Ana", VideoPath: media, Fingerprint: "fp1", Video: raw}
 	e.d = Deps{Store: &anaStore{ep: e.ep}, DataDir: t.TempDir(), Env: func() Env { return Env{} }}
-	e.dir = HarvestDir(e.d.DataDir, e.ep.Key)
+	e.dir = harvest.Dir(e.d.DataDir, e.ep.Key)
 	if err := os.MkdirAll(e.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -152,36 +152,36 @@ func newAnaEnv(t *testing.T, script tracktest.Script, withDets bool) *anaEnv {
 			t.Fatalf("frame %d: pts %d, video says %d", f.Index, f.PTSms, video.PTSms(info, f.Index))
 		}
 	}
-	var man []artifact.ManifestRow
+	var man []harvest.ManifestRow
 	for i := int64(0); i < info.Frames; i++ {
-		man = append(man, artifact.ManifestRow{FrameIndex: i, PTSms: video.PTSms(info, i), Width: int32(info.Width), Height: int32(info.Height), Sampled: slices.Contains(idx, i)})
+		man = append(man, harvest.ManifestRow{FrameIndex: i, PTSms: video.PTSms(info, i), Width: int32(info.Width), Height: int32(info.Height), Sampled: slices.Contains(idx, i)})
 	}
 	for _, i := range idx {
 		if !sampled[i] {
 			t.Fatalf("sampled frame %d has no synthetic frame", i)
 		}
 	}
-	var dets []artifact.DetectionRow
-	var embs []artifact.EmbeddingRow
+	var dets []harvest.DetectionRow
+	var embs []harvest.EmbeddingRow
 	if withDets {
 		for i := range e.syn.Dets {
 			d := &e.syn.Dets[i]
 			d.Landmarks = frontalLandmarks(d.Box)
-			dets = append(dets, artifact.DetectionRow{DetID: d.DetID, FrameIndex: d.FrameIndex, PTSms: d.PTSms,
+			dets = append(dets, harvest.DetectionRow{DetID: d.DetID, FrameIndex: d.FrameIndex, PTSms: d.PTSms,
 				X1: d.Box[0], Y1: d.Box[1], X2: d.Box[2], Y2: d.Box[3], Score: d.Score,
 				Landmarks: d.Landmarks, FaceW: d.Box[2] - d.Box[0], FaceH: d.FaceH})
-			embs = append(embs, artifact.EmbeddingRow{DetID: d.DetID, FrameIndex: d.FrameIndex, Vec: d.Embedding})
+			embs = append(embs, harvest.EmbeddingRow{DetID: d.DetID, FrameIndex: d.FrameIndex, Vec: d.Embedding})
 		}
 	}
 	for name, rows := range map[string]any{"manifest.parquet": man, "detections.parquet": dets, "embeddings.parquet": embs} {
 		var err error
 		switch r := rows.(type) {
-		case []artifact.ManifestRow:
-			err = artifact.WriteFile(filepath.Join(e.dir, name), r)
-		case []artifact.DetectionRow:
-			err = artifact.WriteFile(filepath.Join(e.dir, name), r)
-		case []artifact.EmbeddingRow:
-			err = artifact.WriteFile(filepath.Join(e.dir, name), r)
+		case []harvest.ManifestRow:
+			err = harvest.WriteFile(filepath.Join(e.dir, name), r)
+		case []harvest.DetectionRow:
+			err = harvest.WriteFile(filepath.Join(e.dir, name), r)
+		case []harvest.EmbeddingRow:
+			err = harvest.WriteFile(filepath.Join(e.dir, name), r)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -241,7 +241,7 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 
 	// track
 	tr := e.run(t, e.d.trackStage()).(TrackResult)
-	cuts := readJSONFile[Cuts](t, filepath.Join(e.dir, cutsFile))
+	cuts := readJSONFile[Cuts](t, filepath.Join(e.dir, harvest.CutsFile))
 	// faces_synthetic.mp4 has two hard cuts (photo changes after frames
 	// 38 and about 78); the sampled frames see them at 39 and 78.
 	if len(cuts.Frames) != 2 || cuts.Frames[0] != 39 || cuts.Frames[1] != 78 {
@@ -272,7 +272,7 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 			t.Errorf("track %d mixes people (person %d, purity %.2f)", g.ID, p, purity)
 		}
 	}
-	if m := readJSONFile[track.Metrics](t, filepath.Join(e.dir, tracksMetricsFile)); m != want.Metrics || tr.Metrics != want.Metrics {
+	if m := readJSONFile[track.Metrics](t, filepath.Join(e.dir, harvest.TracksMetricsFile)); m != want.Metrics || tr.Metrics != want.Metrics {
 		t.Errorf("tracks_metrics.json %+v, want %+v", m, want.Metrics)
 	}
 
@@ -350,7 +350,7 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 		}
 	}
 	// segments.parquet sums to the report.
-	segs, err := artifact.ReadAll[SegmentRow](filepath.Join(e.dir, segmentsFile))
+	segs, err := harvest.ReadAll[harvest.SegmentRow](filepath.Join(e.dir, harvest.SegmentsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,10 +370,10 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 	if err := screentime.WriteCSV(&csvBuf, rep); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(e.dir, screentimeCSVFile)); !bytes.Equal(b, csvBuf.Bytes()) {
+	if b, _ := os.ReadFile(filepath.Join(e.dir, harvest.ScreentimeCSVFile)); !bytes.Equal(b, csvBuf.Bytes()) {
 		t.Errorf("screentime.csv differs from WriteCSV:\n%s", b)
 	}
-	html, _ := os.ReadFile(filepath.Join(e.dir, reportHTMLFile))
+	html, _ := os.ReadFile(filepath.Join(e.dir, harvest.ReportHTMLFile))
 	for _, s := range []string{"Screen time", "Person 1", "cluster threshold", "sha256:", "00:00:00:00"} {
 		if !bytes.Contains(html, []byte(s)) {
 			t.Errorf("report.html lacks %q", s)
@@ -436,7 +436,7 @@ func TestAnalysisMissingInputsAreTyped(t *testing.T) {
 	_, err = e2.d.analyticsStage().Run(ctx, e2.reporter())
 	check("analytics without identities", err)
 	// a damaged curation log is the user's to fix, not retried
-	if err := os.WriteFile(filepath.Join(e2.dir, curationFile), []byte("{nope"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(e2.dir, harvest.CurationFile), []byte("{nope"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err = e2.d.clusterStage().Run(ctx, e2.reporter()); errs.CodeOf(err) != errs.Usage || !job.IsPermanent(err) {
@@ -462,7 +462,7 @@ func TestAnalysisReplaysCurationLog(t *testing.T) {
 	// (and said in the log), not the end of the stage.
 	l.Ops = append(l.Ops, identity.Op{Kind: "explode"})
 	b, _ := json.Marshal(l)
-	if err := os.WriteFile(filepath.Join(e.dir, curationFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(e.dir, harvest.CurationFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	fp1, _ := e.d.clusterStage().Fingerprint(context.Background(), e.reporter().j)
@@ -477,7 +477,7 @@ func TestAnalysisReplaysCurationLog(t *testing.T) {
 	if cr.CurationOps != 2 || cr.LockedPeople != 1 || cr.Threshold != 0.45 {
 		t.Errorf("result %+v", cr)
 	}
-	if kept, err := os.ReadFile(filepath.Join(e.dir, curationFile+".bak")); err != nil || !bytes.Equal(kept, b) {
+	if kept, err := os.ReadFile(filepath.Join(e.dir, harvest.CurationFile+".bak")); err != nil || !bytes.Equal(kept, b) {
 		t.Errorf("the file an operation was left out of is not kept: %v", err)
 	}
 	rep, err := ReadReport(e.d.DataDir, e.ep.Key)
@@ -503,7 +503,7 @@ func TestAnalysisReplaysCurationLog(t *testing.T) {
 }
 
 func idsOf(t *testing.T, e *anaEnv, id int64) []int64 {
-	rows, err := artifact.ReadAll[IdentityRow](filepath.Join(e.dir, identitiesFile))
+	rows, err := harvest.ReadAll[harvest.IdentityRow](filepath.Join(e.dir, harvest.IdentitiesFile))
 	if err != nil {
 		t.Fatal(err)
 	}

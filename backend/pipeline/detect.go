@@ -13,9 +13,9 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"castscope/backend/artifact"
 	"castscope/backend/errs"
 	"castscope/backend/face"
+	"castscope/backend/harvest"
 	"castscope/backend/job"
 	"castscope/backend/modelpack"
 	"castscope/backend/video"
@@ -29,7 +29,7 @@ import (
 // work. A part then holds some 15–40 frames on a CPU: for an hour at 5 fps
 // (18,000 frames) in parts of 30, the flushes cost 7–10 s in all and the
 // final merge 2–3 s, against 0.4–0.5 s and 0.5–0.6 s in parts of 250
-// (artifact.BenchmarkDetectSetParts, 2 cores): seconds over a stage of
+// (harvest.BenchmarkDetectSetParts, 2 cores): seconds over a stage of
 // some 25 minutes.
 const (
 	partFrames      = 250
@@ -92,8 +92,8 @@ func usedOf(l modelpack.Loaded) ModelUsed {
 
 func (d Deps) detectStage() job.StageDef {
 	files := func(key string) []string {
-		dir := HarvestDir(d.DataDir, key)
-		return []string{filepath.Join(dir, "detections.parquet"), filepath.Join(dir, "embeddings.parquet"), filepath.Join(dir, "det_stats.json")}
+		dir := harvest.Dir(d.DataDir, key)
+		return []string{filepath.Join(dir, harvest.DetectionsFile), filepath.Join(dir, harvest.EmbeddingsFile), filepath.Join(dir, harvest.DetStatsFile)}
 	}
 	return job.StageDef{
 		Name: "detect", Label: Label("detect"), Flag: "detected", Heavy: true,
@@ -193,11 +193,11 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 	defer emb.Close()
 	job.SetRateKey(r, fmt.Sprintf("%s/%dx%d/%s", det.Provider(), info.Width, info.Height, s.DetectPreset))
 
-	dir := HarvestDir(d.DataDir, ep.Key)
-	if err := os.MkdirAll(filepath.Join(dir, "diagnostics"), 0o755); err != nil {
+	dir := harvest.Dir(d.DataDir, ep.Key)
+	if err := os.MkdirAll(filepath.Join(dir, harvest.DiagnosticsDir), 0o755); err != nil {
 		return nil, errs.FS(err, dir)
 	}
-	set, err := artifact.OpenDetectSet(dir, cmp.Or(d.PartFrames, partFrames))
+	set, err := harvest.OpenDetectSet(dir, cmp.Or(d.PartFrames, partFrames))
 	if err != nil {
 		return nil, err
 	}
@@ -284,10 +284,10 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 		stats.FramesPerS = float64(cp.Frames-framesAtStart) / wall
 	}
 	stats.Models = used
-	if err := writeJSON(filepath.Join(dir, "det_stats.json"), stats); err != nil {
+	if err := writeJSON(filepath.Join(dir, harvest.DetStatsFile), stats); err != nil {
 		return nil, err
 	}
-	if err := sheet.Write(filepath.Join(dir, "diagnostics", "contact_sheet.jpg")); err != nil {
+	if err := sheet.Write(filepath.Join(dir, harvest.DiagnosticsDir, harvest.ContactSheetFile)); err != nil {
 		r.Logf("contact sheet not written: %s", errs.As(err).Message)
 	}
 	r.Logf("frames=%d faces=%d", cp.Frames, cp.Rows)
@@ -301,8 +301,8 @@ func (d Deps) runDetect(ctx context.Context, r job.Reporter) (any, error) {
 // frameRows is one sampled frame's output, in frame order.
 type frameRows struct {
 	index int64
-	dets  []artifact.DetectionRow
-	embs  []artifact.EmbeddingRow
+	dets  []harvest.DetectionRow
+	embs  []harvest.EmbeddingRow
 }
 
 type decoded struct {
@@ -523,13 +523,13 @@ func embedFrame(f detected, emb *face.Embedder, sheet *contactSheet) (frameRows,
 		for _, p := range fc.Landmarks {
 			lm = append(lm, p[0], p[1])
 		}
-		rows.dets = append(rows.dets, artifact.DetectionRow{
+		rows.dets = append(rows.dets, harvest.DetectionRow{
 			FrameIndex: f.index, PTSms: f.pts,
 			X1: fc.Box[0], Y1: fc.Box[1], X2: fc.Box[2], Y2: fc.Box[3],
 			Score: fc.Score, Landmarks: lm, FaceW: fc.Width(), FaceH: fc.Height(),
 			Blur: face.BlurScore(crops[i]),
 		})
-		rows.embs = append(rows.embs, artifact.EmbeddingRow{FrameIndex: f.index, Vec: vecs[i]})
+		rows.embs = append(rows.embs, harvest.EmbeddingRow{FrameIndex: f.index, Vec: vecs[i]})
 		sheet.Offer(crops[i])
 	}
 	return rows, nil

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"castscope/backend/artifact"
+	"castscope/backend/harvest"
 	"castscope/backend/job"
 	"castscope/backend/pipeline"
 	"castscope/backend/testmedia"
@@ -63,8 +63,8 @@ func TestPrepareEditListTrim(t *testing.T) {
 			t.Fatalf("stage %s ended %s: %+v", s.Name, s.Status, s.Error)
 		}
 	}
-	harvest := pipeline.HarvestDir(data, j.EpisodeKey)
-	manifest, err := artifact.ReadAll[artifact.ManifestRow](filepath.Join(harvest, "manifest.parquet"))
+	hdir := harvest.Dir(data, j.EpisodeKey)
+	manifest, err := harvest.ReadAll[harvest.ManifestRow](filepath.Join(hdir, "manifest.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestPrepareEditListTrim(t *testing.T) {
 			t.Errorf("manifest row %d: frame %d at %d ms, want frame %d at %d ms", i, m.FrameIndex, m.PTSms, i, shown[i])
 		}
 	}
-	dets, err := artifact.ReadAll[artifact.DetectionRow](filepath.Join(harvest, "detections.parquet"))
+	dets, err := harvest.ReadAll[harvest.DetectionRow](filepath.Join(hdir, "detections.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

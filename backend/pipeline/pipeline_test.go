@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"castscope/backend/artifact"
+	"castscope/backend/harvest"
 	"castscope/backend/job"
 	"castscope/backend/modelpack"
 	"castscope/backend/pipeline"
@@ -123,12 +123,12 @@ func TestDetectSyntheticClip(t *testing.T) {
 	if key != "faces_synthetic_s01_e01" {
 		t.Errorf("episode key %q", key)
 	}
-	harvest := pipeline.HarvestDir(data, key)
-	dets, err := artifact.ReadAll[artifact.DetectionRow](filepath.Join(harvest, "detections.parquet"))
+	hdir := harvest.Dir(data, key)
+	dets, err := harvest.ReadAll[harvest.DetectionRow](filepath.Join(hdir, "detections.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	embs, err := artifact.ReadAll[artifact.EmbeddingRow](filepath.Join(harvest, "embeddings.parquet"))
+	embs, err := harvest.ReadAll[harvest.EmbeddingRow](filepath.Join(hdir, "embeddings.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestDetectSyntheticClip(t *testing.T) {
 			t.Fatalf("embedding %d has norm² %.4f", i, n)
 		}
 	}
-	manifest, err := artifact.ReadAll[artifact.ManifestRow](filepath.Join(harvest, "manifest.parquet"))
+	manifest, err := harvest.ReadAll[harvest.ManifestRow](filepath.Join(hdir, "manifest.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestDetectSyntheticClip(t *testing.T) {
 	}
 
 	var stats pipeline.DetStats
-	raw, err := os.ReadFile(filepath.Join(harvest, "det_stats.json"))
+	raw, err := os.ReadFile(filepath.Join(hdir, "det_stats.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,10 +188,10 @@ func TestDetectSyntheticClip(t *testing.T) {
 	if stats.FramesProcessed != int64(sampled) || stats.FacesDetected != int64(len(dets)) || stats.EmbeddingsComputed != int64(len(embs)) || stats.Provider == "" {
 		t.Errorf("det_stats.json %+v disagrees with the Parquet files (%d frames, %d rows)", stats, sampled, len(dets))
 	}
-	if _, err := os.Stat(filepath.Join(harvest, "diagnostics", "contact_sheet.jpg")); err != nil {
+	if _, err := os.Stat(filepath.Join(hdir, "diagnostics", "contact_sheet.jpg")); err != nil {
 		t.Errorf("no contact sheet: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(harvest, "thumbs", "poster.jpg")); err != nil {
+	if _, err := os.Stat(filepath.Join(hdir, "thumbs", "poster.jpg")); err != nil {
 		t.Errorf("no poster thumbnail: %v", err)
 	}
 
@@ -309,7 +309,7 @@ func TestDetectWithDamagedModel(t *testing.T) {
 func TestDetectCheckpointsByTime(t *testing.T) {
 	media, models := fixtures(t)
 	clip := filepath.Join(media, "faces_synthetic.mp4")
-	detect := func(opts ...func(*pipeline.Deps)) (job.Job, []artifact.DetectionRow, []artifact.EmbeddingRow, int) {
+	detect := func(opts ...func(*pipeline.Deps)) (job.Job, []harvest.DetectionRow, []harvest.EmbeddingRow, int) {
 		data := t.TempDir()
 		e := openEngine(t, data, models, 1000, opts...)
 		defer e.close()
@@ -317,12 +317,12 @@ func TestDetectCheckpointsByTime(t *testing.T) {
 		if s, _ := j.Stage("detect"); s.Status != job.StatusOK {
 			t.Fatalf("detect %s %+v", s.Status, s.Error)
 		}
-		dir := pipeline.HarvestDir(data, j.EpisodeKey)
-		dets, err := artifact.ReadAll[artifact.DetectionRow](filepath.Join(dir, "detections.parquet"))
+		dir := harvest.Dir(data, j.EpisodeKey)
+		dets, err := harvest.ReadAll[harvest.DetectionRow](filepath.Join(dir, "detections.parquet"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		embs, err := artifact.ReadAll[artifact.EmbeddingRow](filepath.Join(dir, "embeddings.parquet"))
+		embs, err := harvest.ReadAll[harvest.EmbeddingRow](filepath.Join(dir, "embeddings.parquet"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,7 +435,7 @@ func TestDetectResumesAfterSIGKILL(t *testing.T) {
 	data := t.TempDir()
 	spec, _ := json.Marshal(childSpec{Data: data, Models: models, Clip: clip, PartFrames: partFrames})
 	exe, _ := os.Executable()
-	parts := filepath.Join(pipeline.HarvestDir(data, "crash_s01_e01"), "detections.parts")
+	parts := filepath.Join(harvest.Dir(data, "crash_s01_e01"), "detections.parts")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	kills, finished := 0, false
 	for attempt := 0; attempt < 12; attempt++ {
@@ -495,16 +495,16 @@ func TestDetectResumesAfterSIGKILL(t *testing.T) {
 	}
 
 	for _, name := range []string{"detections.parquet", "embeddings.parquet"} {
-		want := filepath.Join(pipeline.HarvestDir(ref, "crash_s01_e01"), name)
-		got := filepath.Join(pipeline.HarvestDir(data, "crash_s01_e01"), name)
+		want := filepath.Join(harvest.Dir(ref, "crash_s01_e01"), name)
+		got := filepath.Join(harvest.Dir(data, "crash_s01_e01"), name)
 		switch name {
 		case "detections.parquet":
-			compareRows[artifact.DetectionRow](t, want, got, func(a, b artifact.DetectionRow) bool {
+			compareRows[harvest.DetectionRow](t, want, got, func(a, b harvest.DetectionRow) bool {
 				return a.DetID == b.DetID && a.FrameIndex == b.FrameIndex && a.PTSms == b.PTSms &&
 					near(a.X1, b.X1) && near(a.Y1, b.Y1) && near(a.X2, b.X2) && near(a.Y2, b.Y2) && near(a.Score, b.Score)
 			})
 		default:
-			compareRows[artifact.EmbeddingRow](t, want, got, func(a, b artifact.EmbeddingRow) bool {
+			compareRows[harvest.EmbeddingRow](t, want, got, func(a, b harvest.EmbeddingRow) bool {
 				if a.DetID != b.DetID || a.FrameIndex != b.FrameIndex || len(a.Vec) != len(b.Vec) {
 					return false
 				}
@@ -531,11 +531,11 @@ func countParts(dir string) int {
 
 func compareRows[T any](t *testing.T, wantPath, gotPath string, eq func(a, b T) bool) {
 	t.Helper()
-	want, err := artifact.ReadAll[T](wantPath)
+	want, err := harvest.ReadAll[T](wantPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := artifact.ReadAll[T](gotPath)
+	got, err := harvest.ReadAll[T](gotPath)
 	if err != nil {
 		t.Fatal(err)
 	}

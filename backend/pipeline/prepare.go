@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"castscope/backend/artifact"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
+	"castscope/backend/harvest"
 	"castscope/backend/job"
 	"castscope/backend/video"
 )
@@ -103,26 +103,26 @@ func (d Deps) extractStage() job.StageDef {
 			}
 			s := settingsOf(r.Job())
 			idx := video.SampleIndices(info, sampling(s))
-			dir := HarvestDir(d.DataDir, ep.Key)
+			dir := harvest.Dir(d.DataDir, ep.Key)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return nil, errs.FS(err, dir)
 			}
-			rows := make([]artifact.ManifestRow, 0, info.Frames)
+			rows := make([]harvest.ManifestRow, 0, info.Frames)
 			sampled := make(map[int64]bool, len(idx))
 			for _, i := range idx {
 				sampled[i] = true
 			}
 			for i := int64(0); i < info.Frames; i++ {
-				rows = append(rows, artifact.ManifestRow{
+				rows = append(rows, harvest.ManifestRow{
 					FrameIndex: i, PTSms: video.PTSms(info, i),
 					Width: int32(info.Width), Height: int32(info.Height), Sampled: sampled[i],
 				})
 			}
-			if err := artifact.WriteFile(filepath.Join(dir, "manifest.parquet"), rows); err != nil {
+			if err := harvest.WriteFile(filepath.Join(dir, harvest.ManifestFile), rows); err != nil {
 				return nil, err
 			}
 			r.Progress(0, thumbCount, "thumbnails")
-			thumbs, err := writeThumbnails(ctx, r, ep.VideoPath, info, filepath.Join(dir, "thumbs"))
+			thumbs, err := writeThumbnails(ctx, r, ep.VideoPath, info, filepath.Join(dir, harvest.ThumbsDir))
 			if err != nil {
 				return nil, err
 			}
@@ -136,7 +136,7 @@ func (d Deps) extractStage() job.StageDef {
 			return fingerprint("extract/2", ep.Fingerprint, settingsOf(j).SampleFPS, string(ep.Video)), err
 		},
 		Complete: func(ctx context.Context, j job.Job) bool {
-			return exists(filepath.Join(HarvestDir(d.DataDir, j.EpisodeKey), "manifest.parquet"))
+			return exists(filepath.Join(harvest.Dir(d.DataDir, j.EpisodeKey), harvest.ManifestFile))
 		},
 	}
 }
@@ -156,7 +156,7 @@ func writeThumbnails(ctx context.Context, r job.Reporter, path string, info vide
 		idx := info.Frames * int64(2*k+1) / int64(2*thumbCount)
 		name := fmt.Sprintf("%08d.jpg", idx)
 		if k == 0 {
-			idx, name = info.Frames/10, "poster.jpg"
+			idx, name = info.Frames/10, harvest.PosterFile
 		}
 		b, err := video.Thumbnail(path, idx, 320)
 		if err != nil {

@@ -15,8 +15,8 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"castscope/backend/artifact"
 	"castscope/backend/face"
+	"castscope/backend/harvest"
 	"castscope/backend/identity"
 	"castscope/backend/job"
 	"castscope/backend/pipeline"
@@ -367,8 +367,8 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 	}
 	t.Logf("render %.1fs, pipeline %.1fs (%s)", renderS, pipeS, strings.Join(timing, ", "))
 
-	dir := pipeline.HarvestDir(data, j.EpisodeKey)
-	dets, err := artifact.ReadAll[artifact.DetectionRow](filepath.Join(dir, "detections.parquet"))
+	dir := harvest.Dir(data, j.EpisodeKey)
+	dets, err := harvest.ReadAll[harvest.DetectionRow](filepath.Join(dir, "detections.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 		}
 	}
 	// Missed faces: scripted faces on sampled frames with no detection.
-	manifest, err := artifact.ReadAll[artifact.ManifestRow](filepath.Join(dir, "manifest.parquet"))
+	manifest, err := harvest.ReadAll[harvest.ManifestRow](filepath.Join(dir, "manifest.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -677,7 +677,7 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 	t.Log(tab.String())
 
 	// segments.parquet sums to the report, per identity.
-	rows, err := artifact.ReadAll[pipeline.SegmentRow](filepath.Join(dir, "segments.parquet"))
+	rows, err := harvest.ReadAll[harvest.SegmentRow](filepath.Join(dir, "segments.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,11 +139,6 @@ func Mode(stages []string) string {
 	return "full"
 }
 
-// HarvestDir is data/harvest/{key}.
-func HarvestDir(dataDir, key string) string {
-	return filepath.Join(dataDir, "data", "harvest", key)
-}
-
 // Stages returns the pipeline's stage definitions, in order.
 func Stages(d Deps) []job.StageDef {
 	return []job.StageDef{

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"castscope/backend/harvest"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -128,7 +129,7 @@ func (b *Backend) castData(key string) (castData, error) {
 	if err := episode.ValidateKey(key); err != nil {
 		return castData{}, err
 	}
-	d := castData{dir: pipeline.HarvestDir(b.DataDir, key)}
+	d := castData{dir: harvest.Dir(b.DataDir, key)}
 	var err error
 	if d.tracks, err = pipeline.ReadTracks(d.dir); err != nil {
 		return d, err

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"castscope/backend/harvest"
 	"cmp"
 	"context"
 	"fmt"
@@ -179,5 +180,5 @@ func (b *Backend) ReportPath(key string) string {
 	if episode.ValidateKey(key) != nil {
 		return ""
 	}
-	return filepath.Join(pipeline.HarvestDir(b.DataDir, key), "report.html")
+	return filepath.Join(harvest.Dir(b.DataDir, key), harvest.ReportHTMLFile)
 }

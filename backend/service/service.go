@@ -26,9 +26,9 @@ import (
 	"sync"
 	"time"
 
-	"castscope/backend/artifact"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
+	"castscope/backend/harvest"
 	"castscope/backend/inspect"
 	"castscope/backend/job"
 	"castscope/backend/logx"
@@ -362,7 +362,7 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	if err := episode.ValidateKey(key); err != nil {
 		return inspect.Report{}, err
 	}
-	rep, err := inspect.Build(ctx, b.store, b.DataDir, key, artifact.CountRows)
+	rep, err := inspect.Build(ctx, b.store, b.DataDir, key, harvest.CountRows)
 	if err != nil || !rep.Registry.Exists {
 		return rep, err
 	}
@@ -379,7 +379,7 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	for _, op := range ops {
 		c.Ops = append(c.Ops, describeOp(op))
 	}
-	m, merr := pipeline.ReadIdentitiesMetrics(pipeline.HarvestDir(b.DataDir, key))
+	m, merr := pipeline.ReadIdentitiesMetrics(harvest.Dir(b.DataDir, key))
 	c.Applied = applied(m, merr, ops, hs)
 	if d, err := b.castData(key); err == nil && len(hs) > 0 {
 		for _, id := range d.ids.Identities {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"castscope/backend/harvest"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,7 +244,7 @@ func (b *Backend) Poster(key string) ([]byte, error) {
 	if err := episode.ValidateKey(key); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(pipeline.HarvestDir(b.DataDir, key), "thumbs", "poster.jpg"))
+	data, err := os.ReadFile(filepath.Join(harvest.Dir(b.DataDir, key), harvest.ThumbsDir, harvest.PosterFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

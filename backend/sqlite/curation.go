@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"castscope/backend/harvest"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -177,7 +178,7 @@ func (s *Store) exportCuration(ctx context.Context, q querier, key string) error
 	if ops == nil {
 		ops = []identity.Op{}
 	}
-	return s.writeJSON(filepath.Join(s.dir, "data", "harvest", key, "curation.json"), ops)
+	return s.writeJSON(filepath.Join(harvest.Dir(s.dir, key), harvest.CurationFile), ops)
 }
 
 // ---- facebank ---------------------------------------------------------

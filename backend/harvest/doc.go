@@ -1,6 +1,10 @@
-// Package artifact holds the Parquet schemas of the pipeline's artifacts
-// (manifest, detections, embeddings) and their crash-safe writers and
-// readers.
+// Package harvest owns an episode's artifact folder, data/harvest/{key}/:
+// the names of its files (names.go: no other package writes one), the
+// Parquet schemas of every stage's outputs (manifest, detections and
+// embeddings; tracks, identities and segments in analysis.go), and their
+// crash-safe writers and readers. The stages (package pipeline) read their
+// inputs and write their outputs through it; the state inspector and the
+// service read through it.
 //
 // Decisions:
 //   - Every file is written atomically: a temporary file beside the target,
@@ -26,4 +30,4 @@
 //   - Errors users meet are typed: ERR_DISK_FULL (ENOSPC, EDQUOT),
 //     ERR_READ_ONLY (EROFS, EACCES), ERR_ARTIFACT_WRITE_FAILED otherwise;
 //     reading a missing or damaged file is ERR_ARTIFACT_MISSING.
-package artifact
+package harvest

@@ -1,4 +1,4 @@
-package artifact
+package harvest
 
 // ManifestRow is one frame of manifest.parquet: every frame of the video,
 // with Sampled marking those the pipeline looks at.

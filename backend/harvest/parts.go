@@ -1,4 +1,4 @@
-package artifact
+package harvest
 
 import (
 	"encoding/json"
