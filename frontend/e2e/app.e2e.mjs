@@ -291,7 +291,9 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
     return { reals, renderTimes, sent, seconds, per: Array.from({ length: Math.ceil(seconds) }, (_, i) => per[i] ?? 0) };
   }, { ms: 3_000, perSecond: 50 });
   if (burst.error) {
-    log('burst skipped:', burst.error);
+    // The selected episode's detect runs for tens of seconds here: no event
+    // in 5 s is the stall this product must never show.
+    assert.fail(`burst: ${burst.error}`);
   } else {
     if (Math.max(...burst.per) > 4) log(`burst real events: ${JSON.stringify(burst.reals)} renders at ${JSON.stringify(burst.renderTimes)}`);
     log(`burst: ${burst.sent} castscope:stage events in ${burst.seconds.toFixed(1)} s (${(burst.sent / burst.seconds).toFixed(0)}/s) → stage-detect progress renders/s [${burst.per.join(', ')}]`);
@@ -387,6 +389,10 @@ test('event cost with 10 episodes queued/running: ≤ 4 progress renders per sec
     assert.ok(Math.max(...per) <= 4, `${id}: ${Math.max(...per)} progress renders in one second (limit 4): ${per}`);
   }
   assert.ok(m.frames > 0, 'requestAnimationFrame never ran');
+  // The window stays smooth while ten episodes process: measured p95 16.8 ms
+  // (one frame at 60 Hz) under Xvfb on the 2-core CI machine; 50 ms is three
+  // frames, room for a loaded machine, and still what a user feels as smooth.
+  assert.ok(m.p95 <= 50, `frame time p95 ${m.p95.toFixed(1)} ms (limit 50 ms): the window stutters while episodes process`);
 
   // Leave the machine quiet: cancel what is still queued or running.
   for (const e of eps) {
