@@ -256,21 +256,7 @@ func TestRunEndsWithScreenTime(t *testing.T) {
 // current (a cluster run died) first brings them up to date instead of
 // being refused.
 func TestCastOnTheCommandLine(t *testing.T) {
-	media, models := testmedia.Fixtures(t)
-	src := filepath.Join(media, "faces_synthetic.mp4")
-	t.Setenv("CASTSCOPE_MODELS", models)
-	raw, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clip := filepath.Join(t.TempDir(), "Show_S01E01.mp4")
-	if err := os.WriteFile(clip, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := t.TempDir()
-	if code, stdout, stderr := run(t, "run", clip, "--data", data); code != ExitOK {
-		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
-	}
+	data := runShowEpisode(t)
 	cast := func(args ...string) string {
 		t.Helper()
 		code, stdout, stderr := run(t, append(append([]string{"cast", "show_s01_e01"}, args...), "--data", data)...)
@@ -625,4 +611,25 @@ func TestRunFPSBounds(t *testing.T) {
 			t.Errorf("--fps %s: the data folder was created", c.fps)
 		}
 	}
+}
+
+// runShowEpisode runs `castscope run` on the test clip, as episode
+// show_s01_e01 of a fresh data folder, and returns that folder.
+func runShowEpisode(t *testing.T) string {
+	t.Helper()
+	media, models := testmedia.Fixtures(t)
+	t.Setenv("CASTSCOPE_MODELS", models)
+	raw, err := os.ReadFile(filepath.Join(media, "faces_synthetic.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip := filepath.Join(t.TempDir(), "Show_S01E01.mp4")
+	if err := os.WriteFile(clip, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	if code, stdout, stderr := run(t, "run", clip, "--data", data); code != ExitOK {
+		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	return data
 }

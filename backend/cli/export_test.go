@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"castscope/backend/testmedia"
 )
 
 // TestExportAndInspectARealEpisode runs the pipeline once on the test clip
@@ -21,21 +19,8 @@ import (
 // others (the people of the JSON are those `castscope cast` lists, the CSV
 // has one row per segment of the JSON).
 func TestExportAndInspectARealEpisode(t *testing.T) {
-	media, models := testmedia.Fixtures(t)
-	t.Setenv("CASTSCOPE_MODELS", models)
-	raw, err := os.ReadFile(filepath.Join(media, "faces_synthetic.mp4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clip := filepath.Join(t.TempDir(), "Show_S01E01.mp4")
-	if err := os.WriteFile(clip, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	const key = "show_s01_e01"
-	data := t.TempDir()
-	if code, stdout, stderr := run(t, "run", clip, "--data", data); code != ExitOK {
-		t.Fatalf("run: exit %d\n%s%s", code, stdout, stderr)
-	}
+	data := runShowEpisode(t)
 	export := func(t *testing.T, format string) string {
 		t.Helper()
 		code, stdout, stderr := run(t, "export", key, "--format", format, "--data", data)
