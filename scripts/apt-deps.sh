@@ -7,6 +7,7 @@
 # failing with "Could not get lock".
 set -euo pipefail
 pkgs=(build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev libopencv-dev ffmpeg
+  gstreamer1.0-libav gstreamer1.0-plugins-good
   xvfb xauth dbus-x11 at-spi2-core x11-utils xdotool imagemagick fonts-dejavu-core chromium locales
   ca-certificates git desktop-file-utils)
 missing=()

@@ -23,6 +23,7 @@ const (
 	PosterFile            = "poster.jpg"              // in ThumbsDir: the episode list's picture
 	DiagnosticsDir        = "diagnostics"
 	ContactSheetFile      = "contact_sheet.jpg" // in DiagnosticsDir: detect's faces at a glance
+	ProxyFile             = "proxy.mp4"         // playback: the window's H.264 copy of a video it cannot play
 )
 
 // Dir is the artifact folder of episode key under the data folder.
