@@ -322,15 +322,18 @@ func TestCanceledProxyLeavesNothing(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "long.avi")
 	makeVideo(t, src, "640x480", 30, 25, false, "-c:v", "mpeg4", "-q:v", "8")
 	s, eps := newServer(t, map[string]string{"long": src})
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := time.Now()
+	go func() { // cancel 200 ms after ffmpeg started
+		for s.ffmpegRuns.Load() == 0 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		cancel()
+	}()
 	err := s.Prepare(ctx, "long")
-	if errs.CodeOf(err) != errs.Canceled {
-		t.Fatalf("Prepare = %v after %v, want ERR_CANCELED", err, time.Since(start))
-	}
-	if n := s.ffmpegRuns.Load(); n != 1 {
-		t.Fatalf("ffmpeg ran %d times before the cancel, want 1", n)
+	if errs.CodeOf(err) != errs.Canceled || s.ffmpegRuns.Load() != 1 {
+		t.Fatalf("Prepare = %v (ffmpeg ran %d times), want ERR_CANCELED while ffmpeg runs", err, s.ffmpegRuns.Load())
 	}
 	dir := harvest.Dir(eps.root, "long")
 	deadline := time.Now().Add(10 * time.Second)
