@@ -1,7 +1,6 @@
 package service
 
 import (
-	"castscope/backend/harvest"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -16,9 +15,9 @@ import (
 
 	"castscope/backend/episode"
 	"castscope/backend/errs"
+	"castscope/backend/harvest"
 	"castscope/backend/identity"
 	"castscope/backend/job"
-	"castscope/backend/pipeline"
 	"castscope/backend/screentime"
 	"castscope/backend/track"
 	"castscope/backend/video"
@@ -131,10 +130,10 @@ func (b *Backend) castData(key string) (castData, error) {
 	}
 	d := castData{dir: harvest.Dir(b.DataDir, key)}
 	var err error
-	if d.tracks, err = pipeline.ReadTracks(d.dir); err != nil {
+	if d.tracks, err = harvest.ReadTracks(d.dir); err != nil {
 		return d, err
 	}
-	d.ids, err = pipeline.ReadIdentities(d.dir, d.tracks)
+	d.ids, err = harvest.ReadIdentities(d.dir, d.tracks)
 	return d, err
 }
 
@@ -205,7 +204,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 		}
 		v.CatchUp = v.ReclusterJob == "" && v.ReclusterError == nil
 	}
-	rep, rerr := pipeline.ReadReport(b.DataDir, key)
+	rep, rerr := harvest.ReadReport(b.DataDir, key)
 	people := map[int64]screentime.Person{}
 	if rerr == nil {
 		for _, p := range rep.People {
@@ -258,8 +257,8 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 // d's tracks. Identities of tracks that track has replaced since are not
 // shown; metrics written before they named their tracks go by the flag.
 func (d castData) state(clustered bool, ops []identity.Op, hs []identity.Headshot) (ready, pending bool) {
-	m, err := pipeline.ReadIdentitiesMetrics(d.dir)
-	ours := err == nil && m.Tracks != "" && m.Tracks == pipeline.TracksDigest(d.tracks)
+	m, err := harvest.ReadIdentitiesMetrics(d.dir)
+	ours := err == nil && m.Tracks != "" && m.Tracks == harvest.TracksDigest(d.tracks)
 	if (err == nil && m.Tracks != "" && !ours) || (!clustered && !ours) {
 		return false, false
 	}
@@ -268,8 +267,8 @@ func (d castData) state(clustered bool, ops []identity.Op, hs []identity.Headsho
 
 // applied reports whether identities metrics m (read with error err) show
 // the curation log ops and the cast list hs.
-func applied(m pipeline.IdentitiesMetrics, err error, ops []identity.Op, hs []identity.Headshot) bool {
-	return err == nil && m.Applied == pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
+func applied(m harvest.IdentitiesMetrics, err error, ops []identity.Op, hs []identity.Headshot) bool {
+	return err == nil && m.Applied == identity.CurationState(ops, identity.FacebankRefs(hs))
 }
 
 // bestTrack is the track whose face stands for an identity: the best

@@ -379,7 +379,7 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	for _, op := range ops {
 		c.Ops = append(c.Ops, describeOp(op))
 	}
-	m, merr := pipeline.ReadIdentitiesMetrics(harvest.Dir(b.DataDir, key))
+	m, merr := harvest.ReadIdentitiesMetrics(harvest.Dir(b.DataDir, key))
 	c.Applied = applied(m, merr, ops, hs)
 	if d, err := b.castData(key); err == nil && len(hs) > 0 {
 		for _, id := range d.ids.Identities {
