@@ -29,6 +29,7 @@ import (
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/harvest"
+	"castscope/backend/identity"
 	"castscope/backend/inspect"
 	"castscope/backend/job"
 	"castscope/backend/logx"
@@ -377,7 +378,7 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	}
 	c := &inspect.Curation{Ops: []string{}, Show: show, Headshots: len(hs), Clustered: rep.Registry.States["clustered"], Names: []string{}}
 	for _, op := range ops {
-		c.Ops = append(c.Ops, describeOp(op))
+		c.Ops = append(c.Ops, identity.DescribeOp(op))
 	}
 	m, merr := harvest.ReadIdentitiesMetrics(harvest.Dir(b.DataDir, key))
 	c.Applied = applied(m, merr, ops, hs)
@@ -385,7 +386,7 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 		for _, id := range d.ids.Identities {
 			switch {
 			case id.FacebankName != "":
-				c.Names = append(c.Names, fmt.Sprintf("%s: named %s from the cast list (%s)", id.Label, id.FacebankName, facebankReason(id)))
+				c.Names = append(c.Names, fmt.Sprintf("%s: named %s from the cast list (%s)", id.Label, id.FacebankName, id.FacebankReason()))
 			case id.Suggestion != nil:
 				c.Names = append(c.Names, fmt.Sprintf("%s: may be %s, not named (%s)", id.Label, id.Suggestion.Name, id.Suggestion.Reason()))
 			}
