@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -597,62 +596,25 @@ func (b *Backend) FaceThumbs(ctx context.Context, key string, trackIDs []int64) 
 		return nil, err
 	}
 	byTrack := d.trackIndex()
-	cache := filepath.Join(d.dir, "faces")
-	out := map[string]string{}
 	var want []video.Crop
-	var files []string
 	var ids []int64
 	for _, id := range trackIDs {
 		t := byTrack[id]
 		if t == nil || len(t.Boxes) == 0 {
 			continue
 		}
-		i := bestDetection(t)
-		box := t.Boxes[i]
-		file := filepath.Join(cache, fmt.Sprintf("f%d_%d_%d_%d_%d.jpg", t.Frames[i], int(box[0]), int(box[1]), int(box[2]), int(box[3])))
-		if data, err := os.ReadFile(file); err == nil {
-			out[strconv.FormatInt(id, 10)] = dataURL(data)
-			continue
-		}
-		want = append(want, video.Crop{Index: t.Frames[i], Box: box})
-		files = append(files, file)
+		i := t.BestDetection()
+		want = append(want, video.Crop{Index: t.Frames[i], Box: t.Boxes[i]})
 		ids = append(ids, id)
 	}
-	if len(want) == 0 {
-		return out, nil
-	}
-	crops, err := video.Crops(ep.VideoPath, want, thumbSize)
-	if err != nil {
-		return out, err
-	}
-	_ = os.MkdirAll(cache, 0o755)
+	out := map[string]string{}
+	crops, err := video.CachedCrops(ep.VideoPath, filepath.Join(d.dir, "faces"), want, thumbSize)
 	for i, c := range crops {
-		if c == nil {
-			continue
-		}
-		_ = os.WriteFile(files[i], c, 0o644) // a cache: a failed write costs a decode next time
-		out[strconv.FormatInt(ids[i], 10)] = dataURL(c)
-	}
-	return out, nil
-}
-
-// bestDetection is the index of a track's detection to show: the highest
-// score among the detections at least as tall as the track's median face.
-func bestDetection(t *track.Track) int {
-	best, bs := 0, float32(-1)
-	for i, bx := range t.Boxes {
-		if bx[3]-bx[1] < t.MedianFaceH*0.9 {
-			continue
-		}
-		s := float32(0)
-		if i < len(t.Scores) {
-			s = t.Scores[i]
-		}
-		if s > bs {
-			best, bs = i, s
+		if c != nil {
+			out[strconv.FormatInt(ids[i], 10)] = dataURL(c)
 		}
 	}
-	return best
+	return out, err
 }
 
 func dataURL(jpeg []byte) string {
