@@ -3,7 +3,17 @@
 // the job runner with the pipeline's stages, the worker log and the user's
 // settings; the methods are what a user can do: add videos, run, wait for
 // or cancel a job, inspect, export. The store and the runner stay inside:
-// the window and the command line use nothing else.
+// the window and the command line use nothing else (the job types they
+// print are re-exported here: Job, Event, Status; SelectStages resolves a
+// stage list).
+//
+// Data flows video → frames → detections → tracks → identities → screen
+// time, and the packages follow it: video (decoding, probe, face crops and
+// their cache, the shot-cut histogram) → face → track → identity (with the
+// Cast view's curation rules) → screentime; harvest stores and reads each
+// step's artifacts; pipeline runs the steps as job stages; service
+// orchestrates — it reads through harvest, applies identity's rules, and
+// turns requests into store writes and jobs.
 //
 // Reading never queues work: a Cast view whose identities lag behind says
 // so (CastView.CatchUp) and its reader asks for CatchUp, which holds the one
