@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"castscope/backend/errs"
-	"castscope/backend/job"
-	"castscope/backend/pipeline"
 	"castscope/backend/screentime"
 	"castscope/backend/service"
 )
@@ -57,7 +55,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	// Usage problems are found before anything is opened or registered;
 	// the bounds are Settings.Validate's (--fps: service.MinSampleFPS to
 	// 120, or negative for every frame).
-	if _, err := pipeline.Select(stageList(*stages)); err != nil {
+	if _, err := service.SelectStages(stageList(*stages)); err != nil {
 		return typedUsageError(env, fs.Usage, err)
 	}
 	if err := (service.Settings{SampleFPS: *fps, DetectPreset: *preset, ClusterThreshold: *threshold, MinTrackLen: *minTrack, ScreenTimePreset: *stPreset}).Validate(); err != nil {
@@ -134,7 +132,7 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		}
 		fmt.Fprintf(env.Stdout, "job %s finished: %s\n", j.ID, summary(j))
 		// Also after a run that found everything done (skipped: outputs complete).
-		if st, ok := j.Stage("analytics"); ok && (st.Status == job.StatusOK || st.Status == job.StatusSkipped) {
+		if st, ok := j.Stage("analytics"); ok && (st.Status == service.StatusOK || st.Status == service.StatusSkipped) {
 			if rep, err := b.ScreenTime(ctx, j.EpisodeKey); err == nil {
 				printScreenTime(env.Stdout, rep, b.ReportPath(j.EpisodeKey))
 			}
@@ -168,11 +166,11 @@ func (f failures) print(w io.Writer) {
 	}
 }
 
-func summary(j job.Job) string {
-	count := map[job.Status]int{}
+func summary(j service.Job) string {
+	count := map[service.Status]int{}
 	cause, _ := failedStage(j)
 	for _, s := range j.Stages {
-		if cause != "" && s.Name != cause && s.Status == job.StatusCanceled {
+		if cause != "" && s.Name != cause && s.Status == service.StatusCanceled {
 			count["not run"]++
 			continue
 		}
@@ -185,7 +183,7 @@ func summary(j job.Job) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%d %s", count[job.Status(k)], k)
+		parts[i] = fmt.Sprintf("%d %s", count[service.Status(k)], k)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -211,13 +209,13 @@ func newPrinter(w io.Writer) *printer {
 	return &printer{w: w, now: time.Now, last: map[string]progressMark{}, start: map[string]time.Time{}, failed: map[string]bool{}}
 }
 
-func (p *printer) Notify(ev job.Event) {
+func (p *printer) Notify(ev service.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	id := ev.JobID + "/" + ev.Stage
 	tag := fmt.Sprintf("[%s] %s", strings.ToUpper(ev.Stage), ev.EpisodeKey)
 	switch ev.Status {
-	case job.StatusRunning:
+	case service.StatusRunning:
 		m, seen := p.last[id]
 		if !seen {
 			p.start[id] = p.now()
@@ -241,7 +239,7 @@ func (p *printer) Notify(ev job.Event) {
 		}
 		p.last[id] = progressMark{bucket: bucket, at: p.now()}
 		fmt.Fprintf(p.w, "%s %s\n", tag, progressText(ev))
-	case job.StatusRetrying, job.StatusPending:
+	case service.StatusRetrying, service.StatusPending:
 		if ev.NextRetryAt != nil {
 			delete(p.last, id)
 			msg := ""
@@ -250,12 +248,12 @@ func (p *printer) Notify(ev job.Event) {
 			}
 			fmt.Fprintf(p.w, "%s retry %d of %d at %s%s\n", tag, ev.Attempt+1, ev.MaxAttempts, ev.NextRetryAt.Local().Format("15:04:05"), msg)
 		}
-	case job.StatusOK:
+	case service.StatusOK:
 		fmt.Fprintf(p.w, "%s ok%s%s\n", tag, p.took(id), resultText(ev.Result))
 		delete(p.last, id)
-	case job.StatusSkipped:
+	case service.StatusSkipped:
 		fmt.Fprintf(p.w, "%s skipped%s\n", tag, skipText(ev))
-	case job.StatusCanceled:
+	case service.StatusCanceled:
 		code, msg := string(errs.Canceled), "The job was canceled."
 		if ev.Error != nil {
 			code, msg = ev.Error.Code, ev.Error.Message
@@ -272,7 +270,7 @@ func (p *printer) Notify(ev job.Event) {
 		}
 		fmt.Fprintf(p.w, "%s canceled%s %s %s\n", tag, p.took(id), code, msg)
 		delete(p.last, id)
-	case job.StatusError:
+	case service.StatusError:
 		code, msg := "ERR_INTERNAL", ""
 		if ev.Error != nil {
 			code, msg = ev.Error.Code, ev.Error.Message
@@ -291,14 +289,14 @@ func (p *printer) took(id string) string {
 	return fmt.Sprintf(" in %.1fs", p.now().Sub(t).Seconds())
 }
 
-func skipText(ev job.Event) string {
+func skipText(ev service.Event) string {
 	if ev.SkipReason != "" {
 		return ": " + ev.SkipReason
 	}
 	return ""
 }
 
-func progressText(ev job.Event) string {
+func progressText(ev service.Event) string {
 	var b strings.Builder
 	unit := ev.Unit
 	if ev.Total > 0 {
@@ -401,7 +399,7 @@ func clockOf(s float64) string {
 // stageFailure is the typed error that made j fail, nil when no stage
 // did: that of its first failed stage (see failedStage), not the
 // ERR_CANCELED "Not run because …" its later stages end canceled with.
-func stageFailure(j job.Job) error {
+func stageFailure(j service.Job) error {
 	name, ok := failedStage(j)
 	if !ok {
 		return nil
@@ -412,16 +410,16 @@ func stageFailure(j job.Job) error {
 
 // failedStage names the stage whose error is j's cause: the first stage in
 // error, else (a canceled job) the first stage canceled.
-func failedStage(j job.Job) (string, bool) {
+func failedStage(j service.Job) (string, bool) {
 	first := ""
 	for _, s := range j.Stages {
 		if s.Error == nil {
 			continue
 		}
-		if s.Status == job.StatusError {
+		if s.Status == service.StatusError {
 			return s.Name, true
 		}
-		if s.Status == job.StatusCanceled && first == "" {
+		if s.Status == service.StatusCanceled && first == "" {
 			first = s.Name
 		}
 	}

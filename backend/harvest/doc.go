@@ -2,9 +2,13 @@
 // the names of its files (names.go: no other package writes one), the
 // Parquet schemas of every stage's outputs (manifest, detections and
 // embeddings; tracks, identities and segments in analysis.go), and their
-// crash-safe writers and readers. The stages (package pipeline) read their
-// inputs and write their outputs through it; the state inspector and the
-// service read through it.
+// crash-safe writers and readers: rows to and from the domain types
+// (TrackRowOf and TrackRow.Track, IdentityRowOf and IdentityRow.Identity)
+// and the typed readers the stages and the service share (ReadTracks,
+// ReadIdentities, ReadIdentitiesMetrics, ReadReport, TracksDigest). It
+// sits above track, identity and screentime and below pipeline and
+// service. The stages (package pipeline) read their inputs and write their
+// outputs through it; the state inspector and the service read through it.
 //
 // Decisions:
 //   - Every file is written atomically: a temporary file beside the target,

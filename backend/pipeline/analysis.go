@@ -7,12 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"image"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,25 +35,6 @@ const (
 	clusterAlgorithm    = "cluster/2"
 	analyticsAlgorithm  = "analytics/2"
 	defaultScreenPreset = string(screentime.PresetDefault)
-)
-
-// Shot cuts come from a joint colour histogram of each sampled frame,
-// downscaled first to cutWidth pixels wide (the aspect kept), cutBins
-// levels per channel (cutBins³ bins), compared by track.CutDetector.
-//
-// Cost, measured on the demo episode (Castscope_Demo_S01_E01.mp4: 640×360,
-// 15 fps, 244 frames, 82 sampled at 5 fps) on the shared 2-core build
-// machine: decoding again at the job's sampling plus the histograms took
-// 0.28 s (about 3.5 ms per sampled frame, the skipped frames between
-// samples grabbed but not converted), against 22.5 s for detect on the
-// same frames (CPU provider); the stage reports cut_decode_s on every run.
-// Decoding is the cost, the 64 px downscale and histogram are noise next
-// to it, so storing histograms during detect would save little. It found
-// the demo's 5 cuts (frames 39, 78, 123, 162, 198: two photo changes per
-// loop of the source clip and the loop point).
-const (
-	cutWidth = 64
-	cutBins  = 8
 )
 
 // AnalysisSettings are the job settings of track, cluster and analytics.
@@ -86,16 +65,6 @@ func (s AnalysisSettings) clusterConfig() identity.Config {
 var trackConfig = track.Config{}
 
 var cutConfig = track.CutDetector{}
-
-// need returns ERR_ARTIFACT_MISSING naming the stage that writes path
-// when path does not exist.
-func need(path, stage string) error {
-	if exists(path) {
-		return nil
-	}
-	return errs.New(errs.ArtifactMissing, fmt.Sprintf("%s does not exist.", filepath.Base(path)),
-		fmt.Sprintf("Run the %s stage first (castscope run VIDEO --stages %s+).", stage, stage))
-}
 
 // fileID identifies a file's version cheaply: size and modification time.
 func fileID(path string) string {
@@ -178,7 +147,7 @@ func (d Deps) trackStage() job.StageDef {
 		Fingerprint: func(ctx context.Context, j job.Job) (string, error) {
 			ep, err := d.Store.Episode(ctx, j.EpisodeKey)
 			dir := harvest.Dir(d.DataDir, j.EpisodeKey)
-			return fingerprint(trackAlgorithm, ep.Fingerprint, detectedWith(dir, j).SampleFPS, trackConfig.Resolved(), cutConfig.Resolved(), cutWidth, cutBins,
+			return fingerprint(trackAlgorithm, ep.Fingerprint, detectedWith(dir, j).SampleFPS, trackConfig.Resolved(), cutConfig.Resolved(), video.HistWidth, video.HistBins,
 				fileID(filepath.Join(dir, harvest.DetectionsFile)), fileID(filepath.Join(dir, harvest.EmbeddingsFile)),
 				fileID(filepath.Join(dir, harvest.ManifestFile))), err
 		},
@@ -219,7 +188,7 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 
 	rows := make([]harvest.TrackRow, len(res.Tracks))
 	for i, t := range res.Tracks {
-		rows[i] = trackRow(t)
+		rows[i] = harvest.TrackRowOf(t)
 	}
 	if err := harvest.WriteFile(filepath.Join(dir, harvest.TracksFile), rows); err != nil {
 		return nil, err
@@ -228,7 +197,7 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 	for _, f := range frames {
 		pts[f.Index] = f.PTSms
 	}
-	cj := Cuts{Frames: nonNil(res.Cuts), Method: fmt.Sprintf("half-L1 distance of %d-bin colour histograms of frames downscaled to %d px wide", cutBins*cutBins*cutBins, cutWidth),
+	cj := Cuts{Frames: nonNil(res.Cuts), Method: fmt.Sprintf("half-L1 distance of %d-bin colour histograms of frames downscaled to %d px wide", video.HistBins*video.HistBins*video.HistBins, video.HistWidth),
 		Threshold: cmp.Or(cutConfig.Threshold, track.DefaultCutThreshold), FramesRead: read, DecodeS: decodeS, PTSms: []int64{}}
 	for _, c := range res.Cuts {
 		p, ok := pts[c]
@@ -254,11 +223,11 @@ func readTrackInputs(dir string) ([]track.Frame, []track.Detection, error) {
 	manifest := filepath.Join(dir, harvest.ManifestFile)
 	detPath := filepath.Join(dir, harvest.DetectionsFile)
 	embPath := filepath.Join(dir, harvest.EmbeddingsFile)
-	if err := need(manifest, "extract"); err != nil {
+	if err := harvest.Need(manifest, "extract"); err != nil {
 		return nil, nil, err
 	}
 	for _, p := range []string{detPath, embPath} {
-		if err := need(p, "detect"); err != nil {
+		if err := harvest.Need(p, "detect"); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -318,88 +287,13 @@ func detectCuts(ctx context.Context, r job.Reporter, path string, info video.Inf
 		if !ok {
 			break
 		}
-		if det.Push(frameHist(f.Mat, &small)) {
+		if det.Push(video.ColourHist(f.Mat, &small)) {
 			cuts = append(cuts, f.Index)
 		}
 		n++
 		r.Progress(int64(n), total, "frames")
 	}
 	return cuts, n, nil
-}
-
-// frameHist downscales a BGR frame into small and returns its joint
-// colour histogram (cutBins³ bins).
-func frameHist(m gocv.Mat, small *gocv.Mat) []float32 {
-	hist := make([]float32, cutBins*cutBins*cutBins)
-	if m.Empty() || m.Cols() == 0 {
-		return hist
-	}
-	h := max(1, m.Rows()*cutWidth/m.Cols())
-	gocv.Resize(m, small, image.Pt(cutWidth, h), 0, 0, gocv.InterpolationArea)
-	b, err := small.DataPtrUint8()
-	if err != nil {
-		return hist
-	}
-	const shift = 8 - 3 // 256 levels → cutBins (8) levels
-	ch := small.Channels()
-	if ch < 3 {
-		for _, v := range b {
-			k := int(v >> shift)
-			hist[k*cutBins*cutBins+k*cutBins+k]++
-		}
-		return hist
-	}
-	for i := 0; i+2 < len(b); i += ch {
-		hist[int(b[i]>>shift)*cutBins*cutBins+int(b[i+1]>>shift)*cutBins+int(b[i+2]>>shift)]++
-	}
-	return hist
-}
-
-func trackRow(t track.Track) harvest.TrackRow {
-	boxes := make([]float32, 0, 4*len(t.Boxes))
-	for _, b := range t.Boxes {
-		boxes = append(boxes, b[:]...)
-	}
-	return harvest.TrackRow{
-		TrackID: t.ID, StartFrame: t.StartFrame, EndFrame: t.EndFrame, StartPTSms: t.StartPTSms, EndPTSms: t.EndPTSms,
-		Frames: t.Frames, PTSms: t.PTSms, DetIDs: t.DetIDs, Boxes: boxes, Scores: t.Scores,
-		Embedding: t.Embedding, Quality: t.Quality, MeanScore: t.MeanScore, MedianFaceH: t.MedianFaceH,
-		Yaws: t.Yaws, NonFace: t.NonFace, Shot: int32(t.Shot), Changed: t.Changed,
-	}
-}
-
-// trackOf converts a row of tracks.parquet back into a track.Track.
-func trackOf(r harvest.TrackRow) track.Track {
-	t := track.Track{
-		ID: r.TrackID, StartFrame: r.StartFrame, EndFrame: r.EndFrame, StartPTSms: r.StartPTSms, EndPTSms: r.EndPTSms,
-		Frames: r.Frames, PTSms: r.PTSms, DetIDs: r.DetIDs, Scores: r.Scores,
-		Quality: r.Quality, MeanScore: r.MeanScore, MedianFaceH: r.MedianFaceH,
-		Yaws: r.Yaws, NonFace: r.NonFace, Shot: int(r.Shot), Changed: r.Changed,
-	}
-	if len(r.Embedding) > 0 {
-		t.Embedding = r.Embedding
-	}
-	for i := 0; i+3 < len(r.Boxes); i += 4 {
-		t.Boxes = append(t.Boxes, [4]float32{r.Boxes[i], r.Boxes[i+1], r.Boxes[i+2], r.Boxes[i+3]})
-	}
-	return t
-}
-
-// ReadTracks reads tracks.parquet of an episode's harvest folder.
-func ReadTracks(dir string) ([]track.Track, error) {
-	p := filepath.Join(dir, harvest.TracksFile)
-	if err := need(p, "track"); err != nil {
-		return nil, err
-	}
-	rows, err := harvest.ReadAll[harvest.TrackRow](p)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]track.Track, len(rows))
-	for i, r := range rows {
-		out[i] = trackOf(r)
-	}
-	return out, nil
 }
 
 // ---- cluster --------------------------------------------------------
@@ -412,69 +306,6 @@ type ClusterResult struct {
 	Threshold    float64 `json:"threshold"`
 	MinTrackLen  int     `json:"min_track_len"`
 	LockedPeople int     `json:"locked_people"`
-}
-
-// IdentitiesMetrics is identities_metrics.json.
-type IdentitiesMetrics struct {
-	identity.Metrics
-	Threshold    float64 `json:"threshold"`
-	MinTrackLen  int     `json:"min_track_len"`
-	MinFaceH     float32 `json:"min_face_h"`
-	CurationOps  int     `json:"curation_ops"`
-	Unidentified []int64 `json:"unidentified"` // track ids in no identity
-	// Applied is CurationState of the log and cast list this run used.
-	Applied string `json:"applied"`
-	// Tracks is the TracksDigest of the tracks this run clustered.
-	Tracks string `json:"tracks,omitempty"`
-}
-
-// TracksDigest names a set of tracks by their ids, frame ranges and sizes:
-// identities built from other tracks (track ran since) name others. It
-// is read from the tracks themselves, so a data folder copied elsewhere
-// keeps it.
-func TracksDigest(tracks []track.Track) string {
-	rows := make([][4]int64, len(tracks))
-	for i, t := range tracks {
-		rows[i] = [4]int64{t.ID, t.StartFrame, t.EndFrame, int64(t.Len())}
-	}
-	return fingerprint(rows)
-}
-
-// CurationState summarises a curation log and a cast list: when it
-// differs from identities_metrics.json's Applied, the identities do not
-// reflect what the user said yet (cluster must run again).
-func CurationState(ops []identity.Op, refs []identity.Reference) string {
-	seqs := make([]int64, len(ops))
-	for i, op := range ops {
-		seqs[i] = op.Seq
-	}
-	return fingerprint(seqs, refs)
-}
-
-// ReadIdentitiesMetrics reads identities_metrics.json.
-func ReadIdentitiesMetrics(dir string) (IdentitiesMetrics, error) {
-	var m IdentitiesMetrics
-	p := filepath.Join(dir, harvest.IdentitiesMetricsFile)
-	if err := need(p, "cluster"); err != nil {
-		return m, err
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return m, errs.FS(err, p)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s cannot be read.", harvest.IdentitiesMetricsFile), "Run the cluster stage again.")
-	}
-	return m, nil
-}
-
-// FacebankRefs returns the cast list of an episode's show as references.
-func FacebankRefs(hs []identity.Headshot) []identity.Reference {
-	refs := make([]identity.Reference, len(hs))
-	for i, h := range hs {
-		refs[i] = h.Reference()
-	}
-	return refs
 }
 
 func (d Deps) clusterStage() job.StageDef {
@@ -515,7 +346,7 @@ func (d Deps) clusterStage() job.StageDef {
 			if !exists(filepath.Join(dir, harvest.IdentitiesFile)) {
 				return false
 			}
-			m, err := ReadIdentitiesMetrics(dir)
+			m, err := harvest.ReadIdentitiesMetrics(dir)
 			if err != nil {
 				return false
 			}
@@ -524,7 +355,7 @@ func (d Deps) clusterStage() job.StageDef {
 				return false
 			}
 			refs, err := d.facebank(ctx, j.EpisodeKey)
-			return err == nil && m.Applied == CurationState(ops, refs)
+			return err == nil && m.Applied == identity.CurationState(ops, refs)
 		},
 	}
 }
@@ -536,7 +367,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	}
 	dir := harvest.Dir(d.DataDir, key)
 	a := analysisSettingsOf(r.Job())
-	tracks, err := ReadTracks(dir)
+	tracks, err := harvest.ReadTracks(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -571,10 +402,7 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	rows := make([]harvest.IdentityRow, len(res.Identities))
 	locked := 0
 	for i, id := range res.Identities {
-		rows[i] = harvest.IdentityRow{IdentityID: id.ID, Person: id.Person, Name: id.Name, Label: id.Label,
-			TrackIDs: id.TrackIDs, Centroid: id.Centroid, Size: int64(id.Size), Detections: int64(id.Detections),
-			Locked: id.Locked, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore,
-			FacebankMargin: id.FacebankMargin, FacebankFile: id.FacebankFile, Suggestion: suggestionJSON(id.Suggestion)}
+		rows[i] = harvest.IdentityRowOf(id)
 		if id.Locked {
 			locked++
 		}
@@ -583,10 +411,10 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 		return nil, err
 	}
 	cfg := a.clusterConfig()
-	if err := writeJSON(filepath.Join(dir, harvest.IdentitiesMetricsFile), IdentitiesMetrics{
+	if err := writeJSON(filepath.Join(dir, harvest.IdentitiesMetricsFile), harvest.IdentitiesMetrics{
 		Metrics: res.Metrics, Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen,
 		MinFaceH: cmp.Or(cfg.MinFaceH, identity.DefaultMinFaceH), CurationOps: len(ops), Unidentified: nonNil(res.Unidentified),
-		Applied: CurationState(ops, refs), Tracks: TracksDigest(tracks),
+		Applied: identity.CurationState(ops, refs), Tracks: harvest.TracksDigest(tracks),
 	}); err != nil {
 		return nil, err
 	}
@@ -595,23 +423,6 @@ func (d Deps) runCluster(ctx context.Context, r job.Reporter) (any, error) {
 	r.Logf("identities=%d clustered=%d unidentified=%d singletons=%.2f largest=%.2f curation_ops=%d", m.Clusters, m.ClusteredTracks, m.UnidentifiedTracks, m.SingletonFraction, m.LargestClusterFraction, len(ops))
 	return ClusterResult{Metrics: m, Identities: len(res.Identities), CurationOps: len(ops),
 		Threshold: cfg.Threshold, MinTrackLen: cfg.MinTrackLen, LockedPeople: locked}, nil
-}
-
-// suggestionJSON and suggestionOf store an offered name in a row.
-func suggestionJSON(c *identity.Candidate) string {
-	if c == nil {
-		return ""
-	}
-	b, _ := json.Marshal(c)
-	return string(b)
-}
-
-func suggestionOf(s string) *identity.Candidate {
-	var c identity.Candidate
-	if s == "" || json.Unmarshal([]byte(s), &c) != nil {
-		return nil
-	}
-	return &c
 }
 
 // clusterTracks clusters tracks and replays the curation log on the result.
@@ -674,7 +485,7 @@ func (d Deps) facebank(ctx context.Context, key string) ([]identity.Reference, e
 	if err != nil {
 		return nil, err
 	}
-	return FacebankRefs(hs), nil
+	return identity.FacebankRefs(hs), nil
 }
 
 // readCuration reads curation.json (an identity.Log, or a bare list of
@@ -703,37 +514,6 @@ func readCuration(path string) ([]identity.Op, error) {
 		return nil, bad(err)
 	}
 	return l.Ops, nil
-}
-
-// ReadIdentities reads identities.parquet back into an identity.Result;
-// Unidentified lists the tracks of tracks that no identity holds.
-func ReadIdentities(dir string, tracks []track.Track) (identity.Result, error) {
-	p := filepath.Join(dir, harvest.IdentitiesFile)
-	if err := need(p, "cluster"); err != nil {
-		return identity.Result{}, err
-	}
-	rows, err := harvest.ReadAll[harvest.IdentityRow](p)
-	if err != nil {
-		return identity.Result{}, err
-	}
-	res := identity.Result{Identities: make([]identity.Identity, len(rows))}
-	in := map[int64]bool{}
-	for i, r := range rows {
-		res.Identities[i] = identity.Identity{ID: r.IdentityID, Person: r.Person, Name: r.Name, Label: r.Label,
-			TrackIDs: r.TrackIDs, Centroid: r.Centroid, Size: int(r.Size), Detections: int(r.Detections),
-			Locked: r.Locked, FacebankName: r.FacebankName, FacebankScore: r.FacebankScore,
-			FacebankMargin: r.FacebankMargin, FacebankFile: r.FacebankFile, Suggestion: suggestionOf(r.Suggestion)}
-		for _, t := range r.TrackIDs {
-			in[t] = true
-		}
-	}
-	for _, t := range tracks {
-		if !in[t.ID] {
-			res.Unidentified = append(res.Unidentified, t.ID)
-		}
-	}
-	slices.Sort(res.Unidentified)
-	return res, nil
 }
 
 // ---- analytics ------------------------------------------------------
@@ -783,11 +563,11 @@ func (d Deps) runAnalytics(ctx context.Context, r job.Reporter) (any, error) {
 	s := detectedWith(dir, r.Job())
 	a := analysisSettingsOf(r.Job())
 	r.Progress(0, 4, "files")
-	tracks, err := ReadTracks(dir)
+	tracks, err := harvest.ReadTracks(dir)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := ReadIdentities(dir, tracks)
+	ids, err := harvest.ReadIdentities(dir, tracks)
 	if err != nil {
 		return nil, err
 	}
@@ -837,18 +617,12 @@ func writeReport(dir string, rep screentime.Report, info screentime.RunInfo) err
 	return harvest.WriteFile(filepath.Join(dir, harvest.SegmentsFile), rows)
 }
 
-// RateOf is the timecode rate of a probed video: its frame rate snapped
-// to a common rate, drop-frame when the start timecode says so (";").
-func RateOf(info video.Info) screentime.Rate {
-	return screentime.RateFromFPS(info.FPS, strings.Contains(info.StartTimecode, ";"))
-}
-
 // runInfo is what the printable report says about the run; used lists the
 // models the detections were made with (det_stats.json).
 func runInfo(ep episode.Episode, info video.Info, s JobSettings, a AnalysisSettings, used []ModelUsed) screentime.RunInfo {
 	ri := screentime.RunInfo{
 		Title: cmp.Or(ep.Title, filepath.Base(ep.VideoPath), ep.Key), GeneratedAt: time.Now(),
-		Rate: RateOf(info), StartTC: info.StartTimecode,
+		Rate: screentime.RateOf(info.FPS, info.StartTimecode), StartTC: info.StartTimecode,
 		Settings: map[string]string{
 			"sample fps":         strconv.FormatFloat(s.SampleFPS, 'g', -1, 64),
 			"detect preset":      s.DetectPreset,
@@ -876,77 +650,6 @@ func runInfo(ep episode.Episode, info video.Info, s JobSettings, a AnalysisSetti
 		ri.Models[cmp.Or(m.Role, m.Name)] = line + ", sha256:" + m.SHA256
 	}
 	return ri
-}
-
-// ReadReport reads an episode's screentime.json; absent, it is
-// ERR_ARTIFACT_MISSING with a hint to run analytics.
-func ReadReport(dataDir, key string) (screentime.Report, error) {
-	if err := episode.ValidateKey(key); err != nil {
-		return screentime.Report{}, err
-	}
-	p := filepath.Join(harvest.Dir(dataDir, key), harvest.ScreentimeJSONFile)
-	f, err := os.Open(p)
-	if os.IsNotExist(err) {
-		return screentime.Report{}, errs.New(errs.ArtifactMissing, fmt.Sprintf("Episode %s has no screen-time report (%s).", key, harvest.ScreentimeJSONFile),
-			"Run the analytics stage first (castscope run VIDEO --stages analytics).")
-	}
-	if err != nil {
-		return screentime.Report{}, errs.FS(err, p)
-	}
-	defer f.Close()
-	rep, err := screentime.ReadJSON(f)
-	if err != nil {
-		return screentime.Report{}, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s of episode %s cannot be read.", harvest.ScreentimeJSONFile, key), "Run the analytics stage again.")
-	}
-	return rep, nil
-}
-
-// ExportOptionsOf returns the export options of an episode: rate and
-// start timecode from its probed video, the clip's name and path.
-func ExportOptionsOf(ep episode.Episode) (screentime.ExportOptions, error) {
-	info, err := videoInfo(ep)
-	if err != nil {
-		return screentime.ExportOptions{}, err
-	}
-	return screentime.ExportOptions{
-		Rate: RateOf(info), StartTC: info.StartTimecode, Title: cmp.Or(ep.Title, ep.Key),
-		MediaPath: ep.VideoPath, Width: info.Width, Height: info.Height,
-	}, nil
-}
-
-// OnlyPerson keeps the report's rows labelled name (case ignored: two
-// identities the user gave one name are one person to an editor) and drops
-// the unidentified faces; an unknown name is ERR_USAGE.
-func OnlyPerson(rep screentime.Report, name string) (screentime.Report, error) {
-	var keep []screentime.Person
-	for _, p := range rep.People {
-		if strings.EqualFold(strings.TrimSpace(p.Label), strings.TrimSpace(name)) {
-			keep = append(keep, p)
-		}
-	}
-	if len(keep) == 0 {
-		return rep, errs.New(errs.Usage, fmt.Sprintf("No person is labelled %q in this episode.", name), "Check the names in the Cast view or in screentime.csv.")
-	}
-	at := map[int64]int{}
-	for i, id := range rep.CoAppearance.IdentityIDs {
-		at[id] = i
-	}
-	co := screentime.CoAppearance{IdentityIDs: make([]int64, len(keep)), Seconds: make([][]float64, len(keep))}
-	for i, p := range keep {
-		co.IdentityIDs[i] = p.IdentityID
-		co.Seconds[i] = make([]float64, len(keep))
-		for j, q := range keep {
-			a, aok := at[p.IdentityID]
-			b, bok := at[q.IdentityID]
-			if aok && bok && a < len(rep.CoAppearance.Seconds) && b < len(rep.CoAppearance.Seconds[a]) {
-				co.Seconds[i][j] = rep.CoAppearance.Seconds[a][b]
-			}
-		}
-	}
-	rep.People = keep
-	rep.Unidentified = screentime.Unidentified{Segments: []screentime.Segment{}}
-	rep.CoAppearance = co
-	return rep, nil
 }
 
 func nonNil[T any](s []T) []T {

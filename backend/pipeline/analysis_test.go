@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -254,7 +255,7 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadTracks(e.dir)
+	got, err := harvest.ReadTracks(e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := ReadIdentities(e.dir, got)
+	ids, err := harvest.ReadIdentities(e.dir, got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := ReadReport(e.d.DataDir, e.ep.Key)
+	rep, err := harvest.ReadReport(e.d.DataDir, e.ep.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,14 +385,14 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 func TestAnalysisNoFacesIsAnEmptyReport(t *testing.T) {
 	e := newAnaEnv(t, tracktest.Script{DurationMs: 8200, IntervalMs: 200, FPS: 15}, false)
 	e.runAll(t)
-	rep, err := ReadReport(e.d.DataDir, e.ep.Key)
+	rep, err := harvest.ReadReport(e.d.DataDir, e.ep.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.People) != 0 || rep.Unidentified.ScreenTimeS != 0 || rep.DurationS == 0 {
 		t.Errorf("report %+v", rep)
 	}
-	opts, err := ExportOptionsOf(e.ep)
+	opts, err := exportOptionsOf(e.ep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +415,7 @@ func TestAnalysisMissingInputsAreTyped(t *testing.T) {
 	}
 	_, err := e.d.clusterStage().Run(ctx, e.reporter())
 	check("cluster without tracks", err)
-	_, err = ReadReport(e.d.DataDir, e.ep.Key)
+	_, err = harvest.ReadReport(e.d.DataDir, e.ep.Key)
 	check("report before analytics", err)
 	if !strings.Contains(errs.As(err).Hint, "analytics") {
 		t.Errorf("hint %q does not say to run analytics", errs.As(err).Hint)
@@ -447,11 +448,11 @@ func TestAnalysisMissingInputsAreTyped(t *testing.T) {
 func TestAnalysisReplaysCurationLog(t *testing.T) {
 	e := newAnaEnv(t, anaScript(), true)
 	e.runAll(t)
-	tracks, err := ReadTracks(e.dir)
+	tracks, err := harvest.ReadTracks(e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := ReadIdentities(e.dir, tracks)
+	ids, err := harvest.ReadIdentities(e.dir, tracks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +481,7 @@ func TestAnalysisReplaysCurationLog(t *testing.T) {
 	if kept, err := os.ReadFile(filepath.Join(e.dir, harvest.CurationFile+".bak")); err != nil || !bytes.Equal(kept, b) {
 		t.Errorf("the file an operation was left out of is not kept: %v", err)
 	}
-	rep, err := ReadReport(e.d.DataDir, e.ep.Key)
+	rep, err := harvest.ReadReport(e.d.DataDir, e.ep.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,18 +519,18 @@ func idsOf(t *testing.T, e *anaEnv, id int64) []int64 {
 func TestAnalysisExportFormatsAreValid(t *testing.T) {
 	e := newAnaEnv(t, anaScript(), true)
 	e.runAll(t)
-	rep, err := ReadReport(e.d.DataDir, e.ep.Key)
+	rep, err := harvest.ReadReport(e.d.DataDir, e.ep.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := ExportOptionsOf(e.ep)
+	opts, err := exportOptionsOf(e.ep)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if opts.Rate != (screentime.Rate{Num: 15, Den: 1}) || opts.MediaPath != e.ep.VideoPath || opts.Width != 640 {
 		t.Errorf("options %+v", opts)
 	}
-	one, err := OnlyPerson(rep, " person 2 ")
+	one, err := screentime.OnlyPerson(rep, " person 2 ")
 	if err != nil || len(one.People) != 1 || one.People[0].Label != "Person 2" {
 		t.Fatalf("OnlyPerson: %v %+v", err, one.People)
 	}
@@ -539,14 +540,14 @@ func TestAnalysisExportFormatsAreValid(t *testing.T) {
 	for i := range twice.People {
 		twice.People[i].Label = "Kyle"
 	}
-	both, err := OnlyPerson(twice, "kyle")
+	both, err := screentime.OnlyPerson(twice, "kyle")
 	if err != nil || len(both.People) != len(rep.People) || len(both.CoAppearance.IdentityIDs) != len(rep.People) {
 		t.Fatalf("OnlyPerson of a shared name: %v %+v %+v", err, both.People, both.CoAppearance)
 	}
 	if len(rep.People) > 1 && both.CoAppearance.Seconds[0][0] != rep.People[0].ScreenTimeS {
 		t.Errorf("co-appearance diagonal %v, want %v", both.CoAppearance.Seconds[0][0], rep.People[0].ScreenTimeS)
 	}
-	if _, err := OnlyPerson(rep, "Nobody"); errs.CodeOf(err) != errs.Usage {
+	if _, err := screentime.OnlyPerson(rep, "Nobody"); errs.CodeOf(err) != errs.Usage {
 		t.Errorf("unknown person: %v", err)
 	}
 	segsOf := func(r screentime.Report) int {
@@ -590,7 +591,7 @@ func TestAnalysisExportFormatsAreValid(t *testing.T) {
 func TestAnalysisKeepsTheDetectionSampling(t *testing.T) {
 	e := newAnaEnv(t, anaScript(), true)
 	e.runAll(t)
-	before, err := ReadReport(e.d.DataDir, e.ep.Key)
+	before, err := harvest.ReadReport(e.d.DataDir, e.ep.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -605,7 +606,7 @@ func TestAnalysisKeepsTheDetectionSampling(t *testing.T) {
 	}
 	e.run(t, e.d.clusterStage())
 	e.run(t, e.d.analyticsStage())
-	after, err := ReadReport(e.d.DataDir, e.ep.Key)
+	after, err := harvest.ReadReport(e.d.DataDir, e.ep.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,4 +628,16 @@ func frontalLandmarks(b [4]float32) []float32 {
 		out = append(out, x, y)
 	}
 	return out
+}
+
+// exportOptionsOf is what the service exports an episode with.
+func exportOptionsOf(ep episode.Episode) (screentime.ExportOptions, error) {
+	info, err := videoInfo(ep)
+	if err != nil {
+		return screentime.ExportOptions{}, err
+	}
+	return screentime.ExportOptions{
+		Rate: screentime.RateOf(info.FPS, info.StartTimecode), StartTC: info.StartTimecode, Title: cmp.Or(ep.Title, ep.Key),
+		MediaPath: ep.VideoPath, Width: info.Width, Height: info.Height,
+	}, nil
 }

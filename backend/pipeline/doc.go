@@ -5,6 +5,12 @@
 // with other settings are other work), their inputs from the registry and
 // earlier artifacts, and write artifacts under data/harvest/{key}/.
 //
+// It holds the stages and nothing else: reading an artifact back is
+// harvest's (ReadTracks, ReadIdentities, ReadReport…), the colour histogram
+// of shot cuts is video's, the curation state is identity's, filtering a
+// report to one person is screentime's. Nothing outside the service
+// imports pipeline but bench, which measures its stages.
+//
 // Decisions:
 //   - extract writes the frame manifest and a handful of thumbnails, not the
 //     frames: detect decodes the video again in a stream. Decoding sampled

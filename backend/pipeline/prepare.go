@@ -71,8 +71,8 @@ func (d Deps) validatedEpisode(ctx context.Context, r job.Reporter) (episode.Epi
 
 // videoInfo returns the probe result the validate stage stored.
 func videoInfo(ep episode.Episode) (video.Info, error) {
-	var info video.Info
-	if len(ep.Video) == 0 || json.Unmarshal(ep.Video, &info) != nil || info.Frames <= 0 {
+	info, ok := video.StoredInfo(ep.Video)
+	if !ok {
 		return info, errs.New(errs.ArtifactMissing, fmt.Sprintf("Episode %s has not been validated.", ep.Key), "Run the validate stage first.")
 	}
 	return info, nil
@@ -171,7 +171,3 @@ func writeThumbnails(ctx context.Context, r job.Reporter, path string, info vide
 	}
 	return n, nil
 }
-
-// VideoInfoOf returns the probe result the validate stage stored for ep
-// (ERR_ARTIFACT_MISSING before validate has run).
-func VideoInfoOf(ep episode.Episode) (video.Info, error) { return videoInfo(ep) }

@@ -372,15 +372,15 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	tracks, err := pipeline.ReadTracks(dir)
+	tracks, err := harvest.ReadTracks(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := pipeline.ReadIdentities(dir, tracks)
+	ids, err := harvest.ReadIdentities(dir, tracks)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := pipeline.ReadReport(data, j.EpisodeKey)
+	rep, err := harvest.ReadReport(data, j.EpisodeKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,12 @@
 package service
 
 import (
-	"castscope/backend/harvest"
 	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,9 +14,9 @@ import (
 
 	"castscope/backend/episode"
 	"castscope/backend/errs"
+	"castscope/backend/harvest"
 	"castscope/backend/identity"
 	"castscope/backend/job"
-	"castscope/backend/pipeline"
 	"castscope/backend/screentime"
 	"castscope/backend/track"
 	"castscope/backend/video"
@@ -131,19 +129,11 @@ func (b *Backend) castData(key string) (castData, error) {
 	}
 	d := castData{dir: harvest.Dir(b.DataDir, key)}
 	var err error
-	if d.tracks, err = pipeline.ReadTracks(d.dir); err != nil {
+	if d.tracks, err = harvest.ReadTracks(d.dir); err != nil {
 		return d, err
 	}
-	d.ids, err = pipeline.ReadIdentities(d.dir, d.tracks)
+	d.ids, err = harvest.ReadIdentities(d.dir, d.tracks)
 	return d, err
-}
-
-// facebankReason says why the cast list named an identity; "" if it did not.
-func facebankReason(id identity.Identity) string {
-	if id.FacebankName == "" {
-		return ""
-	}
-	return identity.Candidate{Name: id.FacebankName, File: id.FacebankFile, Score: id.FacebankScore, Margin: id.FacebankMargin}.Reason()
 }
 
 // trackIndex maps track ids to the tracks.
@@ -184,7 +174,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	}
 	v.Facebank = nonNilSlice(hs)
 	v.Ops, v.CanUndo = len(ops), len(ops) > 0
-	v.LastOp = describeStep(ops)
+	v.LastOp = identity.DescribeStep(ops)
 	// A re-cluster that failed (or is running) clears the clustered flag
 	// but leaves the last identities in place: they are shown, pending,
 	// as long as they were built from the tracks there are now. Identities
@@ -205,7 +195,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 		}
 		v.CatchUp = v.ReclusterJob == "" && v.ReclusterError == nil
 	}
-	rep, rerr := pipeline.ReadReport(b.DataDir, key)
+	rep, rerr := harvest.ReadReport(b.DataDir, key)
 	people := map[int64]screentime.Person{}
 	if rerr == nil {
 		for _, p := range rep.People {
@@ -224,9 +214,9 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 			Tracks: id.Size, Detections: id.Detections, TrackIDs: nonNilSlice(id.TrackIDs),
 			ScreenTimeS: p.ScreenTimeS, MarginS: p.MarginS, Share: p.Share, Appearances: p.Appearances,
 			FirstS: p.FirstS, LastS: p.LastS, FacebankName: id.FacebankName, FacebankScore: id.FacebankScore,
-			FacebankReason: facebankReason(id), Suggestion: id.Suggestion,
+			FacebankReason: id.FacebankReason(), Suggestion: id.Suggestion,
 			ProfileS:   p.ProfileS,
-			ThumbTrack: bestTrack(id.TrackIDs, byTrack),
+			ThumbTrack: identity.BestTrack(id.TrackIDs, byTrack),
 		})
 	}
 	slices.SortStableFunc(v.People, func(a, b CastPerson) int {
@@ -235,7 +225,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	for _, sg := range identity.Suggest(d.ids, d.tracks, identity.SuggestMinCos, suggestLimit) {
 		v.Suggestions = append(v.Suggestions, MergeSuggestion{IdentityID: sg.A, Label: labels[sg.A], OtherID: sg.B, OtherLabel: labels[sg.B], Similarity: sg.Similarity})
 	}
-	settled := decided(ops, d.ids)
+	settled := identity.Decided(ops, d.ids)
 	for _, r := range identity.ReviewOrder(d.ids, d.tracks, 0) {
 		if settled[r.TrackID] {
 			continue
@@ -258,8 +248,8 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 // d's tracks. Identities of tracks that track has replaced since are not
 // shown; metrics written before they named their tracks go by the flag.
 func (d castData) state(clustered bool, ops []identity.Op, hs []identity.Headshot) (ready, pending bool) {
-	m, err := pipeline.ReadIdentitiesMetrics(d.dir)
-	ours := err == nil && m.Tracks != "" && m.Tracks == pipeline.TracksDigest(d.tracks)
+	m, err := harvest.ReadIdentitiesMetrics(d.dir)
+	ours := err == nil && m.Tracks != "" && m.Tracks == harvest.TracksDigest(d.tracks)
 	if (err == nil && m.Tracks != "" && !ours) || (!clustered && !ours) {
 		return false, false
 	}
@@ -268,107 +258,8 @@ func (d castData) state(clustered bool, ops []identity.Op, hs []identity.Headsho
 
 // applied reports whether identities metrics m (read with error err) show
 // the curation log ops and the cast list hs.
-func applied(m pipeline.IdentitiesMetrics, err error, ops []identity.Op, hs []identity.Headshot) bool {
-	return err == nil && m.Applied == pipeline.CurationState(ops, pipeline.FacebankRefs(hs))
-}
-
-// bestTrack is the track whose face stands for an identity: the best
-// quality, ties to the longer track.
-func bestTrack(ids []int64, byTrack map[int64]*track.Track) int64 {
-	best, bq, bn := int64(0), float32(-1), 0
-	for _, id := range ids {
-		t := byTrack[id]
-		if t == nil {
-			continue
-		}
-		if t.Quality > bq || (t.Quality == bq && len(t.Frames) > bn) {
-			best, bq, bn = id, t.Quality, len(t.Frames)
-		}
-	}
-	return best
-}
-
-// describeStep says in words what the newest step of the log did (what
-// Undo reverts): its last operation, or the merge its group made.
-func describeStep(ops []identity.Op) string {
-	if len(ops) == 0 {
-		return ""
-	}
-	last := ops[len(ops)-1]
-	n := 0
-	for i := len(ops) - 1; i >= 0 && last.Group != 0 && ops[i].Group == last.Group; i-- {
-		n++
-	}
-	if last.Kind == identity.OpMerge && n > 1 {
-		return fmt.Sprintf("Merge %d people", n+1)
-	}
-	return describeOp(last)
-}
-
-// describeOp says in words what an operation did.
-func describeOp(op identity.Op) string {
-	who := op.Target.Person
-	n := len(op.Tracks)
-	switch op.Kind {
-	case identity.OpRename:
-		return fmt.Sprintf("Rename to %q", op.Name)
-	case identity.OpMerge:
-		return "Merge two people"
-	case identity.OpMove:
-		if op.Name != "" {
-			return fmt.Sprintf("Split %d track(s) into %q", n, op.Name)
-		}
-		if len(op.Target.Tracks) == 0 {
-			return fmt.Sprintf("Split %d track(s) into a new person", n)
-		}
-		if confirms(op) {
-			return fmt.Sprintf("Confirm %d track(s)", n)
-		}
-		return fmt.Sprintf("Move %d track(s)", n)
-	case identity.OpNotThis:
-		return fmt.Sprintf("Not this person (%d track(s))", n)
-	case identity.OpLock:
-		return "Lock a person"
-	case identity.OpUnlock:
-		return "Unlock a person"
-	}
-	return fmt.Sprintf("%s %s", op.Kind, who)
-}
-
-// confirms reports whether a move keeps its tracks where they were (the
-// Review strip's Keep): they already belonged to the target.
-func confirms(op identity.Op) bool {
-	if op.Kind != identity.OpMove || len(op.Tracks) == 0 {
-		return false
-	}
-	for _, t := range op.Tracks {
-		if !slices.Contains(op.Target.Tracks, t) {
-			return false
-		}
-	}
-	return true
-}
-
-// decided returns the tracks whose person the user settled: moved or
-// confirmed by an operation in effect, or held by a locked identity.
-// They are not offered for review again.
-func decided(ops []identity.Op, ids identity.Result) map[int64]bool {
-	out := map[int64]bool{}
-	for _, op := range ops {
-		if op.Kind == identity.OpMove {
-			for _, t := range op.Tracks {
-				out[t] = true
-			}
-		}
-	}
-	for _, id := range ids.Identities {
-		if id.Locked {
-			for _, t := range id.TrackIDs {
-				out[t] = true
-			}
-		}
-	}
-	return out
+func applied(m harvest.IdentitiesMetrics, err error, ops []identity.Op, hs []identity.Headshot) bool {
+	return err == nil && m.Applied == identity.CurationState(ops, identity.FacebankRefs(hs))
 }
 
 // CurateRequest is one curation action of the Cast view.
@@ -513,23 +404,12 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 	if _, err := b.store.AppendCuration(ctx, key, add...); err != nil {
 		return "", err
 	}
-	if name := strings.TrimSpace(req.Name); req.Kind == "rename" && onCastList(hs, name) {
+	if name := strings.TrimSpace(req.Name); req.Kind == "rename" && identity.OnCastList(hs, name) {
 		if id, err := target(); err == nil {
 			b.learnFaces(ctx, key, id, name, d)
 		}
 	}
 	return b.Recluster(ctx, key)
-}
-
-// onCastList reports whether name is on the cast list hs (any case).
-func onCastList(hs []identity.Headshot, name string) bool {
-	return slices.ContainsFunc(hs, func(h identity.Headshot) bool { return strings.EqualFold(h.Name, name) })
-}
-
-// learnedFile is the cast-list file label of a face learned from track
-// tid of episode key; forgetFaces finds them by it.
-func learnedFile(key string, tid int64, pose string) string {
-	return fmt.Sprintf("%s track %d (%s, confirmed)", key, tid, pose)
 }
 
 // forgetFaces removes from the show's cast list the faces a rename of
@@ -540,7 +420,7 @@ func (b *Backend) forgetFaces(ctx context.Context, key, name string) error {
 		return err
 	}
 	for _, h := range hs {
-		if h.Name == name && strings.HasPrefix(h.File, key+" track ") && strings.HasSuffix(h.File, ", confirmed)") {
+		if h.Name == name && identity.IsLearnedFile(key, h.File) {
 			if err := b.store.RemoveHeadshot(ctx, h.ID); err != nil {
 				return err
 			}
@@ -550,30 +430,13 @@ func (b *Backend) forgetFaces(ctx context.Context, key, name string) error {
 }
 
 // learnFaces adds the best faces of a person the user confirmed as a
-// member of the show's cast list to that list, under the name: the best frontal track and the best profile
-// track (by pose, then quality and length), so the next episode of the
+// member of the show's cast list to that list, under the name: the best
+// frontal track and the best profile track (identity.FacesToLearn), so the next episode of the
 // season is named from this episode's faces too, profiles included. Each
 // entry says where it came from; it can be renamed or removed like any
 // photo. Failing to add one is logged, never the rename's failure.
 func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identity, name string, d castData) {
-	byTrack := d.trackIndex()
-	var frontal, profile *track.Track
-	better := func(a, b *track.Track) bool {
-		return b == nil || a.Quality*float32(a.Len()) > b.Quality*float32(b.Len())
-	}
-	for _, tid := range id.TrackIDs {
-		t := byTrack[tid]
-		if t == nil || len(t.Embedding) == 0 || t.Len() < identity.DefaultMinTrackLen || t.NonFace > 0 {
-			continue
-		}
-		switch yaw := t.MedianYaw(); {
-		case yaw < 0:
-		case yaw < 0.4 && better(t, frontal):
-			frontal = t
-		case yaw >= track.ProfileYaw && better(t, profile):
-			profile = t
-		}
-	}
+	frontal, profile := identity.FacesToLearn(id, d.trackIndex())
 	show := episode.ShowOf(key)
 	for _, c := range []struct {
 		t    *track.Track
@@ -585,7 +448,7 @@ func (b *Backend) learnFaces(ctx context.Context, key string, id identity.Identi
 		emb := c.t.Embedding
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d/%v", key, c.t.ID, emb))
 		h := identity.Headshot{Show: show, Name: name, SHA256: hex.EncodeToString(sum[:]), Embedding: emb,
-			File: learnedFile(key, c.t.ID, c.pose)}
+			File: identity.LearnedFile(key, c.t.ID, c.pose)}
 		if _, err := b.store.AddHeadshot(ctx, h); err != nil {
 			b.Log.Slog().Info("confirmed face not added to the cast list", "show", show, "name", name, "track", c.t.ID, "error", err)
 		}
@@ -733,62 +596,25 @@ func (b *Backend) FaceThumbs(ctx context.Context, key string, trackIDs []int64) 
 		return nil, err
 	}
 	byTrack := d.trackIndex()
-	cache := filepath.Join(d.dir, "faces")
-	out := map[string]string{}
 	var want []video.Crop
-	var files []string
 	var ids []int64
 	for _, id := range trackIDs {
 		t := byTrack[id]
 		if t == nil || len(t.Boxes) == 0 {
 			continue
 		}
-		i := bestDetection(t)
-		box := t.Boxes[i]
-		file := filepath.Join(cache, fmt.Sprintf("f%d_%d_%d_%d_%d.jpg", t.Frames[i], int(box[0]), int(box[1]), int(box[2]), int(box[3])))
-		if data, err := os.ReadFile(file); err == nil {
-			out[strconv.FormatInt(id, 10)] = dataURL(data)
-			continue
-		}
-		want = append(want, video.Crop{Index: t.Frames[i], Box: box})
-		files = append(files, file)
+		i := t.BestDetection()
+		want = append(want, video.Crop{Index: t.Frames[i], Box: t.Boxes[i]})
 		ids = append(ids, id)
 	}
-	if len(want) == 0 {
-		return out, nil
-	}
-	crops, err := video.Crops(ep.VideoPath, want, thumbSize)
-	if err != nil {
-		return out, err
-	}
-	_ = os.MkdirAll(cache, 0o755)
+	out := map[string]string{}
+	crops, err := video.CachedCrops(ep.VideoPath, filepath.Join(d.dir, "faces"), want, thumbSize)
 	for i, c := range crops {
-		if c == nil {
-			continue
-		}
-		_ = os.WriteFile(files[i], c, 0o644) // a cache: a failed write costs a decode next time
-		out[strconv.FormatInt(ids[i], 10)] = dataURL(c)
-	}
-	return out, nil
-}
-
-// bestDetection is the index of a track's detection to show: the highest
-// score among the detections at least as tall as the track's median face.
-func bestDetection(t *track.Track) int {
-	best, bs := 0, float32(-1)
-	for i, bx := range t.Boxes {
-		if bx[3]-bx[1] < t.MedianFaceH*0.9 {
-			continue
-		}
-		s := float32(0)
-		if i < len(t.Scores) {
-			s = t.Scores[i]
-		}
-		if s > bs {
-			best, bs = i, s
+		if c != nil {
+			out[strconv.FormatInt(ids[i], 10)] = dataURL(c)
 		}
 	}
-	return best
+	return out, err
 }
 
 func dataURL(jpeg []byte) string {

@@ -472,29 +472,6 @@ func TestCurationSurvivesReclustering(t *testing.T) {
 	}
 }
 
-func TestDescribeStepNamesTheWholeAction(t *testing.T) {
-	var l identity.Log
-	a := identity.Identity{ID: 1, TrackIDs: []int64{1}}
-	b := identity.Identity{ID: 2, TrackIDs: []int64{2}}
-	c := identity.Identity{ID: 3, TrackIDs: []int64{3}}
-	rename := l.Rename(a, "Ana")
-	m1, m2 := l.Merge(a, b), l.Merge(a, c)
-	m1.Group, m2.Group = 7, 7 // as the store groups one action's operations
-	for _, tc := range []struct {
-		ops  []identity.Op
-		want string
-	}{
-		{nil, ""},
-		{[]identity.Op{rename}, `Rename to "Ana"`},
-		{[]identity.Op{rename, m1, m2}, "Merge 3 people"},
-		{[]identity.Op{rename, l.Merge(a, b)}, "Merge two people"},
-	} {
-		if got := describeStep(tc.ops); got != tc.want {
-			t.Errorf("describeStep(%d ops) = %q, want %q", len(tc.ops), got, tc.want)
-		}
-	}
-}
-
 func TestMomentBeforeTheStartTimecode(t *testing.T) {
 	o := screentime.ExportOptions{Rate: screentime.Rate{Num: 30000, Den: 1001}, StartTC: "01:00:00:00"}
 	ms, err := momentOf("00:59:59:00", o)

@@ -2,7 +2,6 @@ package service
 
 import (
 	"bytes"
-	"castscope/backend/harvest"
 	"cmp"
 	"context"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 
 	"castscope/backend/episode"
 	"castscope/backend/errs"
-	"castscope/backend/pipeline"
+	"castscope/backend/harvest"
 	"castscope/backend/screentime"
 	"castscope/backend/video"
 )
@@ -23,7 +22,7 @@ func (b *Backend) ScreenTime(ctx context.Context, key string) (screentime.Report
 	if _, err := b.store.Episode(ctx, key); err != nil {
 		return screentime.Report{}, err
 	}
-	return pipeline.ReadReport(b.DataDir, key)
+	return harvest.ReadReport(b.DataDir, key)
 }
 
 // CompareLogged lines the report up with hand-logged timings ("NAME 19.12"
@@ -61,11 +60,11 @@ func (b *Backend) OnScreen(ctx context.Context, key, at string) (OnScreen, error
 	if err != nil {
 		return OnScreen{}, err
 	}
-	rep, err := pipeline.ReadReport(b.DataDir, key)
+	rep, err := harvest.ReadReport(b.DataDir, key)
 	if err != nil {
 		return OnScreen{}, err
 	}
-	opts, err := pipeline.ExportOptionsOf(ep)
+	opts, err := exportOptionsOf(ep)
 	if err != nil {
 		return OnScreen{}, err
 	}
@@ -87,7 +86,7 @@ func (b *Backend) OnScreen(ctx context.Context, key, at string) (OnScreen, error
 		start, _ = opts.Rate.ParseTimecode(opts.StartTC)
 	}
 	o.Timecode = opts.Rate.Timecode(start + opts.Rate.FramesFromMs(ms))
-	info, err := pipeline.VideoInfoOf(ep)
+	info, err := videoInfoOf(ep)
 	if err == nil && info.FPS > 0 {
 		// The nearest frame at the file's own rate: the one a typed
 		// timecode names (rounding down showed the one before), and right
@@ -147,17 +146,17 @@ func (b *Backend) ExportScreenTime(ctx context.Context, key, format, person stri
 		}
 		return data, errs.FS(err, p)
 	}
-	rep, err := pipeline.ReadReport(b.DataDir, key)
+	rep, err := harvest.ReadReport(b.DataDir, key)
 	if err != nil {
 		return nil, err
 	}
-	opts, err := pipeline.ExportOptionsOf(ep)
+	opts, err := exportOptionsOf(ep)
 	if err != nil {
 		return nil, err
 	}
 	opts.IncludeUnidentified = unidentified
 	if strings.TrimSpace(person) != "" {
-		if rep, err = pipeline.OnlyPerson(rep, person); err != nil {
+		if rep, err = screentime.OnlyPerson(rep, person); err != nil {
 			return nil, err
 		}
 		opts.Person = person
@@ -181,4 +180,26 @@ func (b *Backend) ReportPath(key string) string {
 		return ""
 	}
 	return filepath.Join(harvest.Dir(b.DataDir, key), harvest.ReportHTMLFile)
+}
+
+// videoInfoOf returns the probe result the validate stage stored for ep.
+func videoInfoOf(ep episode.Episode) (video.Info, error) {
+	info, ok := video.StoredInfo(ep.Video)
+	if !ok {
+		return info, errs.New(errs.ArtifactMissing, fmt.Sprintf("Episode %s has not been validated.", ep.Key), "Run the validate stage first.")
+	}
+	return info, nil
+}
+
+// exportOptionsOf returns the export options of an episode: rate and
+// start timecode from its probed video, the clip's name and path.
+func exportOptionsOf(ep episode.Episode) (screentime.ExportOptions, error) {
+	info, err := videoInfoOf(ep)
+	if err != nil {
+		return screentime.ExportOptions{}, err
+	}
+	return screentime.ExportOptions{
+		Rate: screentime.RateOf(info.FPS, info.StartTimecode), StartTC: info.StartTimecode, Title: cmp.Or(ep.Title, ep.Key),
+		MediaPath: ep.VideoPath, Width: info.Width, Height: info.Height,
+	}, nil
 }

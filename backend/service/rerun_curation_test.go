@@ -1,12 +1,15 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"castscope/backend/harvest"
 	"castscope/backend/job"
 )
 
@@ -105,5 +108,97 @@ func TestCurationSurvivesDetectAgain(t *testing.T) {
 			t.Errorf("%s: ran %v", when, ran)
 		}
 		check(when)
+	}
+}
+
+// TestCurationSurvivesRenumberedTracks names both people, then renumbers
+// the episode's tracks (as a track run over other detections does: an
+// extra early track shifts every id after it) so that each person's
+// tracks now carry the ids the other's had, and clusters again. The names
+// must follow the faces, not the numbers.
+//
+// It fails today: a curation operation anchors to raw track ids
+// (identity.Ref.Tracks), so after the renumbering each name binds to the
+// cluster that now holds its old numbers — the other person. Anchoring to
+// what survives a new track run (the detections' frames and boxes, or the
+// tracks' embeddings) is the fix; until then the test is skipped unless
+// CASTSCOPE_RENUMBER=1.
+func TestCurationSurvivesRenumberedTracks(t *testing.T) {
+	if os.Getenv("CASTSCOPE_RENUMBER") != "1" {
+		t.Skip("curation anchors to track ids: renumbered tracks move the names (set CASTSCOPE_RENUMBER=1 to run)")
+	}
+	media, models := realFixtures(t)
+	t.Setenv("CASTSCOPE_MODELS", models)
+	ctx := context.Background()
+	b, err := Open(ctx, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	clip := copyFile(t, filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(t.TempDir(), "Renum_S01E01.mp4"))
+	views, err := b.AddVideos(ctx, []string{clip})
+	if err != nil || len(views) != 1 {
+		t.Fatalf("add: %v", err)
+	}
+	key := views[0].Episode.Key
+	v := settle(t, b, key)
+	if len(v.People) != 2 {
+		t.Fatalf("the test clip gave %d people, want 2: %+v", len(v.People), v.People)
+	}
+	first, second := v.People[0], v.People[1]
+	if first.FirstS > second.FirstS {
+		first, second = second, first
+	}
+	for _, req := range []CurateRequest{
+		{Kind: "rename", IdentityID: first.IdentityID, Name: "Alex Example"},
+		{Kind: "rename", IdentityID: second.IdentityID, Name: "Blake Example"},
+	} {
+		if _, err := b.Curate(ctx, key, req); err != nil {
+			t.Fatalf("%s: %v", req.Kind, err)
+		}
+		settle(t, b, key)
+	}
+
+	// Renumber: id → maxID+1−id, so the first person's tracks take the
+	// second's numbers and the other way round.
+	dir := harvest.Dir(b.DataDir, key)
+	tracks, err := harvest.ReadTracks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top int64
+	for _, tr := range tracks {
+		top = max(top, tr.ID)
+	}
+	rows := make([]harvest.TrackRow, len(tracks))
+	for i, tr := range tracks {
+		tr.ID = top + 1 - tr.ID
+		rows[i] = harvest.TrackRowOf(tr)
+	}
+	slices.SortFunc(rows, func(a, b harvest.TrackRow) int { return cmp.Compare(a.TrackID, b.TrackID) })
+	if err := harvest.WriteFile(filepath.Join(dir, harvest.TracksFile), rows); err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := b.Run(ctx, key, []string{"cluster+"}, RunOverrides{Rerun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, err = b.WaitJob(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range j.Stages {
+		if s.Status != job.StatusOK {
+			t.Fatalf("after renumbering: stage %s %s %+v", s.Name, s.Status, s.Error)
+		}
+	}
+	v = settle(t, b, key)
+	alex, ok1 := personByLabel(v, "Alex Example")
+	blake, ok2 := personByLabel(v, "Blake Example")
+	if !ok1 || !ok2 {
+		t.Fatalf("after renumbering the names are not both there: %+v", v.People)
+	}
+	if alex.FirstS != first.FirstS || blake.FirstS != second.FirstS {
+		t.Errorf("after renumbering Alex Example is first on screen at %.2f s (was %.2f s), Blake Example at %.2f s (was %.2f s): the names followed the track numbers, not the faces",
+			alex.FirstS, first.FirstS, blake.FirstS, second.FirstS)
 	}
 }

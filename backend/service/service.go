@@ -3,7 +3,17 @@
 // the job runner with the pipeline's stages, the worker log and the user's
 // settings; the methods are what a user can do: add videos, run, wait for
 // or cancel a job, inspect, export. The store and the runner stay inside:
-// the window and the command line use nothing else.
+// the window and the command line use nothing else (the job types they
+// print are re-exported here: Job, Event, Status; SelectStages resolves a
+// stage list).
+//
+// Data flows video → frames → detections → tracks → identities → screen
+// time, and the packages follow it: video (decoding, probe, face crops and
+// their cache, the shot-cut histogram) → face → track → identity (with the
+// Cast view's curation rules) → screentime; harvest stores and reads each
+// step's artifacts; pipeline runs the steps as job stages; service
+// orchestrates — it reads through harvest, applies identity's rules, and
+// turns requests into store writes and jobs.
 //
 // Reading never queues work: a Cast view whose identities lag behind says
 // so (CastView.CatchUp) and its reader asks for CatchUp, which holds the one
@@ -29,6 +39,7 @@ import (
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/harvest"
+	"castscope/backend/identity"
 	"castscope/backend/inspect"
 	"castscope/backend/job"
 	"castscope/backend/logx"
@@ -377,15 +388,15 @@ func (b *Backend) Inspect(ctx context.Context, key string) (inspect.Report, erro
 	}
 	c := &inspect.Curation{Ops: []string{}, Show: show, Headshots: len(hs), Clustered: rep.Registry.States["clustered"], Names: []string{}}
 	for _, op := range ops {
-		c.Ops = append(c.Ops, describeOp(op))
+		c.Ops = append(c.Ops, identity.DescribeOp(op))
 	}
-	m, merr := pipeline.ReadIdentitiesMetrics(harvest.Dir(b.DataDir, key))
+	m, merr := harvest.ReadIdentitiesMetrics(harvest.Dir(b.DataDir, key))
 	c.Applied = applied(m, merr, ops, hs)
 	if d, err := b.castData(key); err == nil && len(hs) > 0 {
 		for _, id := range d.ids.Identities {
 			switch {
 			case id.FacebankName != "":
-				c.Names = append(c.Names, fmt.Sprintf("%s: named %s from the cast list (%s)", id.Label, id.FacebankName, facebankReason(id)))
+				c.Names = append(c.Names, fmt.Sprintf("%s: named %s from the cast list (%s)", id.Label, id.FacebankName, id.FacebankReason()))
 			case id.Suggestion != nil:
 				c.Names = append(c.Names, fmt.Sprintf("%s: may be %s, not named (%s)", id.Label, id.Suggestion.Name, id.Suggestion.Reason()))
 			}

@@ -687,3 +687,23 @@ func normalized(v []float32) []float32 {
 	}
 	return out
 }
+
+// BestDetection is the index of the detection that shows the track's face
+// best: the highest score among the detections at least as tall as 90 % of
+// the track's median face (0 when there is none).
+func (t Track) BestDetection() int {
+	best, bs := 0, float32(-1)
+	for i, bx := range t.Boxes {
+		if bx[3]-bx[1] < t.MedianFaceH*0.9 {
+			continue
+		}
+		s := float32(0)
+		if i < len(t.Scores) {
+			s = t.Scores[i]
+		}
+		if s > bs {
+			best, bs = i, s
+		}
+	}
+	return best
+}
