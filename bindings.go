@@ -8,8 +8,10 @@ import "embed"
 // exits: Wails' wails.Run then generates, from the bound App's methods and
 // the Go types they take and return, frontend/src/lib/wailsjs/go/main/App.js
 // (+ .d.ts), wailsjs/go/models.ts and the runtime wrapper (wails.json's
-// wailsjsdir; run from the repository root, see make bindings). It needs no
-// built frontend, so it embeds none: the frontend's build needs the bindings.
+// wailsjsdir; run from the repository root, see make bindings), then the
+// catalog (App.Catalog) as wailsjs/catalog.json for the frontend's unit
+// tests. It needs no built frontend, so it embeds none: the frontend's
+// build needs the bindings.
 var assets embed.FS
 
 const bindingsBuild = true

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -32,7 +33,7 @@ var icon []byte
 func main() {
 	if bindingsBuild {
 		// Writes the TypeScript bindings (bindings.go) and returns.
-		if err := wails.Run(appOptions(NewApp())); err != nil {
+		if err := writeBindings(); err != nil {
 			fmt.Fprintf(os.Stderr, "castscope: bindings: %v\n", err)
 			os.Exit(1)
 		}
@@ -75,6 +76,23 @@ func main() {
 		fmt.Fprintf(os.Stderr, "castscope: %v\n", err)
 		os.Exit(1) // the lock goes with the process
 	}
+}
+
+// catalogJSON is where the bindings build writes the catalog, for the
+// frontend's unit tests (the app reads it from App.Catalog).
+const catalogJSON = "frontend/src/lib/wailsjs/catalog.json"
+
+// writeBindings writes the TypeScript bindings (Wails, from the bound App)
+// and the catalog beside them; see bindings.go.
+func writeBindings() error {
+	if err := wails.Run(appOptions(NewApp())); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(service.GetCatalog(), "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(catalogJSON, append(b, '\n'), 0o644)
 }
 
 // appOptions are the window's options, with app's methods bound.

@@ -8,8 +8,8 @@ function settings(): Settings {
     data_dir: '/home/ed/.local/share/castscope',
     models_dir: '/opt/castscope/models',
     models: [
-      { name: 'retinaface', file: 'retinaface_mnet025.onnx', origin: 'built in', licence: 'MIT', training_data: 'WIDER FACE', ok: true },
-      { name: 'arcface', file: 'mobilefacenet.onnx', origin: 'folder', path: '/opt/castscope/models/mobilefacenet.onnx', licence: 'Apache-2.0', ok: false, problem: 'sha256 mismatch' },
+      { name: 'retinaface', file: 'retinaface_mnet025.onnx', origin: 'built in', path: '', licence: 'MIT', training_data: 'WIDER FACE', ok: true },
+      { name: 'arcface', file: 'mobilefacenet.onnx', origin: 'folder', path: '/opt/castscope/models/mobilefacenet.onnx', licence: 'Apache-2.0', training_data: '', ok: false, problem: 'sha256 mismatch' },
     ],
     ort_lib: '/opt/onnxruntime/libonnxruntime.so.1',
     ort_version: '1.30.0',
