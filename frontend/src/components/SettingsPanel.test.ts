@@ -49,6 +49,10 @@ describe('SettingsPanel', () => {
     const onsave = vi.fn();
     render(SettingsPanel, { data: settings(), onsave, onclose: vi.fn() });
     expect(screen.getByTestId('analysis-note').textContent).toContain('next cluster and screen-time run');
+    // The choices and the sampling floor are the backend's (catalog).
+    const presets = [...(screen.getByLabelText(/Screen-time preset/) as HTMLSelectElement).options].map((o) => o.value);
+    expect(presets).toEqual(['default', 'strict']);
+    expect((screen.getByLabelText(/Sampling/) as HTMLInputElement).min).toBe('0.5');
     await fireEvent.input(screen.getByLabelText(/Cluster threshold/), { target: { value: '0.65' } });
     await fireEvent.input(screen.getByLabelText(/Shortest track/), { target: { value: '5' } });
     await fireEvent.change(screen.getByLabelText(/Screen-time preset/), { target: { value: 'strict' } });
