@@ -19,9 +19,10 @@ DEMO_DATA         ?= $(CURDIR)/.cache/demo-data
 DEMO_VIDEO        := .cache/demo/Castscope_Demo_S01_E01.mp4
 DEB               := build/castscope_$(VERSION)_amd64.deb
 GO_SOURCES        := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './third_party/*' -not -path './.cache/*' 2>/dev/null) go.mod go.sum $(wildcard models/*)
+BINDINGS          := frontend/src/lib/wailsjs/go/main/App.js
 FRONTEND_SOURCES  := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.* -type f 2>/dev/null)
 
-.PHONY: deps apt locale ort npm gomod build run demo test test-go test-frontend test-e2e vet check package clean
+.PHONY: deps apt locale ort npm gomod bindings build run demo test test-go test-frontend test-e2e vet check package clean
 
 deps: apt locale ort gomod npm
 	@echo "deps: ready"
@@ -50,7 +51,21 @@ frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	@echo "deps: npm packages (npm ci)"
 	@cd frontend && npm ci --no-audit --no-fund --loglevel=error
 
-frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/node_modules/.package-lock.json
+# The frontend's TypeScript bindings of the bound Go methods and the types
+# they carry (frontend/src/lib/wailsjs, generated, never committed): a
+# -tags bindings build writes them when run from here (bindings.go), and
+# the catalog as JSON beside them for the frontend's unit tests.
+# Wails cannot name time.Time in TypeScript; it is an RFC 3339 string.
+bindings: $(BINDINGS)
+$(BINDINGS): $(GO_SOURCES) wails.json
+	@echo "build: frontend bindings (frontend/src/lib/wailsjs)"
+	@mkdir -p .cache
+	@go build -tags bindings,$(TAGS) -o .cache/castscope-bindings .
+	@tsoutputtype=interfaces ./.cache/castscope-bindings >.cache/bindings.log 2>&1 || { cat .cache/bindings.log; exit 1; }
+	@sed -i 's/\btime\.Time\b/string | null/g' frontend/src/lib/wailsjs/go/models.ts
+	@touch $@
+
+frontend/dist/index.html: $(FRONTEND_SOURCES) $(BINDINGS) frontend/node_modules/.package-lock.json
 	@echo "build: frontend"
 	@cd frontend && npm run build --silent
 
@@ -73,8 +88,9 @@ demo: deps $(BIN) $(DEMO_VIDEO)
 vet: frontend/dist/index.html
 	@test -z "$$(gofmt -l $(filter %.go,$(GO_SOURCES)))" || { gofmt -l $(filter %.go,$(GO_SOURCES)); echo "gofmt: files above need formatting"; exit 1; }
 	@go vet -tags $(TAGS) ./...
+	@go vet -tags bindings,$(TAGS) .
 
-check: npm
+check: npm $(BINDINGS)
 	@cd frontend && npm run check --silent
 
 test-go: deps frontend/dist/index.html $(BIN)
@@ -85,7 +101,7 @@ test-go: deps frontend/dist/index.html $(BIN)
 	CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) \
 	go test -tags $(TAGS),matprofile -count=1 -run '^TestNoMatLeak$$' ./backend/face
 
-test-frontend: npm
+test-frontend: npm $(BINDINGS)
 	@cd frontend && npm test --silent
 
 test-e2e: deps
@@ -100,4 +116,4 @@ $(DEB): $(BIN) $(ORT_LIB) scripts/package.sh build/linux/castscope.desktop build
 	@bash scripts/package.sh $(VERSION) $(BIN) $(ORT_LIB) build
 
 clean:
-	rm -rf build/bin build/*.deb frontend/dist .cache
+	rm -rf build/bin build/*.deb frontend/dist frontend/src/lib/wailsjs .cache

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
@@ -24,9 +22,10 @@ const (
 )
 
 // App holds the Wails context and the backend. Its exported methods are
-// bound to the frontend (window.go.main.App.*): each is a few lines over
-// package service and returns (T, error) — Wails rejects the JS promise
-// with "ERR_CODE message" on error.
+// bound to the frontend: each is a few lines over package service and
+// returns (T, error). The frontend calls them through the generated
+// bindings (frontend/src/lib/wailsjs, make bindings); Wails rejects the JS
+// promise with a PageError {code, message, hint} on error.
 type App struct {
 	ctx     context.Context
 	backend *service.Backend
@@ -97,18 +96,31 @@ func (a *App) ready() (*service.Backend, error) {
 	return a.backend, nil
 }
 
-// uiError turns any error into "ERR_CODE message (hint)" for the frontend;
-// causes stay in the log.
+// uiError returns err as a typed error (nil stays nil): an untyped error
+// becomes ERR_INTERNAL with a generic sentence, its cause kept for the log.
 func uiError(err error) error {
 	if err == nil {
 		return nil
 	}
+	return errs.As(err)
+}
+
+// PageError is how a bound method's error reaches the page: the JS promise
+// rejects with this object (main.go's ErrorFormatter).
+type PageError struct {
+	Code    errs.Code `json:"code"`
+	Message string    `json:"message"`
+	Hint    string    `json:"hint"`
+}
+
+// pageError turns any error a bound method returns into a PageError; an
+// untyped one is ERR_INTERNAL.
+func pageError(err error) PageError {
 	e := errs.As(err)
-	msg := fmt.Sprintf("%s %s", e.Code, e.Message)
-	if e.Hint != "" {
-		msg += " — " + e.Hint
+	if e == nil {
+		e = errs.New(errs.Internal, "An internal error occurred.", "")
 	}
-	return errors.New(msg)
+	return PageError{Code: e.Code, Message: e.Message, Hint: e.Hint}
 }
 
 // AddVideos registers files and queues the full pipeline for new episodes;
@@ -250,3 +262,8 @@ func (a *App) ExportJSON() error {
 	}
 	return uiError(b.ExportJSON(a.ctx))
 }
+
+// Catalog returns the stages, default settings and error codes the page
+// builds its lists from (service.GetCatalog); it works before the backend
+// has opened.
+func (a *App) Catalog() service.Catalog { return service.GetCatalog() }

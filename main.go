@@ -7,7 +7,8 @@ package main
 
 import (
 	"context"
-	"embed"
+	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -26,13 +27,18 @@ import (
 	"castscope/backend/service"
 )
 
-//go:embed all:frontend/dist
-var assets embed.FS
-
 //go:embed build/appicon.png
 var icon []byte
 
 func main() {
+	if bindingsBuild {
+		// Writes the TypeScript bindings (bindings.go) and returns.
+		if err := writeBindings(); err != nil {
+			fmt.Fprintf(os.Stderr, "castscope: bindings: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	args := os.Args[1:]
 	// Arguments that are existing files are videos to open (a file
 	// manager's "Open with", the .desktop entry's %F); flags other than
@@ -65,7 +71,33 @@ func main() {
 			fmt.Fprintf(os.Stderr, "castscope: %v (later launches will not reach this window)\n", err)
 		}
 	}
-	err = wails.Run(&options.App{
+	err = wails.Run(appOptions(app))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "castscope: %v\n", err)
+		os.Exit(1) // the lock goes with the process
+	}
+}
+
+// catalogJSON is where the bindings build writes the catalog, for the
+// frontend's unit tests (the app reads it from App.Catalog).
+const catalogJSON = "frontend/src/lib/wailsjs/catalog.json"
+
+// writeBindings writes the TypeScript bindings (Wails, from the bound App)
+// and the catalog beside them; see bindings.go.
+func writeBindings() error {
+	if err := wails.Run(appOptions(NewApp())); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(service.GetCatalog(), "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(catalogJSON, append(b, '\n'), 0o644)
+}
+
+// appOptions are the window's options, with app's methods bound.
+func appOptions(app *App) *options.App {
+	return &options.App{
 		Title:            "Castscope",
 		Width:            1280,
 		Height:           800,
@@ -78,10 +110,8 @@ func main() {
 		DragAndDrop:      &options.DragAndDrop{EnableFileDrop: true, DisableWebViewDrop: true},
 		Linux:            &linux.Options{Icon: icon, ProgramName: "castscope"},
 		Bind:             []any{app},
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "castscope: %v\n", err)
-		os.Exit(1) // the lock goes with the process
+		// A bound method's error reaches the page as {code, message, hint}.
+		ErrorFormatter: func(err error) any { return pageError(err) },
 	}
 }
 

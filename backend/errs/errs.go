@@ -39,6 +39,19 @@ const (
 	Internal             Code = "ERR_INTERNAL"
 )
 
+// codes are the codes above, in their order.
+var codes = []Code{
+	EpisodeNotRegistered, InvalidEpisodeKey, InputNotFound, VideoUnreadable, VideoUnsupported,
+	ModelMissing, ModelChecksum, ModelLoadFailed, RuntimeMissing, ProviderUnavailable,
+	RegistryUpdateFailed, ArtifactWriteFailed, ArtifactMissing, DiskFull, ReadOnly,
+	DatabaseCorrupt, StageStalled, StageCrashed, Canceled, IllegalTransition,
+	HeadshotInvalid, Usage, Internal,
+}
+
+// Codes returns every code, in the order declared (a new code goes in both
+// places; TestCodesListsEveryCode checks).
+func Codes() []Code { return append([]Code(nil), codes...) }
+
 // Error is a typed error. Message is a sentence for the user; Hint says
 // what to do about it; Err (optional) is the cause, kept for logs and
 // errors.Is/As but never shown on its own.

@@ -3,8 +3,13 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,5 +61,34 @@ func TestFSMapsErrno(t *testing.T) {
 	}
 	if e := As(FS(&os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}, "/data/x.parquet")); e.Hint == "" || !strings.Contains(e.Message, "/data/x.parquet") {
 		t.Errorf("disk-full error must name the path and hint: %+v", e)
+	}
+}
+
+// TestCodesListsEveryCode reads errs.go's Code constants and checks Codes
+// returns each once, in declaration order.
+func TestCodesListsEveryCode(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "errs.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []Code
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Code" {
+				continue
+			}
+			for _, v := range vs.Values {
+				s, _ := strconv.Unquote(v.(*ast.BasicLit).Value)
+				declared = append(declared, Code(s))
+			}
+		}
+	}
+	if len(declared) < 20 || !slices.Equal(Codes(), declared) {
+		t.Errorf("Codes() = %v\nerrs.go declares %v", Codes(), declared)
 	}
 }

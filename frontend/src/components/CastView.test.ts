@@ -243,7 +243,7 @@ describe('CastView', () => {
 
   it('a rejected curation shows a typed toast and leaves the view usable', async () => {
     go.Curate.mockImplementation(async () => {
-      throw 'ERR_USAGE Person 1 is locked. — Unlock it first.';
+      throw { code: 'ERR_USAGE', message: 'Person 1 is locked.', hint: 'Unlock it first.' };
     });
     await show();
     await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('lock'));
@@ -273,7 +273,7 @@ describe('CastView', () => {
     await settle();
     expect(go.RenameHeadshot).toHaveBeenCalledWith(7, 'Jordan D.');
     go.RenameHeadshot.mockImplementationOnce(async () => {
-      throw 'ERR_USAGE A name cannot be empty.';
+      throw { code: 'ERR_USAGE', message: 'A name cannot be empty.' };
     });
     const field = within(fb).getByLabelText('Name of headshot Jordan_Doe.jpg') as HTMLInputElement;
     await fireEvent.change(field, { target: { value: 'Nope' } });
@@ -338,7 +338,7 @@ describe('CastView', () => {
 
   it('a Keep that fails, or one undone later, brings the track back to the review strip', async () => {
     go.Curate.mockImplementationOnce(async () => {
-      throw 'ERR_USAGE There is no person 2 in this episode any more. — Reload the Cast view and try again.';
+      throw { code: 'ERR_USAGE', message: 'There is no person 2 in this episode any more.', hint: 'Reload the Cast view and try again.' };
     });
     await show();
     await fireEvent.click(within(screen.getByTestId('review-22')).getByTestId('review-keep'));
@@ -364,7 +364,7 @@ describe('CastView', () => {
 
   it('a failed split keeps the tracks panel and the picks; a done one closes it and gives focus back to the card', async () => {
     go.Curate.mockImplementationOnce(async () => {
-      throw 'ERR_USAGE Track 12 is not one of Person 1\'s. — Reload the Cast view and try again.';
+      throw { code: 'ERR_USAGE', message: 'Track 12 is not one of Person 1\'s.', hint: 'Reload the Cast view and try again.' };
     });
     await show();
     await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('tracks'));

@@ -64,7 +64,7 @@ describe('Inspector', () => {
 
   it('shows the curation log in effect and whether the identities show it yet', () => {
     const r = report();
-    r.curation = { ops: ['Rename to "Kyle"', 'Lock a person'], applied: false, clustered: true, show: 'rhobh', headshots: 1 };
+    r.curation = { ops: ['Rename to "Kyle"', 'Lock a person'], applied: false, clustered: true, show: 'rhobh', headshots: 1, names: [] };
     render(Inspector, { report: r, episodeKey: 'rhobh_s05_e03' });
     const c = screen.getByTestId('inspector-curation');
     expect([...c.querySelectorAll('li')].map((li) => li.textContent)).toEqual(['Rename to "Kyle"', 'Lock a person']);

@@ -111,7 +111,7 @@ describe('ReportView', () => {
     await settle();
     expect((screen.getByTestId('onscreen-at') as HTMLInputElement).value).toBe('01:00:10:12');
     go.OnScreen.mockImplementation(async () => {
-      throw 'ERR_USAGE "99:99" is past the end (01:40).';
+      throw { code: 'ERR_USAGE', message: '"99:99" is past the end (01:40).' };
     });
     await fireEvent.input(screen.getByTestId('onscreen-at'), { target: { value: '99:99' } });
     await fireEvent.submit(screen.getByTestId('onscreen-at').closest('form')!);
@@ -139,7 +139,7 @@ describe('ReportView', () => {
 
   it('a bad line in the pasted timings is shown under the box', async () => {
     go.CompareLogged.mockImplementation(async () => {
-      throw 'ERR_USAGE Line 2 "Jordan" has no time. — Write NAME SECONDS, NAME MM:SS or CSV name,seconds.';
+      throw { code: 'ERR_USAGE', message: 'Line 2 "Jordan" has no time.', hint: 'Write NAME SECONDS, NAME MM:SS or CSV name,seconds.' };
     });
     await show();
     await fireEvent.input(screen.getByTestId('compare-input'), { target: { value: 'A 1\nJordan' } });
@@ -199,7 +199,7 @@ describe('ReportView', () => {
     await settle();
     expect(screen.queryByTestId('export-saved')).toBeNull();
     go.ExportScreenTime.mockImplementationOnce(async () => {
-      throw 'ERR_ARTIFACT_WRITE_FAILED cannot write /ro/x.otio';
+      throw { code: 'ERR_ARTIFACT_WRITE_FAILED', message: 'cannot write /ro/x.otio' };
     });
     await fireEvent.click(screen.getByTestId('export-otio'));
     await settle();
@@ -228,7 +228,7 @@ describe('ReportView', () => {
 
   it('says to run the pipeline when there is no report yet', async () => {
     go.ScreenTime.mockImplementation(async () => {
-      throw 'ERR_ARTIFACT_MISSING screentime.json is missing';
+      throw { code: 'ERR_ARTIFACT_MISSING', message: 'screentime.json is missing' };
     });
     await show();
     expect(screen.getByTestId('report-view').textContent).toContain('run the pipeline first');

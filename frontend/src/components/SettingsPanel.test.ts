@@ -8,8 +8,8 @@ function settings(): Settings {
     data_dir: '/home/ed/.local/share/castscope',
     models_dir: '/opt/castscope/models',
     models: [
-      { name: 'retinaface', file: 'retinaface_mnet025.onnx', origin: 'built in', licence: 'MIT', training_data: 'WIDER FACE', ok: true },
-      { name: 'arcface', file: 'mobilefacenet.onnx', origin: 'folder', path: '/opt/castscope/models/mobilefacenet.onnx', licence: 'Apache-2.0', ok: false, problem: 'sha256 mismatch' },
+      { name: 'retinaface', file: 'retinaface_mnet025.onnx', origin: 'built in', path: '', licence: 'MIT', training_data: 'WIDER FACE', ok: true },
+      { name: 'arcface', file: 'mobilefacenet.onnx', origin: 'folder', path: '/opt/castscope/models/mobilefacenet.onnx', licence: 'Apache-2.0', training_data: '', ok: false, problem: 'sha256 mismatch' },
     ],
     ort_lib: '/opt/onnxruntime/libonnxruntime.so.1',
     ort_version: '1.30.0',
@@ -49,6 +49,10 @@ describe('SettingsPanel', () => {
     const onsave = vi.fn();
     render(SettingsPanel, { data: settings(), onsave, onclose: vi.fn() });
     expect(screen.getByTestId('analysis-note').textContent).toContain('next cluster and screen-time run');
+    // The choices and the sampling floor are the backend's (catalog).
+    const presets = [...(screen.getByLabelText(/Screen-time preset/) as HTMLSelectElement).options].map((o) => o.value);
+    expect(presets).toEqual(['default', 'strict']);
+    expect((screen.getByLabelText(/Sampling/) as HTMLInputElement).min).toBe('0.5');
     await fireEvent.input(screen.getByLabelText(/Cluster threshold/), { target: { value: '0.65' } });
     await fireEvent.input(screen.getByLabelText(/Shortest track/), { target: { value: '5' } });
     await fireEvent.change(screen.getByLabelText(/Screen-time preset/), { target: { value: 'strict' } });

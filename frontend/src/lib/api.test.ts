@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, call, DEFAULT_TIMEOUT_MS, parseError } from './api';
+import { setCatalog } from './catalog';
+import { goCatalog } from '../test/catalog';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 function bind(methods: Record<string, Fn>) {
@@ -33,8 +35,8 @@ describe('api', () => {
   });
 
   it('custom timeouts apply per call', async () => {
-    bind({ Slow: () => new Promise(() => {}) });
-    const caught = call('Slow', [], 50).catch((e: unknown) => e);
+    bind({ OpenReport: () => new Promise(() => {}) });
+    const caught = call('OpenReport', ['ep1'], 50).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(50);
     expect(((await caught) as ApiError).code).toBe('ERR_TIMEOUT');
   });
@@ -51,23 +53,29 @@ describe('api', () => {
     await expect(api.listEpisodes()).resolves.toEqual([]);
   });
 
-  it('splits typed Go errors into code and message', async () => {
-    bind({ AddVideos: () => Promise.reject('ERR_VIDEO_UNREADABLE cannot open /x.mp4: moov atom not found') });
+  it('turns the {code, message, hint} a bound method rejects with into an ApiError', async () => {
+    bind({
+      AddVideos: () =>
+        Promise.reject({ code: 'ERR_VIDEO_UNREADABLE', message: 'Cannot open /x.mp4.', hint: 'Check the file — or another one.' }),
+    });
     const err = (await api.addVideos(['/x.mp4']).catch((e: unknown) => e)) as ApiError;
-    expect(err.code).toBe('ERR_VIDEO_UNREADABLE');
-    expect(err.message).toBe('cannot open /x.mp4: moov atom not found');
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: 'ERR_VIDEO_UNREADABLE', message: 'Cannot open /x.mp4.', hint: 'Check the file — or another one.', method: 'AddVideos' });
   });
 
-  it('separates the hint Go appends after an em dash', () => {
-    const e = parseError('ERR_MODEL_MISSING model file retinaface.onnx is missing — Clear the models folder to use the built-in models.', 'X');
-    expect(e.code).toBe('ERR_MODEL_MISSING');
-    expect(e.message).toBe('model file retinaface.onnx is missing');
-    expect(e.hint).toBe('Clear the models folder to use the built-in models.');
+  it('a string Wails itself rejects with, or a thrown Error, is ERR_INTERNAL with its text', async () => {
+    bind({ RunEpisode: () => Promise.reject('error parsing arguments: json: cannot unmarshal') });
+    const err = (await api.runEpisode('ep1').catch((e: unknown) => e)) as ApiError;
+    expect(err).toMatchObject({ code: 'ERR_INTERNAL', message: 'error parsing arguments: json: cannot unmarshal', hint: '' });
+    // A string that looks like a code is not parsed: only the backend's object carries one.
+    expect(parseError('ERR_DISK_FULL no space', 'X')).toMatchObject({ code: 'ERR_INTERNAL', message: 'ERR_DISK_FULL no space' });
+    expect(parseError(new Error('boom'), 'X')).toMatchObject({ code: 'ERR_INTERNAL', message: 'boom' });
+    expect(parseError({ code: 'ERR_USAGE', message: 'Bad.' }, 'X')).toMatchObject({ code: 'ERR_USAGE', message: 'Bad.', hint: '' });
   });
 
-  it('untyped errors become ERR_INTERNAL', () => {
-    expect(parseError('boom', 'X').code).toBe('ERR_INTERNAL');
-    expect(parseError(new Error('ERR_DISK_FULL: no space'), 'X').code).toBe('ERR_DISK_FULL');
+  it('a binding that throws at once rejects with an ApiError', async () => {
+    bind({ CancelJob: () => { throw { code: 'ERR_ILLEGAL_TRANSITION', message: 'Already done.', hint: '' }; } });
+    await expect(api.cancelJob('j1')).rejects.toMatchObject({ code: 'ERR_ILLEGAL_TRANSITION', method: 'CancelJob' });
   });
 
   it('replaces null slices and maps from Go with empty ones', async () => {
@@ -187,7 +195,8 @@ describe('api: cast, report and facebank', () => {
     expect(exp).toHaveBeenCalledWith('ep1', 'edl', 'Alex');
   });
 
-  it('GetSettings fills the analysis settings an older backend leaves out', async () => {
+  it("GetSettings fills the analysis settings an older backend leaves out with the catalog's defaults", async () => {
+    setCatalog(goCatalog);
     bind({ GetSettings: async () => ({ data_dir: '/d', models: null }) });
     const s = await api.getSettings();
     expect(s).toMatchObject({ models: [], cluster_threshold: 0.5, min_track_len: 3, screentime_preset: 'default' });

@@ -1,16 +1,17 @@
-// The only module that touches the Go bindings (window.go.main.App.*).
-// Every call settles: a call whose arguments Wails cannot parse never answers,
-// so each one races a timeout.
+// The only module that calls the Go bindings: the functions Wails generates
+// from the bound App's methods (./wailsjs/go/main/App, make bindings).
+// Every call settles: a call whose arguments Wails cannot parse never
+// answers, so each one races a timeout. A bound method's error arrives as
+// {code, message, hint} (main.go's ErrorFormatter) and becomes an ApiError.
+import * as App from './wailsjs/go/main/App';
+import { DEFAULTS } from './catalog';
 import type {
+  Catalog,
   CastView,
-  Comparison,
   CurateRequest,
   Episode,
   ExportFormat,
-  Headshot,
-  HeadshotResult,
   Job,
-  LogLine,
   OnScreen,
   Report,
   ScreenTimeReport,
@@ -18,15 +19,13 @@ import type {
   Settings,
 } from './types';
 
-type Bound = (...args: unknown[]) => Promise<unknown>;
-
 declare global {
   interface Window {
-    go?: { main?: { App?: Record<string, Bound> } };
+    go?: { main?: { App?: Record<string, (...args: unknown[]) => Promise<unknown>> } };
   }
 }
 
-/** A failed call: code is the typed error code ("ERR_…") when Go sent one. */
+/** A failed call: code is the typed error code ("ERR_…"). */
 export class ApiError extends Error {
   readonly code: string;
   readonly method: string;
@@ -44,40 +43,46 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Native dialogs wait for the user. */
 export const DIALOG_TIMEOUT_MS = 10 * 60_000;
 
-/** Splits "ERR_CODE message — hint" (hint optional) into its parts; other
- * strings become ERR_INTERNAL. */
+/** The error a bound method rejects with (main.go's PageError). */
+interface PageError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+function isPageError(e: unknown): e is PageError {
+  return typeof e === 'object' && e !== null && typeof (e as PageError).code === 'string' && typeof (e as PageError).message === 'string';
+}
+
+/** Turns what a call rejected with into an ApiError: the backend's
+ * {code, message, hint}; anything else (a string Wails itself sends, a
+ * thrown Error) is ERR_INTERNAL with its text. */
 export function parseError(err: unknown, method: string): ApiError {
   if (err instanceof ApiError) return err;
-  const text =
-    typeof err === 'string'
-      ? err
-      : err instanceof Error
-        ? err.message
-        : err == null
-          ? ''
-          : JSON.stringify(err);
-  const m = /^\s*(ERR_[A-Z0-9_]+):?\s*([\s\S]*)$/.exec(text);
-  if (m) {
-    const rest = m[2].trim();
-    const cut = rest.indexOf(' — ');
-    const message = cut >= 0 ? rest.slice(0, cut).trim() : rest;
-    const hint = cut >= 0 ? rest.slice(cut + 3).trim() : '';
-    return new ApiError(m[1], message || m[1], method, hint);
-  }
+  if (isPageError(err)) return new ApiError(err.code, err.message || err.code, method, err.hint ?? '');
+  const text = typeof err === 'string' ? err : err instanceof Error ? err.message : err == null ? '' : JSON.stringify(err);
   return new ApiError('ERR_INTERNAL', text.trim() || 'unknown error', method);
 }
 
-/** Calls a bound method with a timeout. */
-export function call<T>(method: string, args: unknown[] = [], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
-  const fn = typeof window !== 'undefined' ? window.go?.main?.App?.[method] : undefined;
-  if (typeof fn !== 'function') {
+type Methods = typeof App;
+type MethodName = keyof Methods;
+
+/** Calls a generated binding with a timeout. */
+export function call<M extends MethodName>(
+  method: M,
+  args: Parameters<Methods[M]>,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<Awaited<ReturnType<Methods[M]>>> {
+  // The generated functions reach window.go.main.App; without it there is no backend.
+  if (typeof window === 'undefined' || typeof window.go?.main?.App?.[method] !== 'function') {
     return Promise.reject(new ApiError('ERR_NO_BACKEND', `the backend is not connected (${method})`, method));
   }
-  return new Promise<T>((resolve, reject) => {
+  const fn = App[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<Methods[M]>>>;
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new ApiError('ERR_TIMEOUT', `${method} did not answer within ${Math.round(timeoutMs / 1000)} s`, method));
     }, timeoutMs);
-    let p: Promise<unknown>;
+    let p: Promise<Awaited<ReturnType<Methods[M]>>>;
     try {
       p = Promise.resolve(fn(...args));
     } catch (e) {
@@ -88,9 +93,9 @@ export function call<T>(method: string, args: unknown[] = [], timeoutMs = DEFAUL
     p.then(
       (v) => {
         clearTimeout(timer);
-        resolve(v as T);
+        resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         clearTimeout(timer);
         reject(parseError(e, method));
       },
@@ -128,13 +133,15 @@ export function normalizeReport(r: Report): Report {
   };
 }
 
+/** Settings with empty lists, and the catalog's defaults in the analysis
+ * fields an older backend leaves out. */
 export function normalizeSettings(s: Settings): Settings {
   return {
     ...s,
     models: list(s?.models),
-    cluster_threshold: s?.cluster_threshold ?? 0.5,
-    min_track_len: s?.min_track_len ?? 3,
-    screentime_preset: s?.screentime_preset || 'default',
+    cluster_threshold: s?.cluster_threshold || DEFAULTS.cluster_threshold,
+    min_track_len: s?.min_track_len || DEFAULTS.min_track_len,
+    screentime_preset: s?.screentime_preset || DEFAULTS.screentime_preset,
   };
 }
 
@@ -167,50 +174,52 @@ export function normalizeOnScreen(o: OnScreen): OnScreen {
 /** Calls that cut face crops (~50 ms each on first use) or run the face models on headshots. */
 export const SLOW_TIMEOUT_MS = 60_000;
 
-const episodes = (v: Episode[] | null | undefined) => list(v).map(normalizeEpisode);
+// The generated types are those of Go's structs; Go sends a few fields
+// (times, raw JSON, nil slices) looser than the UI's types say, and the
+// normalize* functions above make them so.
+const as = <T>(v: unknown) => v as T;
+const episodes = (v: unknown) => list(as<Episode[] | null>(v)).map(normalizeEpisode);
 
 export const api = {
-  addVideos: async (paths: string[]) => episodes(await call<Episode[] | null>('AddVideos', [paths])),
-  takeOpenFiles: async () => list(await call<string[] | null>('TakeOpenFiles')),
-  chooseVideos: async () => episodes(await call<Episode[] | null>('ChooseVideos', [], DIALOG_TIMEOUT_MS)),
-  listEpisodes: async () => episodes(await call<Episode[] | null>('ListEpisodes')),
-  runEpisode: (key: string, stages: string[] = []) => call<string>('RunEpisode', [key, stages]),
-  cancelJob: (jobID: string) => call<void>('CancelJob', [jobID]),
-  retryStage: (jobID: string, stage: string) => call<string>('RetryStage', [jobID, stage]),
-  inspect: async (key: string) => normalizeReport(await call<Report>('Inspect', [key])),
-  jobLogs: async (jobID: string) => list(await call<LogLine[] | null>('JobLogs', [jobID])),
-  getSettings: async () => normalizeSettings(await call<Settings>('GetSettings')),
-  saveSettings: (s: Settings) => call<void>('SaveSettings', [s]),
-  openDataFolder: () => call<void>('OpenDataFolder'),
-  exportJSON: () => call<void>('ExportJSON', [], DIALOG_TIMEOUT_MS),
+  catalog: async () => as<Catalog>(await call('Catalog', [])),
+  addVideos: async (paths: string[]) => episodes(await call('AddVideos', [paths])),
+  takeOpenFiles: async () => list(await call('TakeOpenFiles', [])),
+  chooseVideos: async () => episodes(await call('ChooseVideos', [], DIALOG_TIMEOUT_MS)),
+  listEpisodes: async () => episodes(await call('ListEpisodes', [])),
+  runEpisode: (key: string, stages: string[] = []) => call('RunEpisode', [key, stages]),
+  cancelJob: (jobID: string) => call('CancelJob', [jobID]),
+  retryStage: (jobID: string, stage: string) => call('RetryStage', [jobID, stage]),
+  inspect: async (key: string) => normalizeReport(as<Report>(await call('Inspect', [key]))),
+  jobLogs: async (jobID: string) => list(await call('JobLogs', [jobID])).map((l) => ({ ...l, job_id: l.job_id ?? '', stage: l.stage ?? '' })),
+  getSettings: async () => normalizeSettings(await call('GetSettings', [])),
+  saveSettings: (s: Settings) => call('SaveSettings', [s]),
+  openDataFolder: () => call('OpenDataFolder', []),
+  exportJSON: () => call('ExportJSON', [], DIALOG_TIMEOUT_MS),
   /** The poster frame as a data URL, "" before extract has written it. */
-  thumbnail: async (key: string) => (await call<string | null>('Thumbnail', [key])) ?? '',
+  thumbnail: async (key: string) => (await call('Thumbnail', [key])) ?? '',
 
-  cast: async (key: string) => normalizeCast(await call<CastView>('Cast', [key])),
+  cast: async (key: string) => normalizeCast(as<CastView>(await call('Cast', [key]))),
   /** Queues the re-cluster a view with catch_up owes (or finds the one running); returns its job id, "" when current. */
-  catchUpCast: (key: string) => call<string>('CatchUpCast', [key]),
+  catchUpCast: (key: string) => call('CatchUpCast', [key]),
   /** Face crops by track id (as a string key), data URLs. */
-  faceThumbs: async (key: string, trackIDs: number[]) =>
-    obj(await call<Record<string, string> | null>('FaceThumbs', [key, trackIDs], SLOW_TIMEOUT_MS)),
+  faceThumbs: async (key: string, trackIDs: number[]) => obj(await call('FaceThumbs', [key, trackIDs], SLOW_TIMEOUT_MS)),
   /** Queues the re-cluster that applies the change; returns its job id. */
-  curate: (key: string, req: CurateRequest) => call<string>('Curate', [key, req]),
-  undoCuration: (key: string) => call<string>('UndoCuration', [key]),
+  curate: (key: string, req: CurateRequest) => call('Curate', [key, req]),
+  undoCuration: (key: string) => call('UndoCuration', [key]),
 
-  screenTime: async (key: string) => normalizeScreenTime(await call<ScreenTimeReport>('ScreenTime', [key])),
-  compareLogged: async (key: string, text: string) => list(await call<Comparison[] | null>('CompareLogged', [key, text])),
-  onScreen: async (key: string, at: string) => normalizeOnScreen(await call<OnScreen>('OnScreen', [key, at])),
+  screenTime: async (key: string) => normalizeScreenTime(as<ScreenTimeReport>(await call('ScreenTime', [key]))),
+  compareLogged: async (key: string, text: string) => list(await call('CompareLogged', [key, text])),
+  onScreen: async (key: string, at: string) => normalizeOnScreen(await call('OnScreen', [key, at])),
   /** Asks where to save; returns the path written, "" when the user canceled. */
   exportScreenTime: async (key: string, format: ExportFormat, person = '') =>
-    (await call<string | null>('ExportScreenTime', [key, format, person], DIALOG_TIMEOUT_MS)) ?? '',
-  openReport: (key: string) => call<void>('OpenReport', [key]),
+    (await call('ExportScreenTime', [key, format, person], DIALOG_TIMEOUT_MS)) ?? '',
+  openReport: (key: string) => call('OpenReport', [key]),
 
-  facebank: async (show: string) => list(await call<Headshot[] | null>('Facebank', [show])),
-  addHeadshots: async (show: string, paths: string[]) =>
-    list(await call<HeadshotResult[] | null>('AddHeadshots', [show, paths], SLOW_TIMEOUT_MS)),
-  chooseHeadshots: async (show: string) =>
-    list(await call<HeadshotResult[] | null>('ChooseHeadshots', [show], DIALOG_TIMEOUT_MS)),
-  renameHeadshot: (id: number, name: string) => call<void>('RenameHeadshot', [id, name]),
-  removeHeadshot: (id: number) => call<void>('RemoveHeadshot', [id]),
+  facebank: async (show: string) => list(await call('Facebank', [show])).map((h) => ({ ...h, added_at: String(h.added_at ?? '') })),
+  addHeadshots: async (show: string, paths: string[]) => list(await call('AddHeadshots', [show, paths], SLOW_TIMEOUT_MS)),
+  chooseHeadshots: async (show: string) => list(await call('ChooseHeadshots', [show], DIALOG_TIMEOUT_MS)),
+  renameHeadshot: (id: number, name: string) => call('RenameHeadshot', [id, name]),
+  removeHeadshot: (id: number) => call('RemoveHeadshot', [id]),
 };
 
 export type { Episode, Job };

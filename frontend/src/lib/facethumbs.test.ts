@@ -18,7 +18,7 @@ describe('FaceThumbLoader', () => {
         App: {
           FaceThumbs: (async (_key: unknown, ids: unknown) => {
             calls.push(ids as number[]);
-            if (fail) throw 'ERR_VIDEO_UNREADABLE The video cannot be read.';
+            if (fail) throw { code: 'ERR_VIDEO_UNREADABLE', message: 'The video cannot be read.' };
             return Object.fromEntries((ids as number[]).map((id) => [String(id), `data:image/jpeg;base64,${id}`]));
           }) as Fn,
         },

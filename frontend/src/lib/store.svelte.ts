@@ -2,7 +2,8 @@
 // snapshots pulled on start-up and window focus.
 import { api, ApiError, normalizeEpisode, parseError } from './api';
 import { Coalescer } from './coalesce';
-import { STAGES, type Episode, type Job, type LogLine, type Report, type Settings, type StageEvent, type StageView } from './types';
+import { STAGES } from './catalog';
+import { type Episode, type Job, type LogLine, type Report, type Settings, type StageEvent, type StageView } from './types';
 
 export interface Toast {
   id: number;

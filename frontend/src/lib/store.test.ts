@@ -191,7 +191,7 @@ describe('store: adding files', () => {
 
   it('drops the file from the list when adding it fails', async () => {
     window.go = {
-      main: { App: { AddVideos: async () => { throw new Error('ERR_INPUT_NOT_FOUND gone'); } } },
+      main: { App: { AddVideos: async () => { throw { code: 'ERR_INPUT_NOT_FOUND', message: 'gone' }; } } },
     } as unknown as typeof window.go;
     await addPaths(['/videos/Gone.mp4']);
     expect(app.adding).toEqual([]);
@@ -236,7 +236,7 @@ describe('store: waiting for a re-cluster', () => {
   it('a rejected call clears the mark and raises a typed toast', async () => {
     handleEpisodeEvent(episode());
     const ok = await recluster('ep1', 'Undo', async () => {
-      throw 'ERR_USAGE Nothing to undo.';
+      throw { code: 'ERR_USAGE', message: 'Nothing to undo.' };
     });
     expect(ok).toBe(false);
     expect(app.recluster.ep1).toBeUndefined();
@@ -278,7 +278,7 @@ describe('store: waiting for a re-cluster', () => {
   it('a backend that could not open shows its error with the file and what to do', async () => {
     const msg = 'Settings file /data/settings.json cannot be used: it is not valid JSON (line 3).';
     const hint = 'Fix the file in a text editor, or delete it to start with the default settings, then start Castscope again.';
-    window.go = { main: { App: { ListEpisodes: async () => Promise.reject(`ERR_USAGE ${msg} — ${hint}`) } } };
+    window.go = { main: { App: { ListEpisodes: async () => Promise.reject({ code: 'ERR_USAGE', message: msg, hint }) } } };
     await refresh();
     expect(app.banner).toBe(`ERR_USAGE ${msg} — ${hint}`);
   });

@@ -1,37 +1,22 @@
-// JSON shapes exchanged with the Go backend (bound methods and events).
+// The shapes exchanged with the Go backend (bound methods and events), as
+// components import them. Each is the generated model of its Go type
+// (./wailsjs/go/models, make bindings), never a copy; where Wails types a
+// field looser than Go sends it (time.Time → any, json.RawMessage →
+// number[], a pointer or nil slice → optional) it is narrowed here, and
+// api.ts's normalize* functions make nil slices empty. The stages, their
+// registry flags, the settings' defaults and presets and the error codes
+// come from the backend's catalog (catalog.ts).
+import type { episode, errs, identity, inspect, job, modelpack, screentime, service } from './wailsjs/go/models';
 
-export type StageName = 'validate' | 'extract' | 'detect' | 'track' | 'cluster' | 'analytics';
-
-export const STAGES: readonly { name: StageName; label: string }[] = [
-  { name: 'validate', label: 'Validate' },
-  { name: 'extract', label: 'Extract frames' },
-  { name: 'detect', label: 'Detect/Embed' },
-  { name: 'track', label: 'Track' },
-  { name: 'cluster', label: 'Cluster' },
-  { name: 'analytics', label: 'Screen time' },
-];
-
-export type RegistryState =
-  | 'validated'
-  | 'extracted_frames'
-  | 'detected'
-  | 'tracked'
-  | 'clustered'
-  | 'analyzed';
-
-export const REGISTRY_STATES: readonly RegistryState[] = [
-  'validated',
-  'extracted_frames',
-  'detected',
-  'tracked',
-  'clustered',
-  'analyzed',
-];
+type Time = string;
+/** Go's json.RawMessage: any JSON value. */
+type JSONObject = Record<string, unknown>;
 
 /** A stage's state (backend/job/types.go says who moves it out of each). */
 export type StageStatus = 'pending' | 'running' | 'retrying' | 'ok' | 'error' | 'skipped' | 'canceled';
 export type EtaState = 'learning' | 'live' | 'history' | '';
 
+/** The validate stage's probe (stored as opaque JSON on the episode). */
 export interface VideoInfo {
   width: number;
   height: number;
@@ -42,328 +27,99 @@ export interface VideoInfo {
   has_audio: boolean;
 }
 
-export interface StageError {
-  code: string;
-  message: string;
-  hint?: string;
-}
+export type StageError = job.StageError;
 
-export interface StageView {
-  name: string;
-  label: string;
+export type StageView = Omit<
+  service.StageView,
+  'status' | 'eta_s' | 'eta_state' | 'started_at' | 'finished_at' | 'heartbeat_at' | 'next_retry_at' | 'result' | 'error'
+> & {
   status: StageStatus;
-  stale: boolean;
-  attempt: number;
-  max_attempts: number;
-  done: number;
-  total: number;
-  unit: string;
-  rate: number;
   eta_s: number | null;
   eta_state: EtaState;
-  slow: boolean;
-  started_at: string | null;
-  finished_at: string | null;
-  heartbeat_at: string | null;
-  next_retry_at: string | null;
-  result: Record<string, unknown> | null;
+  started_at: Time | null;
+  finished_at: Time | null;
+  heartbeat_at: Time | null;
+  next_retry_at: Time | null;
+  result: JSONObject | null;
   error: StageError | null;
-  skip_reason?: string;
   /** Stored progress, as the inspector's job envelopes carry it. */
   progress?: { done: number; total: number; unit?: string };
   /** The inspector's: a stage still stored as running whose process is gone. */
-  interrupted?: { pid?: number; message: string };
-}
+  interrupted?: inspect.Interrupted;
+};
 
+/** A stage event (backend/job Event): the stage's view and where it belongs. */
 export interface StageEvent extends StageView {
   job_id: string;
   episode_key: string;
   stage: string;
-  at: string;
+  at: Time;
 }
 
-export interface Job {
-  job_id: string;
-  episode_key: string;
-  mode: string;
-  created_at: string;
-  finished_at: string | null;
+export type Job = Omit<service.JobView, 'created_at' | 'finished_at' | 'stages'> & {
+  created_at: Time;
+  finished_at: Time | null;
   stages: StageView[];
-}
+};
 
-export interface Episode {
-  key: string;
-  title: string;
-  video_path: string;
-  size_bytes: number;
-  mod_time: string;
-  fingerprint: string;
+/** service.EpisodeView: the episode's fields plus latest_job (its MarshalJSON). */
+export type Episode = Omit<episode.Episode, 'mod_time' | 'created_at' | 'video'> & {
+  mod_time: Time;
+  created_at: Time;
   video?: VideoInfo | null;
-  states: Record<RegistryState, boolean>;
-  timestamps: Record<string, string | null>;
-  created_at: string;
   latest_job: Job | null;
-}
+};
 
-export interface ArtifactFile {
-  name: string;
-  exists: boolean;
-  size_bytes: number;
-  rows: number | null;
-}
+export type ArtifactFile = Omit<inspect.ArtifactFile, 'rows'> & { rows: number | null };
 
-export interface Report {
-  episode_key: string;
-  registry: {
-    exists: boolean;
-    path: string;
-    video_path: string;
-    states: Record<string, boolean>;
-    timestamps: Record<string, string | null>;
-  };
+export type InspectCuration = inspect.Curation;
+
+export type Report = Omit<inspect.Report, 'jobs' | 'det_stats' | 'artifacts'> & {
   jobs: Job[];
-  artifacts: { dir: string; exists: boolean; files: ArtifactFile[] };
-  det_stats: Record<string, unknown> | null;
-  /** Absent before the episode is registered. */
-  curation?: InspectCuration;
-  log_tail: string[];
-}
+  artifacts: Omit<inspect.ArtifactsView, 'files'> & { files: ArtifactFile[] };
+  det_stats: JSONObject | null;
+};
 
-/** The inspector's view of what the user said about an episode's people. */
-export interface InspectCuration {
-  /** In effect, oldest first, in words. */
-  ops: string[];
-  /** The identities on disk reflect the log and the cast list. */
-  applied: boolean;
-  clustered: boolean;
-  show: string;
-  headshots: number;
-}
+export type LogLine = Omit<job.LogLine, 'time' | 'job_id' | 'stage'> & { time: Time; job_id: string; stage: string };
 
-export interface LogLine {
-  time: string;
-  level: string;
-  job_id: string;
-  stage: string;
-  line: string;
-}
+export type ModelStatus = modelpack.Status;
 
-export interface ModelStatus {
-  name: string;
-  file: string;
-  /** "built in" (the binary's own pack) or "folder" (the models folder). */
-  origin?: string;
-  path?: string;
-  licence?: string;
-  training_data?: string;
-  ok: boolean;
-  problem?: string;
-}
+export type Settings = service.SettingsView;
+export type ScreentimePreset = string;
 
-export interface Settings {
-  data_dir: string;
-  models_dir: string;
-  models: ModelStatus[];
-  ort_lib: string;
-  ort_version: string;
-  provider: string;
-  require_gpu: boolean;
-  sample_fps: number;
-  detect_preset: string;
-  stall_after_s: number;
-  /** Cosine distance under which tracks join one person (0.05–1.5). */
-  cluster_threshold: number;
-  /** Shortest track (detections) that counts as a person. */
-  min_track_len: number;
-  screentime_preset: ScreentimePreset;
-}
-
-export type ScreentimePreset = 'default' | 'strict';
-export const SCREENTIME_PRESETS: readonly ScreentimePreset[] = ['default', 'strict'];
+export type Catalog = service.Catalog;
+export type CatalogStage = service.CatalogStage;
 
 // ---- Cast (identities and their curation) -----------------------------------
 
-export interface CastPerson {
-  identity_id: number;
-  person: string;
-  label: string;
-  name: string;
-  locked: boolean;
-  tracks: number;
-  detections: number;
-  track_ids: number[];
-  screen_time_s: number;
-  margin_s: number;
-  share: number;
-  appearances: number;
-  first_s: number;
-  last_s: number;
-  facebank_name: string;
-  facebank_score: number;
-  /** Why the cast list gave the name (photo, score, margin); '' if it did not. */
-  facebank_reason: string;
+export type CastPerson = Omit<service.CastPerson, 'suggestion'> & {
   /** A name below the naming bar, offered for one-click confirmation. */
   suggestion: NameCandidate | null;
-  /** Seconds of the screen time seen only in profile faces. */
-  profile_s: number;
-  /** Track whose face thumbnail represents the person. */
-  thumb_track: number;
-}
-
+};
 /** A cast-list name for a person, with the evidence for it. */
-export interface NameCandidate {
-  name: string;
-  file: string;
-  score: number;
-  margin: number;
-  next?: string;
-  rival?: number;
-}
+export type NameCandidate = identity.Candidate;
+export type ReviewItem = service.ReviewItem;
+export type MergeSuggestion = service.MergeSuggestion;
+export type Headshot = Omit<identity.Headshot, 'added_at' | 'sha256'> & { added_at: Time; sha256?: string };
+export type HeadshotResult = Omit<service.HeadshotResult, 'headshot' | 'error'> & { headshot?: Headshot; error?: errs.Error };
 
-export interface ReviewItem {
-  track_id: number;
-  identity_id: number;
-  label: string;
-  /** Nearest other identity (0 / "" when there is none). */
-  other_id: number;
-  other_label: string;
-  /** Own cosine − other cosine; small means ambiguous. */
-  margin: number;
-  start_s: number;
-  end_s: number;
-}
-
-/** Two people who may be one: never on screen together, faces alike. The other would be merged into the first. */
-export interface MergeSuggestion {
-  identity_id: number;
-  label: string;
-  other_id: number;
-  other_label: string;
-  /** Cosine of their mean faces. */
-  similarity: number;
-}
-
-export interface Headshot {
-  id: number;
-  show: string;
-  name: string;
-  file: string;
-  added_at: string;
-}
-
-export interface HeadshotResult {
-  path: string;
-  headshot?: Headshot;
-  error?: StageError;
-}
-
-export interface CastView {
-  episode_key: string;
-  show: string;
-  /** False until the cluster stage has run once. */
-  ready: boolean;
-  /** Most screen time first. */
+export type CastView = Omit<service.CastView, 'people' | 'facebank' | 'catch_up'> & {
   people: CastPerson[];
-  unidentified: { tracks: number; screen_time_s: number };
-  /** Most ambiguous tracks first. */
-  review: ReviewItem[];
-  /** People who may be one person, most alike first. */
-  suggestions: MergeSuggestion[];
-  can_undo: boolean;
-  last_op: string;
-  ops: number;
-  /** Curation or facebank changed since the identities were built. */
-  pending: boolean;
-  /** The episode's job (queued or running) that brings a pending view up to date; "" when none runs. */
-  recluster_job?: string;
-  /** Why the episode's latest job failed, when nothing is queued to catch a pending view up. */
-  recluster_error?: StageError;
-  /** Pending with nothing bringing it up to date: reading never queues work, so the view calls api.catchUpCast. */
-  catch_up?: boolean;
   facebank: Headshot[];
-}
+  catch_up?: boolean;
+};
 
 export type CurateKind = 'rename' | 'merge' | 'split' | 'move' | 'confirm' | 'not_this' | 'lock' | 'unlock';
-
-export interface CurateRequest {
-  kind: CurateKind;
-  /** rename / merge-into / move-to / not_this-from / lock / unlock; ignored by split. */
-  identity_id: number;
-  /** merge: identities merged into identity_id. */
-  others?: number[];
-  /** split / move / not_this. */
-  track_ids?: number[];
-  /** rename: the new name; split: optional name of the new person. */
-  name?: string;
-}
+export type CurateRequest = Omit<service.CurateRequest, 'kind'> & { kind: CurateKind };
 
 // ---- Screen time report -----------------------------------------------------
 
-export interface Segment {
-  start_ms: number;
-  end_ms: number;
-  start_s: number;
-  end_s: number;
-}
-
-export interface ScreenTimePerson {
-  identity_id: number;
-  label: string;
-  screen_time_s: number;
-  margin_s: number;
-  /** Seconds of screen_time_s seen only in profile faces. */
-  profile_s?: number;
-  share: number;
-  appearances: number;
-  first_s: number;
-  last_s: number;
-  overlap_s: number;
-  tracks: number;
-  locked?: boolean;
-  segments: Segment[];
-}
-
-export interface ScreenTimeReport {
-  episode_key: string;
-  duration_s: number;
-  sample_interval_s: number;
-  preset: string;
-  bridge_s: number;
-  faces_on_screen_s: number;
-  people: ScreenTimePerson[];
-  unidentified: { screen_time_s: number; margin_s: number; tracks: number; segments: Segment[] };
-  co_appearance: { identity_ids: number[]; seconds: number[][] };
-}
-
-export interface Comparison {
-  name: string;
-  identity_id?: number;
-  found: boolean;
-  computed_s: number;
-  logged_s: number;
-  diff_s: number;
-  diff_pct: number;
-  margin_s: number;
-  within: boolean;
-}
-
-export interface OnScreenPerson {
-  /** 0 for unidentified faces. */
-  identity_id: number;
-  label: string;
-  segment: Segment;
-}
-
-export interface OnScreen {
-  ms: number;
-  clock: string;
-  timecode: string;
-  people: OnScreenPerson[];
-  /** JPEG data URL of that moment. */
-  frame: string;
-  /** The video frame shown (0-based), the one `timecode` names. */
-  frame_index: number;
-}
+export type Segment = screentime.Segment;
+export type ScreenTimePerson = Omit<screentime.Person, 'profile_s'> & { profile_s?: number };
+export type ScreenTimeReport = Omit<screentime.Report, 'people'> & { people: ScreenTimePerson[] };
+export type Comparison = screentime.Comparison;
+export type OnScreenPerson = screentime.Presence;
+export type OnScreen = service.OnScreen;
 
 export type ExportFormat = 'csv' | 'json' | 'edl' | 'fcpxml' | 'otio' | 'html';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'json', 'edl', 'fcpxml', 'otio', 'html'];

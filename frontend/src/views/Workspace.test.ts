@@ -193,7 +193,7 @@ describe('Workspace', () => {
 
   it('a rejected call shows a typed error toast whose View Logs shows the error; Escape closes it', async () => {
     go.AddVideos.mockImplementation(async () => {
-      throw 'ERR_VIDEO_UNSUPPORTED not a video file: /tmp/notes.txt';
+      throw { code: 'ERR_VIDEO_UNSUPPORTED', message: 'not a video file: /tmp/notes.txt' };
     });
     render(Workspace);
     await settle();
