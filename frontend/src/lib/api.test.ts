@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, call, DEFAULT_TIMEOUT_MS, parseError } from './api';
 import { setCatalog } from './catalog';
 import { goCatalog } from '../test/catalog';
+import * as App from './wailsjs/go/main/App';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 function bind(methods: Record<string, Fn>) {
@@ -36,9 +37,11 @@ describe('api', () => {
 
   it('custom timeouts apply per call', async () => {
     bind({ OpenReport: () => new Promise(() => {}) });
-    const caught = call('OpenReport', ['ep1'], 50).catch((e: unknown) => e);
+    const caught = call(App.OpenReport, ['ep1'], 50).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(50);
     expect(((await caught) as ApiError).code).toBe('ERR_TIMEOUT');
+    // The generated function is named by its export name, for messages.
+    expect(((await caught) as ApiError).method).toBe('OpenReport');
   });
 
   it('passes arguments and returns the value', async () => {

@@ -64,27 +64,26 @@ export function parseError(err: unknown, method: string): ApiError {
   return new ApiError('ERR_INTERNAL', text.trim() || 'unknown error', method);
 }
 
-type Methods = typeof App;
-type MethodName = keyof Methods;
+type Bound = (...args: never[]) => Promise<unknown>;
 
-/** Calls a generated binding with a timeout. */
-export function call<M extends MethodName>(
-  method: M,
-  args: Parameters<Methods[M]>,
-  timeoutMs = DEFAULT_TIMEOUT_MS,
-): Promise<Awaited<ReturnType<Methods[M]>>> {
+// The generated functions by identity, for messages: their export names
+// survive bundling as the namespace object's keys.
+const NAMES = new Map<unknown, string>(Object.entries(App).map(([name, fn]) => [fn, name]));
+
+/** Calls a generated binding (App.X) with a timeout. */
+export function call<F extends Bound>(fn: F, args: Parameters<F>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Awaited<ReturnType<F>>> {
+  const method = NAMES.get(fn) ?? 'a backend call';
   // The generated functions reach window.go.main.App; without it there is no backend.
   if (typeof window === 'undefined' || typeof window.go?.main?.App?.[method] !== 'function') {
     return Promise.reject(new ApiError('ERR_NO_BACKEND', `the backend is not connected (${method})`, method));
   }
-  const fn = App[method] as (...a: unknown[]) => Promise<Awaited<ReturnType<Methods[M]>>>;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new ApiError('ERR_TIMEOUT', `${method} did not answer within ${Math.round(timeoutMs / 1000)} s`, method));
     }, timeoutMs);
-    let p: Promise<Awaited<ReturnType<Methods[M]>>>;
+    let p: Promise<Awaited<ReturnType<F>>>;
     try {
-      p = Promise.resolve(fn(...args));
+      p = Promise.resolve(fn(...args) as Promise<Awaited<ReturnType<F>>>);
     } catch (e) {
       clearTimeout(timer);
       reject(parseError(e, method));
@@ -181,45 +180,45 @@ const as = <T>(v: unknown) => v as T;
 const episodes = (v: unknown) => list(as<Episode[] | null>(v)).map(normalizeEpisode);
 
 export const api = {
-  catalog: async () => as<Catalog>(await call('Catalog', [])),
-  addVideos: async (paths: string[]) => episodes(await call('AddVideos', [paths])),
-  takeOpenFiles: async () => list(await call('TakeOpenFiles', [])),
-  chooseVideos: async () => episodes(await call('ChooseVideos', [], DIALOG_TIMEOUT_MS)),
-  listEpisodes: async () => episodes(await call('ListEpisodes', [])),
-  runEpisode: (key: string, stages: string[] = []) => call('RunEpisode', [key, stages]),
-  cancelJob: (jobID: string) => call('CancelJob', [jobID]),
-  retryStage: (jobID: string, stage: string) => call('RetryStage', [jobID, stage]),
-  inspect: async (key: string) => normalizeReport(as<Report>(await call('Inspect', [key]))),
-  jobLogs: async (jobID: string) => list(await call('JobLogs', [jobID])).map((l) => ({ ...l, job_id: l.job_id ?? '', stage: l.stage ?? '' })),
-  getSettings: async () => normalizeSettings(await call('GetSettings', [])),
-  saveSettings: (s: Settings) => call('SaveSettings', [s]),
-  openDataFolder: () => call('OpenDataFolder', []),
-  exportJSON: () => call('ExportJSON', [], DIALOG_TIMEOUT_MS),
+  catalog: async () => as<Catalog>(await call(App.Catalog, [])),
+  addVideos: async (paths: string[]) => episodes(await call(App.AddVideos, [paths])),
+  takeOpenFiles: async () => list(await call(App.TakeOpenFiles, [])),
+  chooseVideos: async () => episodes(await call(App.ChooseVideos, [], DIALOG_TIMEOUT_MS)),
+  listEpisodes: async () => episodes(await call(App.ListEpisodes, [])),
+  runEpisode: (key: string, stages: string[] = []) => call(App.RunEpisode, [key, stages]),
+  cancelJob: (jobID: string) => call(App.CancelJob, [jobID]),
+  retryStage: (jobID: string, stage: string) => call(App.RetryStage, [jobID, stage]),
+  inspect: async (key: string) => normalizeReport(as<Report>(await call(App.Inspect, [key]))),
+  jobLogs: async (jobID: string) => list(await call(App.JobLogs, [jobID])).map((l) => ({ ...l, job_id: l.job_id ?? '', stage: l.stage ?? '' })),
+  getSettings: async () => normalizeSettings(await call(App.GetSettings, [])),
+  saveSettings: (s: Settings) => call(App.SaveSettings, [s]),
+  openDataFolder: () => call(App.OpenDataFolder, []),
+  exportJSON: () => call(App.ExportJSON, [], DIALOG_TIMEOUT_MS),
   /** The poster frame as a data URL, "" before extract has written it. */
-  thumbnail: async (key: string) => (await call('Thumbnail', [key])) ?? '',
+  thumbnail: async (key: string) => (await call(App.Thumbnail, [key])) ?? '',
 
-  cast: async (key: string) => normalizeCast(as<CastView>(await call('Cast', [key]))),
+  cast: async (key: string) => normalizeCast(as<CastView>(await call(App.Cast, [key]))),
   /** Queues the re-cluster a view with catch_up owes (or finds the one running); returns its job id, "" when current. */
-  catchUpCast: (key: string) => call('CatchUpCast', [key]),
+  catchUpCast: (key: string) => call(App.CatchUpCast, [key]),
   /** Face crops by track id (as a string key), data URLs. */
-  faceThumbs: async (key: string, trackIDs: number[]) => obj(await call('FaceThumbs', [key, trackIDs], SLOW_TIMEOUT_MS)),
+  faceThumbs: async (key: string, trackIDs: number[]) => obj(await call(App.FaceThumbs, [key, trackIDs], SLOW_TIMEOUT_MS)),
   /** Queues the re-cluster that applies the change; returns its job id. */
-  curate: (key: string, req: CurateRequest) => call('Curate', [key, req]),
-  undoCuration: (key: string) => call('UndoCuration', [key]),
+  curate: (key: string, req: CurateRequest) => call(App.Curate, [key, req]),
+  undoCuration: (key: string) => call(App.UndoCuration, [key]),
 
-  screenTime: async (key: string) => normalizeScreenTime(as<ScreenTimeReport>(await call('ScreenTime', [key]))),
-  compareLogged: async (key: string, text: string) => list(await call('CompareLogged', [key, text])),
-  onScreen: async (key: string, at: string) => normalizeOnScreen(await call('OnScreen', [key, at])),
+  screenTime: async (key: string) => normalizeScreenTime(as<ScreenTimeReport>(await call(App.ScreenTime, [key]))),
+  compareLogged: async (key: string, text: string) => list(await call(App.CompareLogged, [key, text])),
+  onScreen: async (key: string, at: string) => normalizeOnScreen(await call(App.OnScreen, [key, at])),
   /** Asks where to save; returns the path written, "" when the user canceled. */
   exportScreenTime: async (key: string, format: ExportFormat, person = '') =>
-    (await call('ExportScreenTime', [key, format, person], DIALOG_TIMEOUT_MS)) ?? '',
-  openReport: (key: string) => call('OpenReport', [key]),
+    (await call(App.ExportScreenTime, [key, format, person], DIALOG_TIMEOUT_MS)) ?? '',
+  openReport: (key: string) => call(App.OpenReport, [key]),
 
-  facebank: async (show: string) => list(await call('Facebank', [show])).map((h) => ({ ...h, added_at: String(h.added_at ?? '') })),
-  addHeadshots: async (show: string, paths: string[]) => list(await call('AddHeadshots', [show, paths], SLOW_TIMEOUT_MS)),
-  chooseHeadshots: async (show: string) => list(await call('ChooseHeadshots', [show], DIALOG_TIMEOUT_MS)),
-  renameHeadshot: (id: number, name: string) => call('RenameHeadshot', [id, name]),
-  removeHeadshot: (id: number) => call('RemoveHeadshot', [id]),
+  facebank: async (show: string) => list(await call(App.Facebank, [show])).map((h) => ({ ...h, added_at: String(h.added_at ?? '') })),
+  addHeadshots: async (show: string, paths: string[]) => list(await call(App.AddHeadshots, [show, paths], SLOW_TIMEOUT_MS)),
+  chooseHeadshots: async (show: string) => list(await call(App.ChooseHeadshots, [show], DIALOG_TIMEOUT_MS)),
+  renameHeadshot: (id: number, name: string) => call(App.RenameHeadshot, [id, name]),
+  removeHeadshot: (id: number) => call(App.RemoveHeadshot, [id]),
 };
 
 export type { Episode, Job };
