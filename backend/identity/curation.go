@@ -44,13 +44,24 @@ type Op struct {
 	// Group is shared by the operations of one user action (a merge of
 	// several people): the sequence number of its first; 0 alone.
 	Group int64 `json:"group,omitempty"`
+	// Anchors holds, for each track the operation names, a few of the
+	// track's detections when the operation was made (AnchorOf): what
+	// Rebind finds the same face by after a new track run renumbered the
+	// tracks. Absent in operations stored before anchors existed.
+	Anchors map[int64][]Sample `json:"anchors,omitempty"`
 }
 
 // Log is the curation log of one episode: operations in order. Its
 // methods build operations against the identities the user sees, append
-// them and return them (for the store to persist).
+// them and return them (for the store to persist). When Tracks holds the
+// episode's current tracks, each operation records the anchors of the
+// tracks it names (Op.Anchors); Ops should then be rebound to the same
+// tracks (Rebind), so that keys are reused by the tracks' current ids.
 type Log struct {
-	Ops []Op
+	Ops    []Op
+	Tracks []track.Track
+
+	byID map[int64]*track.Track
 }
 
 // key returns id's person key, or a new one unique within the log. An
@@ -80,6 +91,13 @@ func (l *Log) ref(id Identity, suffix string) Ref {
 }
 
 func (l *Log) add(op Op) Op {
+	if l.byID == nil && len(l.Tracks) > 0 {
+		l.byID = make(map[int64]*track.Track, len(l.Tracks))
+		for i := range l.Tracks {
+			l.byID[l.Tracks[i].ID] = &l.Tracks[i]
+		}
+	}
+	op = anchor(op, l.byID)
 	l.Ops = append(l.Ops, op)
 	return op
 }
@@ -164,8 +182,11 @@ func (op Op) Validate() error {
 // sharing most of the operation's anchor tracks; when that cluster is
 // already another person's, the anchor tracks are taken out into a new
 // identity, since two curated people are two people. Later operations on
-// the key act on that identity. Invalid operations are skipped.
+// the key act on that identity. Invalid operations are skipped. The
+// operations' track ids are first rebound to tracks (Rebind), so an
+// operation made before a new track run acts on the same faces.
 func Apply(res Result, tracks []track.Track, ops []Op) Result {
+	ops = Rebind(ops, tracks)
 	byID := make(map[int64]*track.Track, len(tracks))
 	for i := range tracks {
 		byID[tracks[i].ID] = &tracks[i]

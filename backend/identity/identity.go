@@ -27,6 +27,16 @@
 //     shares most of those tracks, so names, merges, splits and locks
 //     survive a new threshold or model. A lock pins the exact track set.
 //     Undo drops the last operation.
+//   - Track ids do not survive a new track run (other detections, a new
+//     model or tracker setting renumber the faces), so an operation also
+//     records a few detections (time and box) of each track it names, and
+//     before replay Rebind maps each id to the current tracks whose
+//     detections match them: same time (within 60 ms, or half the track's
+//     sampling interval), box IoU ≥ 0.5, a majority of the samples. An id
+//     whose track still matches keeps its number; a track split in two
+//     maps to both parts; a face no longer tracked is dropped from the
+//     operation; operations stored without anchors replay by id as
+//     before. See anchor.go.
 //   - A facebank (named reference embeddings from headshots) names
 //     identities as an open-set assignment (see Name); a user's name wins.
 //

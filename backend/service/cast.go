@@ -225,7 +225,7 @@ func (b *Backend) Cast(ctx context.Context, key string) (CastView, error) {
 	for _, sg := range identity.Suggest(d.ids, d.tracks, identity.SuggestMinCos, suggestLimit) {
 		v.Suggestions = append(v.Suggestions, MergeSuggestion{IdentityID: sg.A, Label: labels[sg.A], OtherID: sg.B, OtherLabel: labels[sg.B], Similarity: sg.Similarity})
 	}
-	settled := identity.Decided(ops, d.ids)
+	settled := identity.Decided(identity.Rebind(ops, d.tracks), d.ids)
 	for _, r := range identity.ReviewOrder(d.ids, d.tracks, 0) {
 		if settled[r.TrackID] {
 			continue
@@ -304,7 +304,9 @@ func (b *Backend) Curate(ctx context.Context, key string, req CurateRequest) (st
 		}
 		return "", errs.New(errs.Usage, "Your previous change is still being applied.", "Wait until the Cast view refreshes (a second or two), then try again.")
 	}
-	l := identity.Log{Ops: ops}
+	// New operations record what their tracks look like (anchors); the
+	// log is rebound to the current tracks so a person's key is reused.
+	l := identity.Log{Ops: identity.Rebind(ops, d.tracks), Tracks: d.tracks}
 	var add []identity.Op
 	target := func() (identity.Identity, error) { return d.identity(req.IdentityID) }
 	needTracks := func(of *identity.Identity) error {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -115,18 +114,10 @@ func TestCurationSurvivesDetectAgain(t *testing.T) {
 // the episode's tracks (as a track run over other detections does: an
 // extra early track shifts every id after it) so that each person's
 // tracks now carry the ids the other's had, and clusters again. The names
-// must follow the faces, not the numbers.
-//
-// It fails today: a curation operation anchors to raw track ids
-// (identity.Ref.Tracks), so after the renumbering each name binds to the
-// cluster that now holds its old numbers — the other person. Anchoring to
-// what survives a new track run (the detections' frames and boxes, or the
-// tracks' embeddings) is the fix; until then the test is skipped unless
-// CASTSCOPE_RENUMBER=1.
+// must follow the faces, not the numbers: each operation recorded a few
+// detections (time and box) of the tracks it named, and replay rebinds
+// the ids to the tracks those detections find (identity.Rebind).
 func TestCurationSurvivesRenumberedTracks(t *testing.T) {
-	if os.Getenv("CASTSCOPE_RENUMBER") != "1" {
-		t.Skip("curation anchors to track ids: renumbered tracks move the names (set CASTSCOPE_RENUMBER=1 to run)")
-	}
 	media, models := realFixtures(t)
 	t.Setenv("CASTSCOPE_MODELS", models)
 	ctx := context.Background()

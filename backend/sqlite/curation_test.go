@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"castscope/backend/errs"
 	"castscope/backend/identity"
 	"castscope/backend/sqlite"
+	"castscope/backend/track"
 )
 
 // TestCurationLog: operations are kept in order across a reopen, undo
@@ -180,4 +182,73 @@ func TestHeadshotStore(t *testing.T) {
 	if got, _ := s.Headshots(ctx, "rhobh"); len(got) != 0 {
 		t.Errorf("after remove: %+v", got)
 	}
+}
+
+// TestCurationAnchors: an operation's anchors (a few detections of each
+// track it names) are kept as they were made, in the store and in
+// curation.json, and an operation stored before anchors existed still
+// loads, without them.
+func TestCurationAnchors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := open(t, dir, sqlite.Options{})
+	defer func() { s.Close() }()
+	ep, _, err := s.RegisterEpisode(ctx, writeFile(t, filepath.Join(dir, "in", "Show_S01E04.mp4"), []byte("video 4")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A row as an older version wrote it.
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `{"kind":"rename","target":{"person":"p1","tracks":[4]},"name":"Old"}`
+	_, err = db.ExecContext(ctx, `INSERT INTO curation_ops (episode_key, at, kind, op) VALUES (?, '2026-01-01T00:00:00.000Z', 'rename', ?)`, ep.Key, old)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir, sqlite.Options{})
+	tr := track.Track{ID: 7, PTSms: []int64{0, 200, 400}, Boxes: [][4]float32{{1, 2, 101, 122}, {3, 2, 103, 122}, {5, 2, 105, 122}}}
+	l := identity.Log{Tracks: []track.Track{tr}}
+	op := l.Rename(identity.Identity{TrackIDs: []int64{7}}, "Ana")
+	if len(op.Anchors[7]) != 3 {
+		t.Fatalf("anchors %+v", op.Anchors)
+	}
+	if _, err := s.AppendCuration(ctx, ep.Key, op); err != nil {
+		t.Fatal(err)
+	}
+	check := func(where string, ops []identity.Op) {
+		t.Helper()
+		if len(ops) != 2 {
+			t.Fatalf("%s: %d ops, want 2", where, len(ops))
+		}
+		if ops[0].Name != "Old" || ops[0].Anchors != nil || !slices.Equal(ops[0].Target.Tracks, []int64{4}) {
+			t.Errorf("%s: the old op %+v", where, ops[0])
+		}
+		if !slices.Equal(ops[1].Anchors[7], op.Anchors[7]) || len(ops[1].Anchors) != 1 {
+			t.Errorf("%s: anchors %+v, want %+v", where, ops[1].Anchors, op.Anchors)
+		}
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "data", "harvest", ep.Key, "curation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exported []identity.Op
+	if err := json.Unmarshal(raw, &exported); err != nil {
+		t.Fatal(err)
+	}
+	check("curation.json", exported)
+	s.Close()
+	s = open(t, dir, sqlite.Options{})
+	ops, err := s.Curation(ctx, ep.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("store after a reopen", ops)
 }
