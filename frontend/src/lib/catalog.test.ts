@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api } from './api';
 import { DEFAULTS, DETECT_PRESETS, ERROR_CODES, loadCatalog, REGISTRY_STATES, SCREENTIME_PRESETS, setCatalog, STAGES, stageLabel } from './catalog';
-import { stagesOf } from './store.svelte';
+import { stagesOf } from './stores/episodes.svelte';
 import { goCatalog } from '../test/catalog';
 import type { Catalog } from './types';
 
