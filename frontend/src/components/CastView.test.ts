@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import CastView from './CastView.svelte';
-import { app, handleEpisodeEvent, handleStageEvent, resetStore } from '../lib/store.svelte';
+import { handleEpisodeEvent } from '../lib/stores/episodes.svelte';
+import { resetStores } from '../lib/stores';
+import { handleStageEvent, jobs } from '../lib/stores/jobs.svelte';
+import { toasts } from '../lib/stores/toasts.svelte';
 import type { CastView as Cast, CurateRequest } from '../lib/types';
 import { castView, episode, stage, stageEvent } from '../test/fixtures';
 
@@ -36,7 +39,7 @@ function endRecluster(job = 'cluster_ep1_2') {
 }
 
 beforeEach(() => {
-  resetStore();
+  resetStores();
   cast = castView();
   go = {
     Cast: vi.fn(async () => cast),
@@ -109,7 +112,7 @@ describe('CastView', () => {
     await fireEvent.click(undo);
     await settle();
     expect(go.UndoCuration).toHaveBeenCalledWith('ep1');
-    expect(app.recluster.ep1).toBe('cluster_ep1_3');
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_3');
   });
 
   it('Merge sends the selected people into the one with most screen time; the view waits for the re-cluster and reloads', async () => {
@@ -248,7 +251,7 @@ describe('CastView', () => {
     await show();
     await fireEvent.click(within(screen.getByTestId('person-1')).getByTestId('lock'));
     await settle();
-    expect(app.toasts[0]).toMatchObject({ title: 'Locking failed', code: 'ERR_USAGE', message: 'Person 1 is locked.', hint: 'Unlock it first.' });
+    expect(toasts.list[0]).toMatchObject({ title: 'Locking failed', code: 'ERR_USAGE', message: 'Person 1 is locked.', hint: 'Unlock it first.' });
     expect(screen.queryByTestId('cast-pending')).toBeNull();
     expect((within(screen.getByTestId('person-1')).getByTestId('lock') as HTMLButtonElement).disabled).toBe(false);
   });
@@ -264,8 +267,8 @@ describe('CastView', () => {
     await fireEvent.click(within(fb).getByTestId('add-headshots'));
     await settle();
     expect(go.ChooseHeadshots).toHaveBeenCalledWith('ep');
-    expect(app.toasts).toHaveLength(1);
-    expect(app.toasts[0]).toMatchObject({ title: 'Headshot group.jpg not added', code: 'ERR_HEADSHOT_INVALID' });
+    expect(toasts.list).toHaveLength(1);
+    expect(toasts.list[0]).toMatchObject({ title: 'Headshot group.jpg not added', code: 'ERR_HEADSHOT_INVALID' });
     expect(screen.getByTestId('headshots-added').textContent).toBe('Added 1 of 2 headshots.');
     expect(go.Cast).toHaveBeenCalledTimes(2);
 
@@ -285,7 +288,7 @@ describe('CastView', () => {
     await fireEvent.click(within(fb).getByTestId('rerun-cluster'));
     await settle();
     expect(go.RunEpisode).toHaveBeenCalledWith('ep1', ['cluster+']);
-    expect(app.recluster.ep1).toBe('cluster_ep1_4');
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_4');
   });
 
   it('a cast whose changes are pending waits for the re-cluster the backend queues', async () => {
@@ -303,7 +306,7 @@ describe('CastView', () => {
     await show();
     expect(go.CatchUpCast).toHaveBeenCalledTimes(1);
     expect(go.CatchUpCast).toHaveBeenCalledWith('ep1');
-    expect(app.recluster.ep1).toBe('cluster_ep1_5');
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_5');
     expect(screen.getByTestId('cast-pending')).toBeTruthy();
     cast = castView();
     endRecluster('cluster_ep1_5');
@@ -343,7 +346,7 @@ describe('CastView', () => {
     await show();
     await fireEvent.click(within(screen.getByTestId('review-22')).getByTestId('review-keep'));
     await settle();
-    expect(app.toasts[0]).toMatchObject({ code: 'ERR_USAGE' });
+    expect(toasts.list[0]).toMatchObject({ code: 'ERR_USAGE' });
     expect(screen.getByTestId('review-22')).toBeTruthy();
     await fireEvent.click(within(screen.getByTestId('review-22')).getByTestId('review-keep'));
     expect(screen.queryByTestId('review-22')).toBeNull();

@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import ReportView from './ReportView.svelte';
-import { app, handleEpisodeEvent, handleStageEvent, resetStore } from '../lib/store.svelte';
+import { handleEpisodeEvent } from '../lib/stores/episodes.svelte';
+import { resetStores } from '../lib/stores';
+import { handleStageEvent } from '../lib/stores/jobs.svelte';
+import { toasts } from '../lib/stores/toasts.svelte';
 import { PALETTE, UNIDENTIFIED_COLOR } from '../lib/chartdata';
 import type { Comparison } from '../lib/types';
 import { episode, screenTimeReport, stageEvent } from '../test/fixtures';
@@ -29,7 +32,7 @@ const rgb = (hex: string) => {
 };
 
 beforeEach(() => {
-  resetStore();
+  resetStores();
   go = {
     ScreenTime: vi.fn(async () => screenTimeReport()),
     OnScreen: vi.fn(async (_k: unknown, at: unknown) => ({
@@ -117,7 +120,7 @@ describe('ReportView', () => {
     await fireEvent.submit(screen.getByTestId('onscreen-at').closest('form')!);
     await settle();
     expect(screen.getByTestId('onscreen-error').textContent).toContain('past the end');
-    expect(app.toasts).toHaveLength(0);
+    expect(toasts.list).toHaveLength(0);
   });
 
   it('compares hand-logged timings: differences in s and %, rows within the margin marked', async () => {
@@ -203,7 +206,7 @@ describe('ReportView', () => {
     });
     await fireEvent.click(screen.getByTestId('export-otio'));
     await settle();
-    expect(app.toasts[0]).toMatchObject({ title: 'Exporting OTIO failed', code: 'ERR_ARTIFACT_WRITE_FAILED' });
+    expect(toasts.list[0]).toMatchObject({ title: 'Exporting OTIO failed', code: 'ERR_ARTIFACT_WRITE_FAILED' });
   });
 
   it('reloads when analytics of the episode ends again; the comparison is made again and a merged-away export choice goes', async () => {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api } from './api';
 import { DEFAULTS, DETECT_PRESETS, ERROR_CODES, loadCatalog, REGISTRY_STATES, SCREENTIME_PRESETS, setCatalog, STAGES, stageLabel } from './catalog';
-import { stagesOf } from './store.svelte';
+import { STALLED_CODE } from './format';
+import { stagesOf } from './stores/episodes.svelte';
 import { goCatalog } from '../test/catalog';
 import type { Catalog } from './types';
 
@@ -21,7 +22,7 @@ describe('catalog', () => {
     expect(DEFAULTS).toMatchObject({ cluster_threshold: 0.5, min_track_len: 3, screentime_preset: 'default', sample_fps: 5 });
     expect(SCREENTIME_PRESETS).toEqual(['default', 'strict']);
     expect(DETECT_PRESETS).toContain('detail');
-    expect(ERROR_CODES).toContain('ERR_STAGE_STALLED');
+    expect(ERROR_CODES).toContain(STALLED_CODE);
   });
 
   it('the store lays out an episode in the catalog order', () => {

@@ -108,6 +108,9 @@ export function secondsUntil(ts: string | null | undefined, now: number): number
   return (t - now) / 1000;
 }
 
+/** The code of a stage the engine stopped for lack of heartbeats (errs.StageStalled in Go). The
+ * catalog lists the backend's codes without names, so the page keeps this one constant; catalog.test.ts
+ * checks it, like every ERR_ code in the page's sources, against the codes Go declares. */
 export const STALLED_CODE = 'ERR_STAGE_STALLED';
 
 const ICONS: Record<string, string> = {

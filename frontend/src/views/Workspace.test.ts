@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import Workspace from './Workspace.svelte';
-import { app, resetStore } from '../lib/store.svelte';
+import { resetStores } from '../lib/stores';
+import { episodes } from '../lib/stores/episodes.svelte';
 import { EVENT_EPISODE, EVENT_STAGE } from '../lib/events';
 import type { Report } from '../lib/types';
 import { castView, episode, screenTimeReport, stageEvent } from '../test/fixtures';
@@ -42,7 +43,7 @@ async function settle() {
 }
 
 beforeEach(() => {
-  resetStore();
+  resetStores();
   subs = new Map();
   drop = undefined;
   go = {
@@ -301,7 +302,7 @@ describe('Workspace', () => {
     expect(screen.getByTestId('stage-detect')).toBeTruthy();
     await fireEvent.keyDown(screen.getByTestId('tab-pipeline'), { key: 'ArrowLeft' });
     await settle();
-    expect(app.tab).toBe('report');
+    expect(episodes.tab).toBe('report');
 
     await fireEvent.click(screen.getByTestId('tab-cast'));
     await settle();

@@ -1,76 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Coalescer } from './coalesce';
-import { addPaths, app, expectRecluster, handleEpisodeEvent, handleStageEvent, recluster, refresh, resetStore, stagesOf } from './store.svelte';
-import { episode, stage, stageEvent } from '../test/fixtures';
+import { episode, stage, stageEvent } from '../../test/fixtures';
+import { episodes, handleEpisodeEvent, refresh, stagesOf } from './episodes.svelte';
+import { resetStores } from './index';
+import { expectRecluster, handleStageEvent, jobs, recluster } from './jobs.svelte';
+import { toasts } from './toasts.svelte';
 
-describe('Coalescer', () => {
-  beforeEach(() => vi.useFakeTimers());
-  afterEach(() => vi.useRealTimers());
-
-  it('applies at most 4 progress updates per second per key, and always the newest last', () => {
-    const applied: number[] = [];
-    const c = new Coalescer<number>((v) => applied.push(v));
-    // 100 events per second for 2 s on one key
-    for (let i = 0; i < 200; i++) {
-      c.push('job/detect', i);
-      vi.advanceTimersByTime(10);
-    }
-    vi.advanceTimersByTime(1000);
-    expect(applied.length).toBeGreaterThanOrEqual(7);
-    expect(applied.length).toBeLessThanOrEqual(9);
-    expect(applied.at(-1)).toBe(199);
-    // no 1-s window holds more than 4 applications
-    const times: number[] = [];
-    const c2 = new Coalescer<number>(() => times.push(Date.now()));
-    for (let i = 0; i < 300; i++) {
-      c2.push('k', i);
-      vi.advanceTimersByTime(7);
-    }
-    vi.advanceTimersByTime(500);
-    for (let i = 0; i < times.length; i++) {
-      const inWindow = times.filter((t) => t >= times[i] && t < times[i] + 1000).length;
-      expect(inWindow).toBeLessThanOrEqual(4);
-    }
-  });
-
-  it('keys are throttled independently', () => {
-    const applied: string[] = [];
-    const c = new Coalescer<string>((v) => applied.push(v));
-    c.push('a', 'a1');
-    c.push('b', 'b1');
-    c.push('a', 'a2');
-    expect(applied).toEqual(['a1', 'b1']);
-    vi.advanceTimersByTime(250);
-    expect(applied).toEqual(['a1', 'b1', 'a2']);
-  });
-
-  it('urgent updates apply at once and replace what is pending', () => {
-    const applied: string[] = [];
-    const c = new Coalescer<string>((v) => applied.push(v));
-    c.push('k', 'p1');
-    c.push('k', 'p2');
-    c.push('k', 'ok', true);
-    vi.advanceTimersByTime(1000);
-    expect(applied).toEqual(['p1', 'ok']);
-  });
-});
-
-describe('store events', () => {
+describe('jobs: stage events', () => {
   beforeEach(() => {
     vi.useFakeTimers();
-    resetStore();
+    resetStores();
   });
   afterEach(() => vi.useRealTimers());
 
   function detect() {
-    return stagesOf(app.episodes[0]).find((s) => s.name === 'detect')!;
+    return stagesOf(episodes.list[0]).find((s) => s.name === 'detect')!;
   }
 
   it('applies status changes at once and coalesces progress', () => {
     handleEpisodeEvent(episode());
     handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: 0, total: 1000 }));
     expect(detect().status).toBe('running');
-    expect(app.episodes[0].latest_job?.job_id).toBe('prepare_ep1_1');
+    expect(episodes.list[0].latest_job?.job_id).toBe('prepare_ep1_1');
     // a burst of 50 progress events within 100 ms
     for (let i = 1; i <= 50; i++) {
       handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: i * 10, total: 1000 }));
@@ -140,10 +90,10 @@ describe('store events', () => {
     const err = { code: 'ERR_VIDEO_UNREADABLE', message: 'cannot decode', hint: 'Check the file.' };
     handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 1, error: err }));
     handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 1, error: err }));
-    expect(app.toasts).toHaveLength(1);
-    expect(app.toasts[0]).toMatchObject({ title: 'Validate failed', code: 'ERR_VIDEO_UNREADABLE', jobId: 'prepare_ep1_1', hint: 'Check the file.' });
+    expect(toasts.list).toHaveLength(1);
+    expect(toasts.list[0]).toMatchObject({ title: 'Validate failed', code: 'ERR_VIDEO_UNREADABLE', jobId: 'prepare_ep1_1', hint: 'Check the file.' });
     handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 2, error: err }));
-    expect(app.toasts).toHaveLength(2);
+    expect(toasts.list).toHaveLength(2);
   });
 
   it('toasts an error the snapshot already showed (a zero-byte file fails before AddVideos returns)', () => {
@@ -157,49 +107,13 @@ describe('store events', () => {
       }),
     );
     handleStageEvent(stageEvent({ name: 'validate', stage: 'validate', label: 'Validate', status: 'error', attempt: 1, error: err }));
-    expect(app.toasts).toHaveLength(1);
-    expect(app.toasts[0]).toMatchObject({ code: 'ERR_VIDEO_UNREADABLE' });
-  });
-
-  it('an episode event adds or replaces by key', () => {
-    handleEpisodeEvent(episode({ key: 'a', title: 'A' }));
-    handleEpisodeEvent(episode({ key: 'b', title: 'B' }));
-    handleEpisodeEvent(episode({ key: 'a', title: 'A2' }));
-    expect(app.episodes.map((e) => e.title)).toEqual(['B', 'A2']);
-    expect(app.selectedKey).toBe('a');
+    expect(toasts.list).toHaveLength(1);
+    expect(toasts.list[0]).toMatchObject({ code: 'ERR_VIDEO_UNREADABLE' });
   });
 });
 
-describe('store: adding files', () => {
-  beforeEach(() => resetStore());
-  afterEach(() => {
-    delete window.go;
-  });
-
-  it('lists a file as being read until it is registered, then selects its episode', async () => {
-    let finish: (v: unknown) => void = () => {};
-    window.go = {
-      main: { App: { AddVideos: () => new Promise((resolve) => (finish = resolve)) } },
-    } as unknown as typeof window.go;
-    const added = addPaths(['/videos/Long_S01E01.mp4']);
-    expect(app.adding).toEqual(['/videos/Long_S01E01.mp4']);
-    finish([episode({ key: 'long_s01_e01' })]);
-    await added;
-    expect(app.adding).toEqual([]);
-    expect(app.selectedKey).toBe('long_s01_e01');
-  });
-
-  it('drops the file from the list when adding it fails', async () => {
-    window.go = {
-      main: { App: { AddVideos: async () => { throw { code: 'ERR_INPUT_NOT_FOUND', message: 'gone' }; } } },
-    } as unknown as typeof window.go;
-    await addPaths(['/videos/Gone.mp4']);
-    expect(app.adding).toEqual([]);
-  });
-});
-
-describe('store: waiting for a re-cluster', () => {
-  beforeEach(() => resetStore());
+describe('jobs: waiting for a re-cluster', () => {
+  beforeEach(() => resetStores());
   afterEach(() => {
     delete window.go;
   });
@@ -211,26 +125,26 @@ describe('store: waiting for a re-cluster', () => {
     handleEpisodeEvent(episode());
     let answer: (id: string) => void = () => {};
     const p = recluster('ep1', 'Renaming', () => new Promise<string>((r) => (answer = r)));
-    expect(app.recluster.ep1).toBeTruthy();
+    expect(jobs.recluster.ep1).toBeTruthy();
     answer('cluster_ep1_2');
     await expect(p).resolves.toBe(true);
-    expect(app.recluster.ep1).toBe('cluster_ep1_2');
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_2');
     handleStageEvent(ev('cluster', 'running'));
     handleStageEvent(ev('cluster', 'ok'));
-    expect(app.recluster.ep1).toBe('cluster_ep1_2');
-    expect(app.resultsRev.ep1 ?? 0).toBe(0);
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_2');
+    expect(jobs.resultsRev.ep1 ?? 0).toBe(0);
     handleStageEvent(ev('analytics', 'ok'));
-    expect(app.recluster.ep1).toBeUndefined();
-    expect(app.resultsRev.ep1).toBe(1);
+    expect(jobs.recluster.ep1).toBeUndefined();
+    expect(jobs.resultsRev.ep1).toBe(1);
   });
 
   it('a failed cluster stage ends the wait (its toast comes from the stage event)', async () => {
     handleEpisodeEvent(episode());
     await recluster('ep1', 'Merging', async () => 'cluster_ep1_2');
     handleStageEvent(ev('cluster', 'error'));
-    expect(app.recluster.ep1).toBeUndefined();
-    expect(app.resultsRev.ep1).toBe(1);
-    expect(app.toasts.map((t) => t.title)).toEqual(['cluster failed']);
+    expect(jobs.recluster.ep1).toBeUndefined();
+    expect(jobs.resultsRev.ep1).toBe(1);
+    expect(toasts.list.map((t) => t.title)).toEqual(['cluster failed']);
   });
 
   it('a rejected call clears the mark and raises a typed toast', async () => {
@@ -239,8 +153,8 @@ describe('store: waiting for a re-cluster', () => {
       throw { code: 'ERR_USAGE', message: 'Nothing to undo.' };
     });
     expect(ok).toBe(false);
-    expect(app.recluster.ep1).toBeUndefined();
-    expect(app.toasts[0]).toMatchObject({ title: 'Undo failed', code: 'ERR_USAGE', message: 'Nothing to undo.' });
+    expect(jobs.recluster.ep1).toBeUndefined();
+    expect(toasts.list[0]).toMatchObject({ title: 'Undo failed', code: 'ERR_USAGE', message: 'Nothing to undo.' });
   });
 
   it('does not wait for a job whose analytics already ended before the call answered', async () => {
@@ -250,7 +164,7 @@ describe('store: waiting for a re-cluster', () => {
       return 'cluster_ep1_2';
     });
     await p;
-    expect(app.recluster.ep1).toBeUndefined();
+    expect(jobs.recluster.ep1).toBeUndefined();
   });
 
   const job = (status: 'running' | 'ok' | 'error') => ({
@@ -265,30 +179,22 @@ describe('store: waiting for a re-cluster', () => {
   it('a re-cluster the backend queued itself is awaited until the snapshot shows that job ended', async () => {
     handleEpisodeEvent(episode());
     expectRecluster('ep1', 'cluster_ep1_2');
-    expect(app.recluster.ep1).toBe('cluster_ep1_2');
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_2');
     window.go = { main: { App: { ListEpisodes: async () => [episode({ latest_job: job('running') })] } } };
     await refresh();
-    expect(app.recluster.ep1).toBe('cluster_ep1_2');
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_2');
     window.go = { main: { App: { ListEpisodes: async () => [episode({ latest_job: job('ok') })] } } };
     await refresh();
-    expect(app.recluster.ep1).toBeUndefined();
-    expect(app.resultsRev.ep1).toBe(1);
-  });
-
-  it('a backend that could not open shows its error with the file and what to do', async () => {
-    const msg = 'Settings file /data/settings.json cannot be used: it is not valid JSON (line 3).';
-    const hint = 'Fix the file in a text editor, or delete it to start with the default settings, then start Castscope again.';
-    window.go = { main: { App: { ListEpisodes: async () => Promise.reject({ code: 'ERR_USAGE', message: msg, hint }) } } };
-    await refresh();
-    expect(app.banner).toBe(`ERR_USAGE ${msg} — ${hint}`);
+    expect(jobs.recluster.ep1).toBeUndefined();
+    expect(jobs.resultsRev.ep1).toBe(1);
   });
 
   it('no job queued (the last re-cluster failed) or one already ended: nothing to wait for', () => {
     handleEpisodeEvent(episode({ latest_job: job('error') }));
     expectRecluster('ep1', '');
-    expect(app.recluster.ep1).toBeUndefined();
+    expect(jobs.recluster.ep1).toBeUndefined();
     expectRecluster('ep1', 'cluster_ep1_2');
-    expect(app.recluster.ep1).toBeUndefined();
+    expect(jobs.recluster.ep1).toBeUndefined();
   });
 
   it('a snapshot or another job ending while a curation call is in flight keeps its mark', async () => {
@@ -298,30 +204,9 @@ describe('store: waiting for a re-cluster', () => {
     window.go = { main: { App: { ListEpisodes: async () => [episode({ latest_job: job('ok') })] } } };
     await refresh();
     handleStageEvent(ev('analytics', 'ok', 'prepare_ep1_1'));
-    expect(app.recluster.ep1).toBeTruthy();
+    expect(jobs.recluster.ep1).toBeTruthy();
     answer('cluster_ep1_3');
     await p;
-    expect(app.recluster.ep1).toBe('cluster_ep1_3');
-  });
-
-  it('a stage that ends brings the registry flags with a snapshot, so the Cast and Report tabs open', async () => {
-    vi.useFakeTimers();
-    resetStore();
-    try {
-      handleEpisodeEvent(episode());
-      let calls = 0;
-      const done = episode({ states: { ...episode().states, clustered: true, analyzed: true } });
-      window.go = { main: { App: { ListEpisodes: async () => (calls++, [done]) } } };
-      handleStageEvent(ev('analytics', 'running'));
-      await vi.advanceTimersByTimeAsync(1000);
-      expect(calls).toBe(0); // progress alone pulls nothing
-      handleStageEvent(ev('cluster', 'ok'));
-      handleStageEvent(ev('analytics', 'ok'));
-      await vi.advanceTimersByTimeAsync(1000);
-      expect(calls).toBe(1); // one snapshot for a burst of state changes
-      expect(app.episodes[0].states.analyzed).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
+    expect(jobs.recluster.ep1).toBe('cluster_ep1_3');
   });
 });
