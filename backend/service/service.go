@@ -44,6 +44,7 @@ import (
 	"castscope/backend/job"
 	"castscope/backend/logx"
 	"castscope/backend/pipeline"
+	"castscope/backend/playback"
 	"castscope/backend/sqlite"
 )
 
@@ -85,6 +86,7 @@ type Backend struct {
 	// command line go through its methods, which are what a user does.
 	store  *sqlite.Store
 	runner *job.Runner
+	media  *playback.Server
 
 	mu       sync.Mutex
 	settings Settings
@@ -125,6 +127,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{DataDir: dir, store: store, Log: lg, settings: settings.Normalized()}
+	b.media = playback.New(b.mediaLookup)
 	cfg := job.Config{
 		Store:        store,
 		Notifier:     opts.Notifier,
@@ -156,6 +159,9 @@ var openReadOnlyStore = sqlite.OpenReadOnly
 // Close stops the runner (running stages are canceled and resume on the
 // next start) and closes the store and the log.
 func (b *Backend) Close() error {
+	if b.media != nil {
+		b.media.Close()
+	}
 	err := b.runner.Close()
 	if e := b.store.Close(); err == nil {
 		err = e
