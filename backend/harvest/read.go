@@ -205,3 +205,31 @@ func ReadReport(dataDir, key string) (screentime.Report, error) {
 	}
 	return rep, nil
 }
+
+// Cuts is cuts.json: the shot changes found on the sampled frames.
+type Cuts struct {
+	Frames     []int64 `json:"frames"` // first sampled frame of each new shot
+	PTSms      []int64 `json:"pts_ms"`
+	Method     string  `json:"method"`
+	Threshold  float64 `json:"threshold"`
+	FramesRead int     `json:"frames_read"`
+	DecodeS    float64 `json:"decode_s"`
+}
+
+// ReadCuts reads cuts.json (ERR_ARTIFACT_MISSING before the track stage
+// has run).
+func ReadCuts(dir string) (Cuts, error) {
+	var c Cuts
+	p := filepath.Join(dir, CutsFile)
+	if err := Need(p, "track"); err != nil {
+		return c, err
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return c, errs.FS(err, p)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s cannot be read.", CutsFile), "Run the track stage again.")
+	}
+	return c, nil
+}

@@ -130,16 +130,6 @@ type TrackResult struct {
 	TrackBuildS float64 `json:"track_build_s"`
 }
 
-// Cuts is cuts.json: the shot changes found on the sampled frames.
-type Cuts struct {
-	Frames     []int64 `json:"frames"` // first sampled frame of each new shot
-	PTSms      []int64 `json:"pts_ms"`
-	Method     string  `json:"method"`
-	Threshold  float64 `json:"threshold"`
-	FramesRead int     `json:"frames_read"`
-	DecodeS    float64 `json:"decode_s"`
-}
-
 func (d Deps) trackStage() job.StageDef {
 	return job.StageDef{
 		Name: "track", Label: Label("track"), Flag: "tracked", Heavy: true,
@@ -197,7 +187,7 @@ func (d Deps) runTrack(ctx context.Context, r job.Reporter) (any, error) {
 	for _, f := range frames {
 		pts[f.Index] = f.PTSms
 	}
-	cj := Cuts{Frames: nonNil(res.Cuts), Method: fmt.Sprintf("half-L1 distance of %d-bin colour histograms of frames downscaled to %d px wide", video.HistBins*video.HistBins*video.HistBins, video.HistWidth),
+	cj := harvest.Cuts{Frames: nonNil(res.Cuts), Method: fmt.Sprintf("half-L1 distance of %d-bin colour histograms of frames downscaled to %d px wide", video.HistBins*video.HistBins*video.HistBins, video.HistWidth),
 		Threshold: cmp.Or(cutConfig.Threshold, track.DefaultCutThreshold), FramesRead: read, DecodeS: decodeS, PTSms: []int64{}}
 	for _, c := range res.Cuts {
 		p, ok := pts[c]

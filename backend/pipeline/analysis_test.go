@@ -242,7 +242,7 @@ func TestAnalysisStagesMatchPureFunctions(t *testing.T) {
 
 	// track
 	tr := e.run(t, e.d.trackStage()).(TrackResult)
-	cuts := readJSONFile[Cuts](t, filepath.Join(e.dir, harvest.CutsFile))
+	cuts := readJSONFile[harvest.Cuts](t, filepath.Join(e.dir, harvest.CutsFile))
 	// faces_synthetic.mp4 has two hard cuts (photo changes after frames
 	// 38 and about 78); the sampled frames see them at 39 and 78.
 	if len(cuts.Frames) != 2 || cuts.Frames[0] != 39 || cuts.Frames[1] != 78 {

@@ -386,7 +386,7 @@ func scrScore(t *testing.T, v scrVariant, crops map[string]scrCrop, models strin
 	}
 
 	// Shot cuts: the scripted cuts fall on sampled frames (multiples of 5).
-	var cuts pipeline.Cuts
+	var cuts harvest.Cuts
 	if b, err := os.ReadFile(filepath.Join(dir, "cuts.json")); err != nil || json.Unmarshal(b, &cuts) != nil {
 		t.Fatalf("cuts.json: %v", err)
 	}

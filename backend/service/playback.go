@@ -2,19 +2,14 @@ package service
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/harvest"
-	"castscope/backend/pipeline"
 	"castscope/backend/playback"
+	"castscope/backend/screentime"
 )
 
 // PlaybackView is what the viewer loads once per episode: where to play
@@ -78,7 +73,7 @@ func (b *Backend) Playback(ctx context.Context, key string) (PlaybackView, error
 	if err != nil {
 		return PlaybackView{}, err
 	}
-	info, err := pipeline.VideoInfoOf(ep)
+	info, err := videoInfoOf(ep)
 	if err != nil {
 		return PlaybackView{}, err
 	}
@@ -87,12 +82,12 @@ func (b *Backend) Playback(ctx context.Context, key string) (PlaybackView, error
 		return PlaybackView{}, err
 	}
 	dir := harvest.Dir(b.DataDir, key)
-	tracks, err := pipeline.ReadTracks(dir)
+	tracks, err := harvest.ReadTracks(dir)
 	if err != nil {
 		return PlaybackView{}, err
 	}
 	owner := map[int64]int64{}
-	if ids, err := pipeline.ReadIdentities(dir, tracks); err == nil {
+	if ids, err := harvest.ReadIdentities(dir, tracks); err == nil {
 		for _, id := range ids.Identities {
 			for _, t := range id.TrackIDs {
 				owner[t] = id.ID
@@ -101,7 +96,7 @@ func (b *Backend) Playback(ctx context.Context, key string) (PlaybackView, error
 	} else if errs.As(err).Code != errs.ArtifactMissing {
 		return PlaybackView{}, err
 	}
-	rate := pipeline.RateOf(info)
+	rate := screentime.RateOf(info.FPS, info.StartTimecode)
 	v := PlaybackView{
 		Key: key, Source: src, Width: info.Width, Height: info.Height, DurationS: info.DurationS,
 		Rate:   Rate{Num: rate.Num, Den: rate.Den, Drop: rate.Drop},
@@ -124,8 +119,8 @@ func (b *Backend) Playback(ctx context.Context, key string) (PlaybackView, error
 		v.Tracks = append(v.Tracks, pt)
 	}
 	v.SampleMs = sampleInterval(steps, info.FPS)
-	if cuts, err := readCuts(dir); err == nil {
-		v.CutsMs = cuts
+	if c, err := harvest.ReadCuts(dir); err == nil && c.PTSms != nil {
+		v.CutsMs = c.PTSms
 	}
 	return v, nil
 }
@@ -143,26 +138,4 @@ func sampleInterval(steps []int64, fps float64) float64 {
 	}
 	slices.Sort(steps)
 	return float64(steps[len(steps)/4]) // the lower quartile: missed samples only lengthen steps
-}
-
-// readCuts reads the shot cut times (ms) of cuts.json.
-func readCuts(dir string) ([]int64, error) {
-	p := filepath.Join(dir, harvest.CutsFile)
-	raw, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, errs.New(errs.ArtifactMissing, fmt.Sprintf("%s is missing.", harvest.CutsFile), "Run the track stage.")
-	}
-	if err != nil {
-		return nil, errs.FS(err, p)
-	}
-	var c struct {
-		PTSms []int64 `json:"pts_ms"`
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, errs.Wrap(errs.ArtifactMissing, err, fmt.Sprintf("%s cannot be read.", harvest.CutsFile), "Run the track stage again.")
-	}
-	if c.PTSms == nil {
-		c.PTSms = []int64{}
-	}
-	return c.PTSms, nil
 }
