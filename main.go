@@ -104,7 +104,7 @@ func appOptions(app *App) *options.App {
 		MinWidth:         900,
 		MinHeight:        560,
 		BackgroundColour: &options.RGBA{R: 22, G: 26, B: 33, A: 255},
-		AssetServer:      &assetserver.Options{Assets: assets},
+		AssetServer:      &assetserver.Options{Assets: assets, Handler: app.mediaHandler()},
 		OnStartup:        app.startup,
 		OnShutdown:       app.shutdown,
 		DragAndDrop:      &options.DragAndDrop{EnableFileDrop: true, DisableWebViewDrop: true},

@@ -13,6 +13,7 @@ import type {
   ExportFormat,
   Job,
   OnScreen,
+  PlaybackView,
   Report,
   ScreenTimeReport,
   Segment,
@@ -170,6 +171,10 @@ export function normalizeOnScreen(o: OnScreen): OnScreen {
   return { ...o, people: list(o?.people), frame: o?.frame ?? '' };
 }
 
+export function normalizePlayback(v: PlaybackView): PlaybackView {
+  return { ...v, cuts_ms: list(v?.cuts_ms), tracks: list(v?.tracks).map((t) => ({ ...t, t_ms: list(t.t_ms), boxes: list(t.boxes) })) };
+}
+
 /** Calls that cut face crops (~50 ms each on first use) or run the face models on headshots. */
 export const SLOW_TIMEOUT_MS = 60_000;
 
@@ -213,6 +218,8 @@ export const api = {
   exportScreenTime: async (key: string, format: ExportFormat, person = '') =>
     (await call(App.ExportScreenTime, [key, format, person], DIALOG_TIMEOUT_MS)) ?? '',
   openReport: (key: string) => call(App.OpenReport, [key]),
+  /** The viewer's data; a proxy the window needs may take minutes to make, so the source says whether it is ready. */
+  playback: async (key: string) => normalizePlayback(await call(App.Playback, [key])),
 
   facebank: async (show: string) => list(await call(App.Facebank, [show])).map((h) => ({ ...h, added_at: String(h.added_at ?? '') })),
   addHeadshots: async (show: string, paths: string[]) => list(await call(App.AddHeadshots, [show, paths], SLOW_TIMEOUT_MS)),

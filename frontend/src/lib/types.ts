@@ -116,6 +116,9 @@ export type CurateRequest = Omit<service.CurateRequest, 'kind'> & { kind: Curate
 
 export type Segment = screentime.Segment;
 export type ScreenTimePerson = Omit<screentime.Person, 'profile_s'> & { profile_s?: number };
+/** What the viewer loads once per episode (service.PlaybackView). */
+export type PlaybackView = service.PlaybackView;
+
 export type ScreenTimeReport = Omit<screentime.Report, 'people'> & { people: ScreenTimePerson[] };
 export type Comparison = screentime.Comparison;
 export type OnScreenPerson = screentime.Presence;

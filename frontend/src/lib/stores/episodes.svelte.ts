@@ -13,14 +13,14 @@ import { progress, settleRecluster } from './jobs.svelte';
 import { loadReport, report, scheduleReport } from './report.svelte';
 import { toastApiError } from './toasts.svelte';
 
-export type EpisodeTab = 'pipeline' | 'cast' | 'report';
+export type EpisodeTab = 'viewer' | 'cast' | 'report' | 'pipeline';
 
 export const episodes = $state({
   /** Newest registered first, as the backend lists them. */
   list: [] as Episode[],
   selectedKey: null as string | null,
   /** The selected episode's view: its pipeline, its cast, or its screen-time report. */
-  tab: 'pipeline' as EpisodeTab,
+  tab: 'viewer' as EpisodeTab,
   /** Message shown when the backend cannot be reached. */
   banner: '',
   loadingSnapshot: false,
@@ -206,7 +206,7 @@ export function resetEpisodes(): void {
   snapshotTimer = null;
   episodes.list = [];
   episodes.selectedKey = null;
-  episodes.tab = 'pipeline';
+  episodes.tab = 'viewer';
   episodes.banner = '';
   episodes.adding = [];
 }
