@@ -1,4 +1,4 @@
-import type { CastPerson, CastView, Episode, ScreenTimeReport, StageEvent, StageView } from '../lib/types';
+import type { CastPerson, CastView, Episode, PlaybackView, ScreenTimeReport, StageEvent, StageView } from '../lib/types';
 
 export function stage(over: Partial<StageView> = {}): StageView {
   return {
@@ -140,6 +140,27 @@ export function screenTimeReport(over: Partial<ScreenTimeReport> = {}): ScreenTi
     ],
     unidentified: { screen_time_s: 5, margin_s: 0.5, tracks: 1, segments: [seg(92, 97)] },
     co_appearance: { identity_ids: [1, 2], seconds: [[0, 0], [0, 0]] },
+    ...over,
+  };
+}
+
+/** The viewer's data: person 1 (track 11) on screen from 0 s to 0.4 s, an
+ * unidentified face (track 40) from 1 s. */
+export function playbackView(over: Partial<PlaybackView> = {}): PlaybackView {
+  return {
+    key: 'ep1',
+    source: { url: '/media/ep1', direct: true, reason: '', proxy_ready: false, proxy_making: false, proxy_progress: 0, media: {} as PlaybackView['source']['media'] },
+    width: 640,
+    height: 360,
+    duration_s: 100,
+    rate: { num: 25, den: 1, drop: false },
+    tc_start: 0,
+    sample_ms: 200,
+    cuts_ms: [30000],
+    tracks: [
+      { track_id: 11, identity_id: 1, t_ms: [0, 200, 400], boxes: [100, 50, 160, 120, 102, 50, 162, 120, 104, 50, 164, 120] },
+      { track_id: 40, identity_id: 0, t_ms: [1000, 1200], boxes: [300, 60, 340, 110, 300, 60, 340, 110] },
+    ],
     ...over,
   };
 }

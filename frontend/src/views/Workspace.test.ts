@@ -6,7 +6,7 @@ import { resetStores } from '../lib/stores';
 import { episodes } from '../lib/stores/episodes.svelte';
 import { EVENT_EPISODE, EVENT_STAGE } from '../lib/events';
 import type { Report } from '../lib/types';
-import { castView, episode, screenTimeReport, stageEvent } from '../test/fixtures';
+import { castView, episode, playbackView, screenTimeReport, stageEvent } from '../test/fixtures';
 
 type Fn = (...args: unknown[]) => Promise<unknown>;
 
@@ -256,13 +256,14 @@ describe('Workspace', () => {
     expect(renders).toBeLessThanOrEqual(8);
   });
 
-  it('Cast and Report tabs open only once the episode is clustered / analyzed, and say why', async () => {
+  it('Cast, Viewer and Report tabs open only once the episode is clustered / analyzed, and say why', async () => {
     render(Workspace);
     await settle();
     const cast = screen.getByTestId('tab-cast');
     expect(screen.getByTestId('tab-pipeline').getAttribute('aria-selected')).toBe('true');
     expect(cast.getAttribute('aria-disabled')).toBe('true');
     expect(screen.getByTestId('tab-report').getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getByTestId('tab-viewer').getAttribute('aria-disabled')).toBe('true');
     expect(screen.getByTestId('tab-why').textContent).toContain('Run the pipeline first');
     await fireEvent.click(cast);
     await settle();
@@ -273,18 +274,23 @@ describe('Workspace', () => {
     await settle();
     expect(cast.getAttribute('aria-disabled')).toBe('false');
     expect(screen.getByTestId('tab-report').getAttribute('aria-disabled')).toBe('true');
-    expect(screen.getByTestId('tab-why').textContent).toContain('Report opens once');
+    expect(screen.getByTestId('tab-viewer').getAttribute('aria-disabled')).toBe('true');
+    expect(screen.getByTestId('tab-why').textContent).toContain('Viewer and Report open once');
   });
 
-  it('tabs switch by click and by arrow keys; a re-cluster started from the Cast view keeps it open', async () => {
+  it('an analysed episode opens on the viewer; tabs switch by click and by arrow keys; a re-cluster started from the Cast view keeps it open', async () => {
     const done = { validated: true, extracted_frames: true, detected: true, tracked: true, clustered: true, analyzed: true };
     go.ListEpisodes.mockImplementation(async () => [episode({ states: done })]);
     go.Cast = vi.fn(async () => castView());
     go.FaceThumbs = vi.fn(async () => ({}));
     go.Curate = vi.fn(async () => 'cluster_ep1_2');
     go.ScreenTime = vi.fn(async () => screenTimeReport());
+    go.Playback = vi.fn(async () => playbackView());
     render(Workspace);
     await settle();
+    expect(screen.getByRole('tabpanel').getAttribute('aria-labelledby')).toBe('tab-viewer');
+    expect(screen.getByTestId('player')).toBeTruthy();
+    expect(screen.queryByTestId('stage-detect')).toBeNull();
     await fireEvent.click(screen.getByTestId('tab-cast'));
     await settle();
     expect(screen.getByTestId('cast-view')).toBeTruthy();
@@ -297,7 +303,7 @@ describe('Workspace', () => {
     expect(document.activeElement).toBe(screen.getByTestId('tab-report'));
     expect(screen.getByTestId('tab-report').tabIndex).toBe(0);
     expect(screen.getByTestId('tab-cast').tabIndex).toBe(-1);
-    await fireEvent.keyDown(screen.getByTestId('tab-report'), { key: 'Home' });
+    await fireEvent.keyDown(screen.getByTestId('tab-report'), { key: 'End' });
     await settle();
     expect(screen.getByTestId('stage-detect')).toBeTruthy();
     await fireEvent.keyDown(screen.getByTestId('tab-pipeline'), { key: 'ArrowLeft' });
@@ -320,6 +326,7 @@ describe('Workspace', () => {
     subs.get(EVENT_STAGE)?.(stageEvent({ job_id: 'cluster_ep1_2', name: 'analytics', stage: 'analytics', status: 'ok', attempt: 1 }));
     await settle();
     expect(screen.queryByTestId('cast-pending')).toBeNull();
-    expect(go.Cast).toHaveBeenCalledTimes(3);
+    // the viewer's load, the Cast tab's two opens, the reload after the re-cluster
+    expect(go.Cast).toHaveBeenCalledTimes(4);
   });
 });
