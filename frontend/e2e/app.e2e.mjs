@@ -508,3 +508,80 @@ test('Cast: thumbnails, rename through a re-cluster and Undo; Report: a drawn ch
   const frame = await page.locator('[data-testid="onscreen-frame"]').evaluate((img) => `${img.naturalWidth}×${img.naturalHeight}`);
   log(`preview frame ${frame}`);
 });
+
+test('Viewer: the episode plays with names on the faces; a timeline segment seeks; a rename from a box reaches the overlay and the Cast view; overlay frame times', async () => {
+  await page.locator(`[data-testid="episode-${MAIN_KEY}"]`).click();
+  await page.locator('[data-testid="tab-viewer"][aria-disabled="false"]').waitFor({ timeout: 300_000 });
+  await page.locator('[data-testid="tab-viewer"]').click();
+  const video = page.locator('[data-testid="player"]');
+  await video.waitFor();
+  const ready = await page.waitForFunction(() => {
+    const v = document.querySelector('[data-testid="player"]');
+    return v && v.readyState >= 2 ? { rs: v.readyState, d: v.duration, w: v.videoWidth } : false;
+  }, null, { timeout: 60_000 });
+  const r = await ready.jsonValue();
+  log(`player readyState ${r.rs}, duration ${r.d.toFixed(2)} s, ${r.w} px wide`);
+
+  // A person's segment (not the unidentified lane): click it, the playhead goes there, that person's name is drawn.
+  const seg = page.locator('[data-testid="timeline-segment"]:not([data-person="0"])').first();
+  const start = Number(await seg.getAttribute('data-start'));
+  const label = await seg.getAttribute('data-label');
+  const tSeek = Date.now();
+  await seg.click({ force: true });
+  const at = await page.waitForFunction((s) => {
+    const v = document.querySelector('[data-testid="player"]');
+    return v && !v.seeking && v.readyState >= 2 && Math.abs(v.currentTime - s) <= 0.5 ? v.currentTime : false;
+  }, start, { timeout: 10_000 });
+  log(`segment of "${label}" at ${start} s → currentTime ${(await at.jsonValue()).toFixed(3)} s, frame shown after ${Date.now() - tSeek} ms`);
+  await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid="face-label"]')].some((l) => l.textContent.trim() === want), label, { timeout: 5_000 });
+
+  // Overlay frame times while the video plays (requestAnimationFrame timestamps).
+  await page.evaluate(() => document.querySelector('[data-testid="player"]').play());
+  const frames = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const ts = [];
+        const boxes = [];
+        const step = (t) => {
+          ts.push(t);
+          boxes.push(document.querySelectorAll('[data-testid="face-box"]').length);
+          if (ts.length < 240) requestAnimationFrame(step);
+          else resolve({ ts, boxes });
+        };
+        requestAnimationFrame(step);
+      }),
+  );
+  await page.evaluate(() => document.querySelector('[data-testid="player"]').pause());
+  const gaps = frames.ts.slice(1).map((t, i) => t - frames.ts[i]).sort((a, b) => a - b);
+  const p50 = gaps[Math.floor(gaps.length / 2)];
+  const p95 = gaps[Math.floor(gaps.length * 0.95)];
+  log(`overlay while playing: ${gaps.length} frames, median ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, boxes drawn in ${frames.boxes.filter((n) => n > 0).length} of them`);
+  assert.ok(p50 <= 18, `median frame time ${p50.toFixed(1)} ms: the overlay does not keep 60 fps`);
+  assert.ok(p95 <= 50, `p95 frame time ${p95.toFixed(1)} ms`);
+
+  // Back to the segment, pick that person's box, rename them there.
+  await seg.click({ force: true });
+  await page.waitForFunction((want) => [...document.querySelectorAll('[data-testid="face-label"]')].some((l) => l.textContent.trim() === want), label, { timeout: 5_000 });
+  const box = page.locator('[data-testid="face-box"]', { has: page.locator(`[data-testid="face-label"]:text-is("${label}")`) }).first();
+  await box.click({ force: true });
+  await page.locator('[data-testid="face-editor"]').waitFor();
+  const t0 = Date.now();
+  await page.locator('[data-testid="face-rename"]').fill('Viewer Named');
+  await page.locator('[data-testid="face-rename"]').press('Enter');
+  await seg.click({ force: true }).catch(() => {});
+  await page.waitForFunction(
+    () => {
+      const seg = document.querySelector('[data-testid="timeline-segment"][data-label="Viewer Named"]');
+      if (!seg) return false;
+      seg.click();
+      return [...document.querySelectorAll('[data-testid="face-label"]')].some((l) => l.textContent.trim() === 'Viewer Named');
+    },
+    null,
+    { timeout: 240_000, polling: 500 },
+  );
+  log(`renamed from the viewer: "${label}" → "Viewer Named" drawn on the face after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'e2e-viewer.png') }).catch((e) => log('screenshot failed:', e.message));
+  await page.locator('[data-testid="tab-cast"]').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="person-name"]')].some((el) => el.textContent.trim() === 'Viewer Named'), null, { timeout: 30_000 });
+  log('the Cast view shows "Viewer Named"');
+});
