@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
 	"net/http"
+	"time"
 
 	"castscope/backend/service"
 )
@@ -14,7 +19,57 @@ func (a *App) Playback(key string) (service.PlaybackView, error) {
 		return service.PlaybackView{}, err
 	}
 	v, err := b.Playback(a.ctx, key)
+	v.Source.URL = a.mediaURL(v.Source.URL)
 	return v, uiError(err)
+}
+
+// MediaURL is the URL the page plays episode key's video from.
+func (a *App) MediaURL(key string) string { return a.mediaURL("/media/" + key) }
+
+// The window's engine does not play video from the app's own URL scheme:
+// WebKitGTK hands <video> to GStreamer, which answers a wails:// source
+// with MEDIA_ERR_SRC_NOT_SUPPORTED even for H.264 it decodes from a file
+// (the window test showed it). So the media handler is also served on a
+// loopback port, under a random token in the path that only this page is
+// told: other local users cannot guess it, and the handler serves only
+// registered episodes' videos by key. The asset server keeps answering
+// /media/ too, for the dev build's page in a browser.
+type mediaServer struct {
+	base string // http://127.0.0.1:PORT/TOKEN
+	srv  *http.Server
+}
+
+func startMediaServer(h http.Handler) (*mediaServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var tok [16]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	prefix := "/" + hex.EncodeToString(tok[:])
+	srv := &http.Server{Handler: http.StripPrefix(prefix, h), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
+	return &mediaServer{base: "http://" + ln.Addr().String() + prefix, srv: srv}, nil
+}
+
+func (m *mediaServer) close() {
+	if m == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	m.srv.Shutdown(ctx) //nolint:errcheck
+}
+
+// mediaURL turns a /media/ path into the URL the page loads it from.
+func (a *App) mediaURL(path string) string {
+	if a.media == nil || path == "" {
+		return path
+	}
+	return a.media.base + path
 }
 
 // mediaHandler answers what the embedded assets do not: registered

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"image"
 	_ "image/png"
 	"os"
@@ -46,8 +47,9 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 		t.Fatalf("ffmpeg: %v\n%s", err, b)
 	}
 	var logs bytes.Buffer
+	check := filepath.Join(t.TempDir(), "window-check.json")
 	app := exec.Command(bin, video)
-	app.Env = append(os.Environ(), "DISPLAY="+display, "CASTSCOPE_DATA="+data)
+	app.Env = append(os.Environ(), "DISPLAY="+display, "CASTSCOPE_DATA="+data, "CASTSCOPE_WINDOW_CHECK="+check)
 	app.Stdout, app.Stderr = &logs, &logs
 	if err := app.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
@@ -119,6 +121,19 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "episodes", "opened_with_s01_e01", "state.json")); err != nil {
 		t.Errorf("the video named on the command line was not added: %v\n%s", err, logs.String())
 	}
+
+	// The window's engine plays the episode's video through /media/{key}
+	// (the window check of app_windowcheck.go): WebKitGTK decodes H.264
+	// with GStreamer's libav plugin, which make deps and the package bring.
+	var played WindowCheckResult
+	waitFor(t, 60*time.Second, "the window's playback check", func() bool {
+		b, err := os.ReadFile(check)
+		return err == nil && json.Unmarshal(b, &played) == nil
+	})
+	if played.Error != "" || played.ReadyState < 2 || played.VideoWidth != 160 || played.Key != "opened_with_s01_e01" {
+		t.Errorf("the window did not play the episode's video: %+v\n%s", played, logs.String())
+	}
+	t.Logf("window playback: %s readyState %d, %dx%d, %.2f s, seek to the middle shown in %.0f ms", played.URL, played.ReadyState, played.VideoWidth, played.VideoHeight, played.DurationS, played.SeekMs)
 
 	// A second launch on the same data folder (another "Open with") hands
 	// its video to this window and exits instead of opening a second one.

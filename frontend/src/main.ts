@@ -3,6 +3,7 @@ import './app.css';
 import App from './App.svelte';
 import { api } from './lib/api';
 import { loadCatalog } from './lib/catalog';
+import { runWindowCheck } from './lib/windowcheck';
 
 const target = document.getElementById('app');
 if (!target) throw new Error('missing #app element');
@@ -13,3 +14,5 @@ if (!target) throw new Error('missing #app element');
 await loadCatalog(api.catalog).catch((err: unknown) => console.error('castscope: catalog:', err));
 
 export default mount(App, { target });
+
+void runWindowCheck();
