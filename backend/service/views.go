@@ -16,6 +16,7 @@ import (
 	"castscope/backend/job"
 	"castscope/backend/modelpack"
 	"castscope/backend/pipeline"
+	"castscope/backend/video"
 )
 
 // LogLine is one stored log line.
@@ -56,10 +57,14 @@ type JobView struct {
 	Stages     []StageView `json:"stages"`
 }
 
-// EpisodeView is an episode with its latest job.
+// EpisodeView is an episode with its latest job. Video is the validate
+// stage's probe, which the registry stores as opaque JSON, decoded (nil
+// before validate), so that the page's type of it is generated from
+// video.Info.
 type EpisodeView struct {
 	Episode   episode.Episode
-	LatestJob *JobView
+	Video     *video.Info `json:"video"`
+	LatestJob *JobView    `json:"latest_job"`
 }
 
 // MarshalJSON writes the episode's own fields plus "latest_job".
@@ -77,6 +82,13 @@ func (v EpisodeView) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	m["latest_job"] = lj
+	if v.Video != nil {
+		vi, err := json.Marshal(v.Video)
+		if err != nil {
+			return nil, err
+		}
+		m["video"] = vi
+	}
 	return json.Marshal(m)
 }
 
@@ -109,6 +121,9 @@ func (b *Backend) jobView(ctx context.Context, j job.Job) JobView {
 
 func (b *Backend) episodeView(ctx context.Context, ep episode.Episode) (EpisodeView, error) {
 	v := EpisodeView{Episode: ep}
+	if info, ok := video.StoredInfo(ep.Video); ok {
+		v.Video = &info
+	}
 	jobs, err := b.store.Jobs(ctx, ep.Key)
 	if err != nil {
 		return v, err

@@ -6,7 +6,7 @@
 // api.ts's normalize* functions make nil slices empty. The stages, their
 // registry flags, the settings' defaults and presets and the error codes
 // come from the backend's catalog (catalog.ts).
-import type { episode, errs, identity, inspect, job, modelpack, screentime, service } from './wailsjs/go/models';
+import type { episode, errs, identity, inspect, job, modelpack, screentime, service, video } from './wailsjs/go/models';
 
 type Time = string;
 /** Go's json.RawMessage: any JSON value. */
@@ -16,16 +16,8 @@ type JSONObject = Record<string, unknown>;
 export type StageStatus = 'pending' | 'running' | 'retrying' | 'ok' | 'error' | 'skipped' | 'canceled';
 export type EtaState = 'learning' | 'live' | 'history' | '';
 
-/** The validate stage's probe (stored as opaque JSON on the episode). */
-export interface VideoInfo {
-  width: number;
-  height: number;
-  fps: number;
-  frames: number;
-  duration_s: number;
-  codec: string;
-  has_audio: boolean;
-}
+/** The validate stage's probe (service.EpisodeView decodes the registry's copy). */
+export type VideoInfo = video.Info;
 
 export type StageError = job.StageError;
 
@@ -62,7 +54,7 @@ export type Job = Omit<service.JobView, 'created_at' | 'finished_at' | 'stages'>
   stages: StageView[];
 };
 
-/** service.EpisodeView: the episode's fields plus latest_job (its MarshalJSON). */
+/** service.EpisodeView: the episode's fields, its decoded probe and latest_job (its MarshalJSON). */
 export type Episode = Omit<episode.Episode, 'mod_time' | 'created_at' | 'video'> & {
   mod_time: Time;
   created_at: Time;

@@ -45,7 +45,7 @@ export function episode(over: Partial<Episode> = {}): Episode {
     size_bytes: 1234567,
     mod_time: '2026-01-01T00:00:00Z',
     fingerprint: 'abc',
-    video: { width: 1920, height: 1080, fps: 25, frames: 2500, duration_s: 100, codec: 'h264', has_audio: true },
+    video: { path: '/videos/EP1.mp4', container: 'mp4', width: 1920, height: 1080, fps: 25, frames: 2500, duration_s: 100, rotation: 0, codec: 'h264', has_audio: true, vfr: false },
     states: { validated: false, extracted_frames: false, detected: false, tracked: false, clustered: false, analyzed: false },
     timestamps: {},
     created_at: '2026-01-01T00:00:00Z',
