@@ -11,15 +11,12 @@
 // seen for about the time it stands for, and never on the wrong side of a
 // cut.
 
-/** One face track as the overlay needs it: sample times and boxes
- * (x1, y1, x2, y2 in source pixels, four numbers per sample). */
-export interface TrackBoxes {
-  track_id: number;
-  /** 0: in no identity (unidentified). */
-  identity_id: number;
-  t_ms: number[];
-  boxes: number[];
-}
+import type { service } from './wailsjs/go/models';
+
+/** One face track as the backend sends it (service.PlaybackTrack): sample
+ * times t_ms and boxes (x1, y1, x2, y2 in source pixels, four numbers per
+ * sample); identity_id 0 is no identity (unidentified). */
+export type TrackBoxes = service.PlaybackTrack;
 
 /** A box to draw: source pixels. */
 export interface FaceBox {

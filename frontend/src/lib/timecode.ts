@@ -3,13 +3,11 @@
 // a timecode on every frame and cannot ask the backend each time. The test
 // file runs the Go test's vectors.
 
-/** A frame rate as a fraction, with the timecode counting mode. */
-export interface Rate {
-  num: number;
-  den: number;
-  /** Drop-frame labels (29.97 and 59.94 only). */
-  drop: boolean;
-}
+import type { service } from './wailsjs/go/models';
+
+/** A frame rate as a fraction (num/den), with the timecode counting mode
+ * (drop: drop-frame labels, 29.97 and 59.94 only). */
+export type Rate = service.Rate;
 
 export const fps = (r: Rate): number => (r.den > 0 ? r.num / r.den : 0);
 
