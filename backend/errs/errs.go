@@ -12,7 +12,7 @@ import (
 // Code is a stable, machine-readable error code (ERR_…).
 type Code string
 
-// The codes of DESIGN.md plus the few the product added.
+// The codes users meet; Codes lists them in this order.
 const (
 	EpisodeNotRegistered Code = "ERR_EPISODE_NOT_REGISTERED"
 	InvalidEpisodeKey    Code = "ERR_INVALID_EPISODE_KEY"

@@ -1,5 +1,5 @@
-// End-to-end tests in real Chromium against the real backend and models
-// (issue 5, "What must be shown"). Run through scripts/e2e.sh, which builds
+// End-to-end tests in real Chromium against the real backend and models:
+// what a user sees while episodes process, and the viewer. Run through scripts/e2e.sh, which builds
 // the -tags dev binary, serves it on 127.0.0.1 and sets:
 //   E2E_URL        the dev server's address
 //   E2E_MEDIA      folder with E2E_S01_E01.mp4, Broken_S01_E02.mp4 (0 bytes), Load_S02_E01..10.mp4
@@ -56,7 +56,7 @@ before(async () => {
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(30_000);
   page.on('pageerror', (e) => {
-    // /wails/ipc.js throws this on load in dev builds; harmless (TOOLCHAIN.md).
+    // /wails/ipc.js throws this on load in dev builds; harmless.
     if (!String(e.message).includes("reading 'nodes'")) log('page error:', e.message);
   });
   await page.goto(URL);

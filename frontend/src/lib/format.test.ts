@@ -61,7 +61,7 @@ describe('other formatting', () => {
     expect(percent(1, 3)).toBe(33);
     expect(percent(5, 0)).toBeNull();
   });
-  it('headlines in the seed wording', () => {
+  it('headlines: icon, label, ETA or reason', () => {
     expect(stageHeadline(stage({ status: 'running', eta_s: 45, eta_state: 'live' }), 'Detect/Embed')).toBe(
       '⏳ Detect/Embed – ETA ~1 min',
     );

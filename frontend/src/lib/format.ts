@@ -123,7 +123,7 @@ const ICONS: Record<string, string> = {
   skipped: '⏩',
 };
 
-/** The card's headline in the seed's wording. */
+/** The card's headline: "⏳ Detect/Embed – ETA ~1 min", "✅ Detect/Embed"… */
 export function stageHeadline(stage: StageView, label: string): string {
   const icon = ICONS[stage.status] ?? '';
   switch (stage.status) {
