@@ -49,6 +49,12 @@ for p in $pkgs; do
   v=${v%-*}          # Debian revision
   depends+=("$p (>= $v)")
 done
+# Not linked, so not read off the binaries: the window's engine (WebKitGTK)
+# plays the viewer's video through GStreamer, whose H.264 decoder and MP4
+# demuxer are these plugin packages.
+for p in gstreamer1.0-libav gstreamer1.0-plugins-good; do
+  depends+=("$p")
+done
 say "depends: ${depends[*]}"
 
 # --- icons ---------------------------------------------------------------------
