@@ -463,7 +463,7 @@ test('Cast: thumbnails, rename through a re-cluster and Undo; Report: a drawn ch
 
   await page.locator('[data-testid="tab-report"]').click();
   await page.locator('[data-testid="report-totals"]').waitFor({ timeout: 30_000 });
-  for (const id of ['chart-bar', 'chart-timeline']) {
+  for (const id of ['chart-bar']) {
     const drawn = await page.waitForFunction(
       (testid) => {
         const c = document.querySelector(`[data-testid="${testid}"]`);
@@ -479,21 +479,16 @@ test('Cast: thumbnails, rename through a re-cluster and Undo; Report: a drawn ch
     log(`${id}: drawn at ${size.w}×${size.h} px`);
   }
 
-  // A click on the first person's row of the timeline previews that moment (OnScreen) with its frame.
-  const rows = await page.locator('[data-testid="screen-time-table"] tbody tr').count();
-  const box = await page.locator('[data-testid="chart-timeline"]').boundingBox();
-  const rowY = box.y + (box.height - 28) / rows / 2;
-  let clicked = null;
-  for (let fx = 0.1; fx < 0.99 && !clicked; fx += 0.04) {
-    await page.mouse.click(box.x + box.width * fx, rowY);
-    await page.waitForTimeout(150);
-    const shown = await page.evaluate(() => {
-      const img = document.querySelector('[data-testid="onscreen-frame"]');
-      return img ? document.querySelector('[data-testid="onscreen-at"]').value : null;
-    });
-    if (shown) clicked = { fx, at: shown };
-  }
-  assert.ok(clicked, 'a click along the first timeline row previewed no moment');
+  // A click on the first person's first segment of the timeline (the viewer's component) previews that moment with its frame.
+  const firstSeg = page.locator('[data-testid="report-view"] [data-testid="timeline-segment"]:not([data-person="0"])').first();
+  const segStart = Number(await firstSeg.getAttribute('data-start'));
+  await firstSeg.click({ force: true });
+  const shownAt = await page.waitForFunction(
+    () => document.querySelector('[data-testid="onscreen-frame"]') && document.querySelector('[data-testid="onscreen-at"]').value,
+    null,
+    { timeout: 30_000 },
+  );
+  const clicked = { at: await shownAt.jsonValue(), start: segStart };
   await page.waitForFunction(
     () => {
       const img = document.querySelector('[data-testid="onscreen-frame"]');
@@ -503,7 +498,7 @@ test('Cast: thumbnails, rename through a re-cluster and Undo; Report: a drawn ch
     { timeout: 30_000 },
   );
   const who = (await page.locator('[data-testid="onscreen-people"]').innerText()).replace(/\s+/g, ' ').trim();
-  log(`timeline click at ${(clicked.fx * 100).toFixed(0)}% of the row → on screen at ${clicked.at}: ${who}`);
+  log(`timeline segment at ${clicked.start} s → on screen at ${clicked.at}: ${who}`);
   assert.ok(who.length > 0, 'the preview lists who is on screen');
   const frame = await page.locator('[data-testid="onscreen-frame"]').evaluate((img) => `${img.naturalWidth}×${img.naturalHeight}`);
   log(`preview frame ${frame}`);

@@ -86,8 +86,23 @@ describe('ReportView', () => {
   it('degrades without a 2D canvas context: charts say so, the table carries the numbers', async () => {
     await show();
     expect(screen.getByTestId('chart-bar')).toBeTruthy();
-    expect(screen.getByTestId('chart-timeline')).toBeTruthy();
-    expect(screen.getAllByText(/Charts cannot be drawn here/)).toHaveLength(2);
+    expect(screen.getAllByText(/Charts cannot be drawn here/)).toHaveLength(1);
+    // The timeline is plain elements: it needs no canvas.
+    expect(screen.getAllByTestId('timeline-segment')).toHaveLength(4);
+  });
+
+  it('the timeline is the viewer\'s: a click on a segment shows who is on screen at its start', async () => {
+    await show();
+    const segs = screen.getAllByTestId('timeline-segment');
+    expect(segs.map((s) => [s.getAttribute('data-label'), s.getAttribute('data-start')])).toEqual([
+      ['Alex Example', '0'],
+      ['Alex Example', '30'],
+      ['Jordan Doe', '65'],
+      ['Unidentified', '92'],
+    ]);
+    await fireEvent.click(segs[1]);
+    await settle();
+    expect(go.OnScreen).toHaveBeenCalledWith('ep1', '30');
   });
 
   it('previews a segment: OnScreen with its start, then the frame and who is on screen in chart colours', async () => {

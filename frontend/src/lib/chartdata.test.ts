@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barData, chartRows, colorAt, colorOf, PALETTE, previewAt, rowsHeight, timelineData, timeStep, UNIDENTIFIED_COLOR } from './chartdata';
+import { barData, chartRows, colorAt, colorOf, PALETTE, previewAt, rowsHeight, timeStep, UNIDENTIFIED_COLOR } from './chartdata';
 import { screenTimeReport } from '../test/fixtures';
 
 describe('chart data', () => {
@@ -28,22 +28,12 @@ describe('chart data', () => {
   it('the bar chart and the timeline use the same colour for a person', () => {
     const rows = chartRows(screenTimeReport());
     const bar = barData(rows);
-    const tl = timelineData(rows);
-    expect(bar.labels).toEqual(tl.labels);
+    expect(bar.labels).toEqual(rows.map((r) => r.label));
     expect(bar.datasets[0].data).toEqual([50, 25, 5]);
-    rows.forEach((row, i) => expect(tl.datasets[i].backgroundColor).toBe(bar.datasets[0].backgroundColor[i]));
+    rows.forEach((row, i) => expect(row.color).toBe(bar.datasets[0].backgroundColor[i]));
     expect(colorOf(rows, 2)).toBe(PALETTE[1]);
     expect(colorOf(rows, 0)).toBe(UNIDENTIFIED_COLOR);
     expect(colorAt(PALETTE.length)).toBe(PALETTE[0]);
-  });
-
-  it('timeline bars float from segment start to end on the person’s row', () => {
-    const tl = timelineData(chartRows(screenTimeReport()));
-    expect(tl.datasets[0].data).toEqual([
-      { x: [0, 20], y: 'Alex Example' },
-      { x: [30, 60], y: 'Alex Example' },
-    ]);
-    expect(tl.datasets[2].data).toEqual([{ x: [92, 97], y: 'Unidentified' }]);
   });
 
   it('a click previews the moment under the pointer, kept inside the segment', () => {

@@ -92,25 +92,6 @@ export function barData(rows: ChartRow[]) {
   };
 }
 
-export interface TimelinePoint {
-  x: [number, number];
-  y: string;
-}
-
-/** Timeline data: one dataset per row whose floating bars are its segments [start, end] in seconds. */
-export function timelineData(rows: ChartRow[]) {
-  return {
-    labels: rows.map((r) => r.label),
-    datasets: rows.map((r) => ({
-      label: r.label,
-      data: r.segments.map((s): TimelinePoint => ({ x: [s.start_s, s.end_s], y: r.label })),
-      backgroundColor: r.color,
-      borderWidth: 0,
-      borderSkipped: false,
-    })),
-  };
-}
-
 /** Height in pixels of a chart with one row per person. */
 export function rowsHeight(n: number, perRow = 26, axis = 40): number {
   return Math.max(1, n) * perRow + axis;

@@ -1,11 +1,10 @@
-// The Report view's two chart configurations, built from chart rows, and the
-// page colours they use. chart.js itself is loaded on demand (lib/chartjs.ts).
+// The Report view's bar chart configuration, built from chart rows, and the
+// page colours it uses (the timeline is components/Timeline.svelte). chart.js itself is loaded on demand (lib/chartjs.ts).
 import type { ChartConfiguration, TooltipItem } from 'chart.js';
-import { barData, timeStep, timelineData, type ChartRow, type TimelinePoint } from './chartdata';
+import { barData, timeStep, type ChartRow } from './chartdata';
 import { formatClock, formatSeconds, formatShare } from './format';
-import type { Segment } from './types';
 
-export type BarConfig = ChartConfiguration<'bar', (number | TimelinePoint)[], string>;
+export type BarConfig = ChartConfiguration<'bar', number[], string>;
 
 /** Colours and font the charts take from the page (app.css), so they follow light and dark. */
 export interface ChartTheme {
@@ -39,11 +38,10 @@ export function canDraw(el: HTMLCanvasElement): boolean {
   }
 }
 
-function timeAxis(t: ChartTheme, duration: number, max?: number) {
+function timeAxis(t: ChartTheme, duration: number) {
   return {
     type: 'linear' as const,
     min: 0,
-    max,
     grid: { color: t.grid },
     border: { color: t.grid },
     ticks: {
@@ -86,53 +84,6 @@ export function barConfig(rows: ChartRow[], t: ChartTheme): BarConfig {
             },
           },
         },
-      },
-    },
-  };
-}
-
-/** Segments per person on the episode's time axis; a click on a segment calls onpick with the
- * row, the segment and the moment (seconds) under the pointer. */
-export function timelineConfig(
-  rows: ChartRow[],
-  duration: number,
-  t: ChartTheme,
-  onpick: (row: ChartRow, seg: Segment, at: number | null) => void,
-): BarConfig {
-  const seg = (c: TooltipItem<'bar'>) => rows[c.datasetIndex]?.segments[c.dataIndex];
-  return {
-    type: 'bar',
-    data: timelineData(rows),
-    options: {
-      indexAxis: 'y',
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      datasets: { bar: { grouped: false, barPercentage: 0.75, categoryPercentage: 1 } },
-      interaction: { mode: 'nearest', intersect: true, axis: 'xy' },
-      scales: { x: timeAxis(t, duration, duration > 0 ? duration : undefined), y: rowAxis(t) },
-      plugins: {
-        tooltip: {
-          callbacks: {
-            title: (items: TooltipItem<'bar'>[]) => (items[0] ? rows[items[0].datasetIndex]?.label ?? '' : ''),
-            label: (c: TooltipItem<'bar'>) => {
-              const s = seg(c);
-              return s ? `${formatClock(s.start_s)}–${formatClock(s.end_s)} (${formatSeconds(s.end_s - s.start_s)})` : '';
-            },
-          },
-        },
-      },
-      onHover: (ev, els) => {
-        const el = ev.native?.target;
-        if (el instanceof HTMLElement) el.style.cursor = els.length > 0 ? 'pointer' : 'default';
-      },
-      onClick: (ev, els, chart) => {
-        const hit = els[0];
-        const row = hit ? rows[hit.datasetIndex] : undefined;
-        const s = row && hit ? row.segments[hit.index] : undefined;
-        if (!row || !s) return;
-        const at = ev.x == null ? null : (chart.scales.x?.getValueForPixel(ev.x) ?? null);
-        onpick(row, s, at);
       },
     },
   };
