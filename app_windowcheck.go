@@ -10,13 +10,14 @@ import (
 // The window's playback check. Whether the window's engine plays an
 // episode's video is a property of the machine (WebKitGTK decodes with
 // GStreamer, whose H.264 decoder is a separate package), not of the page:
-// with CASTSCOPE_WINDOW_CHECK=FILE set, the page plays the first
-// registered episode's video through /media/{key} once it is up, and
-// writes what the engine did (ready state, picture size, a seek's time,
-// or the media error) to FILE as JSON. The window tests use it; it is
+// with CASTSCOPE_WINDOW_CHECK=FILE set, the page plays every registered
+// episode's video from the URL the viewer uses, once the list has stopped
+// growing, and writes what the engine did for each (ready state, picture
+// size, a seek to the middle and its time, or the media error) to FILE as
+// JSON. The window tests use it; it is
 // also how to check a machine by hand.
 
-// WindowCheckResult is what the page reports.
+// WindowCheckResult is what the page reports for one episode.
 type WindowCheckResult struct {
 	Key         string  `json:"key"`
 	URL         string  `json:"url"`
@@ -32,7 +33,7 @@ type WindowCheckResult struct {
 func (a *App) WindowCheckWanted() bool { return os.Getenv("CASTSCOPE_WINDOW_CHECK") != "" }
 
 // WindowCheckDone stores the page's result in the file the check names.
-func (a *App) WindowCheckDone(r WindowCheckResult) error {
+func (a *App) WindowCheckDone(r []WindowCheckResult) error {
 	path := os.Getenv("CASTSCOPE_WINDOW_CHECK")
 	if path == "" {
 		return nil

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"castscope/backend/harvest"
 )
 
 // TestWindowOpensUnderXvfb starts the production binary (built by `make
@@ -46,9 +48,22 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 		"-pix_fmt", "yuv420p", video).CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v\n%s", err, b)
 	}
+	// Two more for the viewer's playback check: MPEG-4 Part 2 in AVI,
+	// which the window cannot play (it gets a proxy), and an hour of
+	// H.264 (a seek to its middle).
+	avi := filepath.Join(t.TempDir(), "Old Format_S01E03.avi")
+	hour := filepath.Join(t.TempDir(), "One Hour_S01E04.mp4")
+	for _, c := range [][]string{
+		{"-f", "lavfi", "-i", "testsrc2=size=176x144:rate=25:duration=2", "-c:v", "mpeg4", "-q:v", "5", avi},
+		{"-f", "lavfi", "-i", "testsrc2=size=320x240:rate=1:duration=3600", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-pix_fmt", "yuv420p", hour},
+	} {
+		if b, err := exec.Command("ffmpeg", append([]string{"-loglevel", "error"}, c...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg %v: %v\n%s", c, err, b)
+		}
+	}
 	var logs bytes.Buffer
 	check := filepath.Join(t.TempDir(), "window-check.json")
-	app := exec.Command(bin, video)
+	app := exec.Command(bin, video, avi, hour)
 	app.Env = append(os.Environ(), "DISPLAY="+display, "CASTSCOPE_DATA="+data, "CASTSCOPE_WINDOW_CHECK="+check)
 	app.Stdout, app.Stderr = &logs, &logs
 	if err := app.Start(); err != nil {
@@ -76,8 +91,40 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 		find.Process.Kill()
 		t.Fatalf("no Castscope window after 60 s\n%s", logs.String())
 	}
-	// Let the frontend render, then check the app is still running.
-	time.Sleep(4 * time.Second)
+	// The window's engine plays each episode's video from the URL the
+	// viewer uses (the window check of app_windowcheck.go): WebKitGTK
+	// decodes H.264 with GStreamer's libav plugin, which make deps and
+	// the package bring; the AVI plays through its proxy.
+	var played []WindowCheckResult
+	waitFor(t, 120*time.Second, "the window's playback check", func() bool {
+		b, err := os.ReadFile(check)
+		return err == nil && json.Unmarshal(b, &played) == nil
+	})
+	want := map[string]struct {
+		w     int
+		proxy bool
+	}{"opened_with_s01_e01": {160, false}, "old_format_s01_e03": {176, true}, "one_hour_s01_e04": {320, false}}
+	for _, p := range played {
+		t.Logf("window playback: %s readyState %d, %dx%d, %.2f s, seek to the middle shown in %.0f ms", p.Key, p.ReadyState, p.VideoWidth, p.VideoHeight, p.DurationS, p.SeekMs)
+		w, ok := want[p.Key]
+		if !ok {
+			continue
+		}
+		delete(want, p.Key)
+		// The proxy is 540p at most and never upscaled: the source's size.
+		if p.Error != "" || p.ReadyState < 2 || p.VideoWidth != w.w {
+			t.Errorf("the window did not play %s: %+v", p.Key, p)
+		}
+		_, err := os.Stat(filepath.Join(harvest.Dir(data, p.Key), harvest.ProxyFile))
+		if made := err == nil; made != w.proxy {
+			t.Errorf("%s: proxy made %v, want %v", p.Key, made, w.proxy)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not played: %v\n%s", want, logs.String())
+	}
+
+	// The page has rendered (it ran the check); the app still runs.
 	select {
 	case err := <-exited:
 		t.Fatalf("app exited after opening its window: %v\n%s", err, logs.String())
@@ -121,19 +168,6 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "episodes", "opened_with_s01_e01", "state.json")); err != nil {
 		t.Errorf("the video named on the command line was not added: %v\n%s", err, logs.String())
 	}
-
-	// The window's engine plays the episode's video through /media/{key}
-	// (the window check of app_windowcheck.go): WebKitGTK decodes H.264
-	// with GStreamer's libav plugin, which make deps and the package bring.
-	var played WindowCheckResult
-	waitFor(t, 60*time.Second, "the window's playback check", func() bool {
-		b, err := os.ReadFile(check)
-		return err == nil && json.Unmarshal(b, &played) == nil
-	})
-	if played.Error != "" || played.ReadyState < 2 || played.VideoWidth != 160 || played.Key != "opened_with_s01_e01" {
-		t.Errorf("the window did not play the episode's video: %+v\n%s", played, logs.String())
-	}
-	t.Logf("window playback: %s readyState %d, %dx%d, %.2f s, seek to the middle shown in %.0f ms", played.URL, played.ReadyState, played.VideoWidth, played.VideoHeight, played.DurationS, played.SeekMs)
 
 	// A second launch on the same data folder (another "Open with") hands
 	// its video to this window and exits instead of opening a second one.
