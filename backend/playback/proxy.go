@@ -63,9 +63,13 @@ func ProxyArgs(src, dst string, m Media, fp string) []string {
 type build struct {
 	done     chan struct{}
 	err      error
-	waiters  int // guarded by Server.mu
-	cancel   context.CancelFunc
 	progress atomic.Uint64 // math.Float64bits of 0…1
+}
+
+// failure is a build's error, for the source version (fp) it was made from.
+type failure struct {
+	fp  string
+	err *errs.Error
 }
 
 // proxyOK is a cached check of a proxy file version.
@@ -106,8 +110,11 @@ func (s *Server) proxyValid(ctx context.Context, path, fp string) bool {
 
 // ensureProxy returns the path of src's proxy in dir, made first when it
 // is missing or was made from another version of src. Concurrent callers
-// for one proxy share one check and one ffmpeg; it runs until it is done
-// or every caller has gone (ctx), or the Server is closed.
+// for one proxy share one check and one ffmpeg. A build, once started,
+// runs until it is done or the Server is closed: a caller that goes away
+// (the viewer closed, another tab chosen) returns ERR_CANCELED at once,
+// but the proxy goes on being made, so coming back finds it further on
+// or ready instead of starting over.
 func (s *Server) ensureProxy(ctx context.Context, src string, st os.FileInfo, m Media, dir string) (string, error) {
 	path := filepath.Join(dir, harvest.ProxyFile)
 	fp := fingerprint(st)
@@ -118,7 +125,7 @@ func (s *Server) ensureProxy(ctx context.Context, src string, st os.FileInfo, m 
 	b := s.builds[path]
 	if b == nil {
 		bctx, cancel := context.WithCancel(s.base)
-		b = &build{done: make(chan struct{}), cancel: cancel}
+		b = &build{done: make(chan struct{})}
 		s.builds[path] = b
 		go func() {
 			defer cancel()
@@ -129,33 +136,27 @@ func (s *Server) ensureProxy(ctx context.Context, src string, st os.FileInfo, m 
 			if s.builds[path] == b {
 				delete(s.builds, path)
 			}
+			if b.err != nil && errs.CodeOf(b.err) != errs.Canceled {
+				s.failed[path] = failure{fp: fp, err: errs.As(b.err)}
+			} else {
+				delete(s.failed, path)
+			}
 			s.mu.Unlock()
 			close(b.done)
 		}()
 	}
-	b.waiters++
 	s.mu.Unlock()
 	select {
 	case <-b.done:
 		return path, b.err
 	case <-ctx.Done():
-		s.mu.Lock()
-		if b.waiters--; b.waiters == 0 {
-			// Nobody waits any more: stop ffmpeg, and let the next
-			// request start afresh rather than join a dying build.
-			b.cancel()
-			if s.builds[path] == b {
-				delete(s.builds, path)
-			}
-		}
-		s.mu.Unlock()
 		return "", canceled(src, ctx.Err())
 	}
 }
 
 func canceled(src string, cause error) error {
-	return errs.Wrap(errs.Canceled, cause, fmt.Sprintf("Making the playback copy of %s was canceled.", filepath.Base(src)),
-		"Open the episode again to resume.")
+	return errs.Wrap(errs.Canceled, cause, fmt.Sprintf("Stopped waiting for the playback copy of %s.", filepath.Base(src)),
+		"It is still being made: open the viewer again to play it.")
 }
 
 // progress returns how far the proxy at dir is made (0…1) and whether it

@@ -40,6 +40,7 @@ type Server struct {
 	probes  map[string]probed  // source path → probe
 	proxies map[string]proxyOK // proxy path → the fingerprint it holds
 	builds  map[string]*build  // proxy path → the check or ffmpeg in flight
+	failed  map[string]failure // proxy path → the last build's failure
 
 	ffmpegRuns atomic.Int64 // how many proxies were started (tests read it)
 }
@@ -48,7 +49,7 @@ type Server struct {
 func New(lookup Lookup) *Server {
 	base, stop := context.WithCancel(context.Background())
 	return &Server{lookup: lookup, base: base, stop: stop,
-		probes: map[string]probed{}, proxies: map[string]proxyOK{}, builds: map[string]*build{}}
+		probes: map[string]probed{}, proxies: map[string]proxyOK{}, builds: map[string]*build{}, failed: map[string]failure{}}
 }
 
 // Close stops every ffmpeg in flight (their temporary files are removed);
@@ -68,7 +69,10 @@ type Source struct {
 	// how far it is (0…1).
 	ProxyMaking   bool    `json:"proxy_making"`
 	ProxyProgress float64 `json:"proxy_progress"`
-	Media         Media   `json:"media"`
+	// ProxyError is why the last making of the proxy for the current
+	// source failed ("" when it did not); the next request tries again.
+	ProxyError string `json:"proxy_error,omitempty"`
+	Media      Media  `json:"media"`
 }
 
 // resolved is a key turned into its source file and the way it plays.
@@ -123,7 +127,14 @@ func (s *Server) Status(ctx context.Context, key string) (Source, error) {
 	if !src.Direct {
 		src.ProxyProgress, src.ProxyMaking = s.progress(r.dir)
 		if !src.ProxyMaking {
-			src.ProxyReady = s.proxyValid(ctx, filepath.Join(r.dir, harvest.ProxyFile), fingerprint(r.st))
+			path := filepath.Join(r.dir, harvest.ProxyFile)
+			fp := fingerprint(r.st)
+			src.ProxyReady = s.proxyValid(ctx, path, fp)
+			s.mu.Lock()
+			if f, ok := s.failed[path]; ok && f.fp == fp && !src.ProxyReady {
+				src.ProxyError = f.err.Message
+			}
+			s.mu.Unlock()
 		}
 		if src.ProxyReady {
 			src.ProxyProgress = 1
@@ -133,8 +144,8 @@ func (s *Server) Status(ctx context.Context, key string) (Source, error) {
 }
 
 // Prepare makes key's proxy when it needs one that is not there, and
-// waits for it (ctx bounds the wait; ffmpeg stops when no request or
-// Prepare waits any more). A direct file needs nothing.
+// waits for it (ctx bounds the wait, not the making, which only Close
+// stops). A direct file needs nothing.
 func (s *Server) Prepare(ctx context.Context, key string) error {
 	r, err := s.resolve(ctx, key)
 	if err != nil || r.decision.Direct {

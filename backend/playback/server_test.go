@@ -315,27 +315,51 @@ func TestConcurrentRequestsShareOneFFmpeg(t *testing.T) {
 	}
 }
 
-// A request that goes away stops the ffmpeg it alone waited on; nothing
-// is left in the artifact folder, and the next request makes the proxy.
-func TestCanceledProxyLeavesNothing(t *testing.T) {
+// A request that goes away while the proxy is made gets ERR_CANCELED at
+// once, but the making goes on (the viewer closed for a moment must not
+// start an hour's conversion over): the next request finds it made, with
+// one ffmpeg run in all. Close stops a making and leaves nothing behind.
+func TestProxyOutlivesItsRequests(t *testing.T) {
 	needFFmpeg(t)
 	src := filepath.Join(t.TempDir(), "long.avi")
 	makeVideo(t, src, "640x480", 30, 25, false, "-c:v", "mpeg4", "-q:v", "8")
-	s, eps := newServer(t, map[string]string{"long": src})
+	s, _ := newServer(t, map[string]string{"long": src})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { // cancel 200 ms after ffmpeg started
+	go func() {
 		for s.ffmpegRuns.Load() == 0 && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(200 * time.Millisecond)
 		cancel()
 	}()
-	err := s.Prepare(ctx, "long")
-	if errs.CodeOf(err) != errs.Canceled || s.ffmpegRuns.Load() != 1 {
-		t.Fatalf("Prepare = %v (ffmpeg ran %d times), want ERR_CANCELED while ffmpeg runs", err, s.ffmpegRuns.Load())
+	if err := s.Prepare(ctx, "long"); errs.CodeOf(err) != errs.Canceled {
+		t.Fatalf("Prepare = %v, want ERR_CANCELED once its caller went away", err)
 	}
-	dir := harvest.Dir(eps.root, "long")
+	if st, err := s.Status(context.Background(), "long"); err != nil || !st.ProxyMaking {
+		t.Fatalf("status after the caller left: %+v %v; want the proxy still being made", st, err)
+	}
+	if err := s.Prepare(context.Background(), "long"); err != nil {
+		t.Fatalf("second Prepare: %v", err)
+	}
+	if st, _ := s.Status(context.Background(), "long"); !st.ProxyReady || s.ffmpegRuns.Load() != 1 {
+		t.Fatalf("ready=%v after %d ffmpeg runs; want ready after one", st.ProxyReady, s.ffmpegRuns.Load())
+	}
+
+	// Close mid-way: ffmpeg stops, its temporary file goes.
+	src2 := filepath.Join(t.TempDir(), "long2.avi")
+	makeVideo(t, src2, "640x480", 30, 25, false, "-c:v", "mpeg4", "-q:v", "8")
+	s2, eps2 := newServer(t, map[string]string{"long2": src2})
+	go func() {
+		for s2.ffmpegRuns.Load() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond)
+		s2.Close()
+	}()
+	if err := s2.Prepare(context.Background(), "long2"); errs.CodeOf(err) != errs.Canceled {
+		t.Fatalf("Prepare during Close = %v, want ERR_CANCELED", err)
+	}
+	dir := harvest.Dir(eps2.root, "long2")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		left, _ := filepath.Glob(filepath.Join(dir, "*"))
@@ -344,7 +368,7 @@ func TestCanceledProxyLeavesNothing(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("left in the artifact folder: %v %v", left, hidden)
+			t.Fatalf("left in the artifact folder after Close: %v %v", left, hidden)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -371,6 +395,9 @@ func TestFailedFFmpegIsTyped(t *testing.T) {
 	err := s.Prepare(ctx, "bad")
 	if errs.CodeOf(err) != errs.VideoUnreadable {
 		t.Fatalf("Prepare = %v, want ERR_VIDEO_UNREADABLE", err)
+	}
+	if st, err := s.Status(ctx, "bad"); err != nil || st.ProxyError == "" || st.ProxyReady || st.ProxyMaking {
+		t.Errorf("status after a failed making: %+v %v; want the failure reported", st, err)
 	}
 	res := get(t, s, "/media/bad")
 	if res.StatusCode != http.StatusInternalServerError {
