@@ -30,7 +30,7 @@ type App struct {
 	ctx     context.Context
 	backend *service.Backend
 	openErr error
-	media   *mediaServer // the videos on a loopback port (app_viewer.go)
+	media   *mediaServer // the videos on a loopback port (app_viewer.go); set before the window opens
 
 	mu   sync.Mutex // guards ctx for handOver, and open
 	open []string   // files to open: the command line's, then those later launches hand over
@@ -46,10 +46,6 @@ func (a *App) startup(ctx context.Context) {
 	a.backend, a.openErr = service.Open(ctx, service.Options{Notifier: wailsNotifier{ctx}, WorkerExe: selfExe()})
 	if a.openErr != nil {
 		runtime.LogErrorf(ctx, "castscope: open data folder: %v", a.openErr)
-	}
-	var err error
-	if a.media, err = startMediaServer(a.mediaHandler()); err != nil {
-		runtime.LogErrorf(ctx, "castscope: media server: %v (the viewer cannot play video)", err)
 	}
 }
 
@@ -80,10 +76,10 @@ func (a *App) TakeOpenFiles() []string {
 }
 
 func (a *App) shutdown(context.Context) {
-	a.media.close()
 	if a.backend != nil {
-		a.backend.Close()
+		a.backend.Close() // stops any proxy being made first
 	}
+	a.media.close()
 }
 
 // wailsNotifier forwards engine events to the Wails event bus.

@@ -54,6 +54,13 @@ func main() {
 
 	app := NewApp()
 	app.open = filesOf(args)
+	// Before the window: bound methods may hand its URL out as soon as
+	// the backend is open (app_viewer.go says why video needs it).
+	media, err := startMediaServer(app.mediaHandler())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "castscope: media server: %v (the viewer cannot play video)\n", err)
+	}
+	app.media = media
 	// One window per data folder: a second launch hands its files to the
 	// first and exits (package instance).
 	dataDir := service.ResolveDataDir("")

@@ -121,7 +121,7 @@ func (x *trackTimes) rebind(op Op) Op {
 		out := []int64{}
 		for _, id := range ids {
 			s, ok := op.Anchors[id]
-			if !ok {
+			if !ok || len(s) == 0 { // no anchor (an older log): the id as it was
 				out = append(out, id)
 				continue
 			}

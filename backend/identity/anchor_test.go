@@ -154,6 +154,13 @@ func TestRebind(t *testing.T) {
 		if got := identity.Rebind([]identity.Op{op}, []track.Track{renum(b, 1)}); !slices.Equal(ids(got[0]), []int64{1}) || got[0].Anchors != nil {
 			t.Fatalf("old JSON op rebound to %+v", got[0])
 		}
+		// An anchor with no samples (a hand-edited log) is no anchor.
+		if err := json.Unmarshal([]byte(`{"kind":"rename","target":{"person":"p1","tracks":[1]},"name":"Xena","anchors":{"1":[]}}`), &op); err != nil {
+			t.Fatal(err)
+		}
+		if got := identity.Rebind([]identity.Op{op}, []track.Track{renum(b, 1)}); !slices.Equal(ids(got[0]), []int64{1}) {
+			t.Fatalf("op with an empty anchor rebound to %+v", got[0])
+		}
 	})
 	t.Run("same number, other face", func(t *testing.T) {
 		// Number 1 now belongs to a face elsewhere at the same times.

@@ -63,8 +63,8 @@ func (b *Backend) mediaLookup(ctx context.Context, key string) (string, string, 
 }
 
 // Playback returns the viewer's data for an episode once tracking has run
-// (ERR_ARTIFACT_MISSING before); tracks cluster has not yet placed are
-// all IdentityID 0.
+// (ERR_ARTIFACT_MISSING before); tracks cluster has not yet placed, or
+// placed in a run on other tracks, are IdentityID 0.
 func (b *Backend) Playback(ctx context.Context, key string) (PlaybackView, error) {
 	if err := episode.ValidateKey(key); err != nil {
 		return PlaybackView{}, err
@@ -86,14 +86,21 @@ func (b *Backend) Playback(ctx context.Context, key string) (PlaybackView, error
 	if err != nil {
 		return PlaybackView{}, err
 	}
+	// Identities name tracks by id: those of a cluster run on tracks that
+	// track has since replaced would put names on the wrong faces, so the
+	// faces stay unnamed until cluster has run on these tracks.
 	owner := map[int64]int64{}
-	if ids, err := harvest.ReadIdentities(dir, tracks); err == nil {
+	m, merr := harvest.ReadIdentitiesMetrics(dir)
+	current := merr == nil && (m.Tracks == "" || m.Tracks == harvest.TracksDigest(tracks))
+	ids, err := harvest.ReadIdentities(dir, tracks)
+	switch {
+	case err == nil && current:
 		for _, id := range ids.Identities {
 			for _, t := range id.TrackIDs {
 				owner[t] = id.ID
 			}
 		}
-	} else if errs.As(err).Code != errs.ArtifactMissing {
+	case err != nil && errs.CodeOf(err) != errs.ArtifactMissing:
 		return PlaybackView{}, err
 	}
 	rate := screentime.RateOf(info.FPS, info.StartTimecode)

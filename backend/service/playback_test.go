@@ -2,12 +2,15 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"castscope/backend/harvest"
 )
 
 // The viewer's data after a full run of the test clip: the source plays
@@ -81,6 +84,28 @@ func TestPlaybackAfterARun(t *testing.T) {
 	}
 	if named == 0 {
 		t.Error("no track belongs to a person")
+	}
+
+	// Identities of a cluster run on other tracks (track ran again since)
+	// name no face.
+	dir := harvest.Dir(b.DataDir, key)
+	m, err := harvest.ReadIdentitiesMetrics(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Tracks = "tracks of an earlier run"
+	raw, _ := json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, harvest.IdentitiesMetricsFile), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := b.Playback(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range stale.Tracks {
+		if tr.IdentityID != 0 {
+			t.Fatalf("track %d named %d from identities of other tracks", tr.TrackID, tr.IdentityID)
+		}
 	}
 
 	// The video itself, by key, with Range.
