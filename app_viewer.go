@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"castscope/backend/playback"
 	"castscope/backend/service"
 )
 
@@ -20,6 +21,18 @@ func (a *App) Playback(key string) (service.PlaybackView, error) {
 	v, err := b.Playback(a.ctx, key)
 	v.Source.URL = a.mediaURL(v.Source.URL)
 	return v, uiError(err)
+}
+
+// MediaStatus says how key's video plays, without the tracks (asked while
+// a proxy is made).
+func (a *App) MediaStatus(key string) (playback.Source, error) {
+	b, err := a.ready()
+	if err != nil {
+		return playback.Source{}, err
+	}
+	s, err := b.MediaStatus(a.ctx, key)
+	s.URL = a.mediaURL(s.URL)
+	return s, uiError(err)
 }
 
 // MediaURL is the URL the page plays episode key's video from.

@@ -53,6 +53,13 @@ type PlaybackTrack struct {
 // asset server hands it what the embedded assets do not answer.
 func (b *Backend) MediaHandler() http.Handler { return b.media }
 
+// MediaStatus says how key's video plays (directly, or through a proxy
+// ready, being made or failed) without reading the tracks: what the
+// viewer asks while a proxy is made.
+func (b *Backend) MediaStatus(ctx context.Context, key string) (playback.Source, error) {
+	return b.media.Status(ctx, key)
+}
+
 // mediaLookup is the media server's view of the registry.
 func (b *Backend) mediaLookup(ctx context.Context, key string) (string, string, error) {
 	ep, err := b.store.Episode(ctx, key)

@@ -102,19 +102,19 @@ describe('ReportView', () => {
     ]);
     await fireEvent.click(segs[1]);
     await settle();
-    expect(go.OnScreen).toHaveBeenCalledWith('ep1', '30');
+    expect(go.OnScreen).toHaveBeenCalledWith('ep1', '30.25'); // the first sample: half an interval (0.5 s) in
   });
 
   it('previews a segment: OnScreen with its start, then the frame and who is on screen in chart colours', async () => {
     await show();
     await fireEvent.click(screen.getByTestId('preview-2'));
     await settle();
-    expect(go.OnScreen).toHaveBeenCalledWith('ep1', '65');
+    expect(go.OnScreen).toHaveBeenCalledWith('ep1', '65.25');
     expect(screen.getByTestId('onscreen-frame').getAttribute('src')).toBe('data:image/jpeg;base64,frame');
     const people = screen.getByTestId('onscreen-people');
     expect(people.textContent).toContain('Alex Example');
     expect(people.textContent).toContain('Unidentified face');
-    expect((screen.getByTestId('onscreen-at') as HTMLInputElement).value).toBe('01:05');
+    expect((screen.getByTestId('onscreen-at') as HTMLInputElement).value).toBe('01:05.250');
   });
 
   it('looks up a typed time; a time the backend cannot read is shown inline', async () => {

@@ -97,12 +97,30 @@ describe('ViewerPanel', () => {
     expect(screen.getByTestId('player-error').textContent).toContain('four fields');
   });
 
-  it('says a proxy is being made instead of showing a black box', async () => {
-    go.Playback = vi.fn(async () =>
-      playbackView({ source: { ...playbackView().source, direct: false, proxy_ready: false, proxy_making: true, proxy_progress: 0.25, reason: 'HEVC in MKV: the window cannot play it; playing a 540p H.264 proxy' } }),
-    );
-    render(ViewerPanel, { episodeKey: 'ep1' });
+  it('says a proxy is being made instead of showing a black box, follows it, and stops asking when it failed or the viewer closed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const making = { ...playbackView().source, direct: false, proxy_ready: false, proxy_making: true, proxy_progress: 0.25, reason: 'HEVC in MKV: the window cannot play it; playing a 540p H.264 proxy' };
+    go.Playback = vi.fn(async () => playbackView({ source: making }));
+    go.MediaStatus = vi.fn(async () => ({ ...making, proxy_progress: 0.5 }));
+    const { unmount } = render(ViewerPanel, { episodeKey: 'ep1' });
     await settle();
     expect(screen.getByTestId('proxy-note').textContent).toMatch(/HEVC in MKV.*making it now \(25 %\)/s);
+    await vi.advanceTimersByTimeAsync(2000);
+    await settle();
+    expect(screen.getByTestId('proxy-note').textContent).toContain('(50 %)');
+    go.MediaStatus.mockImplementation(async () => ({ ...making, proxy_making: false, proxy_progress: 0, proxy_error: 'ffmpeg cannot read the file.' }));
+    await vi.advanceTimersByTimeAsync(2000);
+    await settle();
+    expect(screen.getByTestId('proxy-note').textContent).toContain('could not be made: ffmpeg cannot read the file.');
+    const asked = go.MediaStatus.mock.calls.length;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(go.MediaStatus).toHaveBeenCalledTimes(asked); // a failure stops the asking
+
+    // A viewer closed while a proxy is made asks nothing more.
+    go.MediaStatus.mockImplementation(async () => ({ ...making }));
+    unmount();
+    render(ViewerPanel, { episodeKey: 'ep1' }).unmount();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(go.MediaStatus).toHaveBeenCalledTimes(asked);
   });
 });

@@ -218,12 +218,14 @@ export const api = {
   exportScreenTime: async (key: string, format: ExportFormat, person = '') =>
     (await call(App.ExportScreenTime, [key, format, person], DIALOG_TIMEOUT_MS)) ?? '',
   openReport: (key: string) => call(App.OpenReport, [key]),
-  /** The viewer's data; a proxy the window needs may take minutes to make, so the source says whether it is ready. */
   /** The window's playback check (app_windowcheck.go). */
   windowCheckWanted: () => call(App.WindowCheckWanted, []),
+  /** How an episode's video plays (a proxy's progress), without the tracks. */
+  mediaStatus: (key: string) => call(App.MediaStatus, [key]),
   /** Where the page plays an episode's video from. */
   mediaURL: (key: string) => call(App.MediaURL, [key]),
   windowCheckDone: (r: Parameters<typeof App.WindowCheckDone>[0]) => call(App.WindowCheckDone, [r]),
+  /** The viewer's data; a proxy the window needs may take minutes to make, so the source says whether it is ready. */
   playback: async (key: string) => normalizePlayback(await call(App.Playback, [key])),
 
   facebank: async (show: string) => list(await call(App.Facebank, [show])).map((h) => ({ ...h, added_at: String(h.added_at ?? '') })),

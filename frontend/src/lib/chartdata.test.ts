@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barData, chartRows, colorAt, colorOf, PALETTE, previewAt, rowsHeight, timeStep, UNIDENTIFIED_COLOR } from './chartdata';
+import { barData, chartRows, colorAt, colorOf, PALETTE, rowsHeight, segmentMoment, timeStep, UNIDENTIFIED_COLOR } from './chartdata';
 import { screenTimeReport } from '../test/fixtures';
 
 describe('chart data', () => {
@@ -36,13 +36,12 @@ describe('chart data', () => {
     expect(colorAt(PALETTE.length)).toBe(PALETTE[0]);
   });
 
-  it('a click previews the moment under the pointer, kept inside the segment', () => {
+  it('a click on a segment goes to its first sampled face, kept inside the segment', () => {
     const seg = { start_ms: 30000, end_ms: 60000, start_s: 30, end_s: 60 };
-    expect(previewAt(seg, 42.25)).toBe('42.25');
-    expect(previewAt(seg, 10)).toBe('30');
-    expect(previewAt(seg, 75)).toBe('59.999');
-    expect(previewAt(seg)).toBe('30');
-    expect(previewAt(seg, NaN)).toBe('30');
+    expect(segmentMoment(seg, 0.5)).toBe(30.25);
+    expect(segmentMoment(seg, 0)).toBe(30);
+    expect(segmentMoment(seg, NaN)).toBe(30);
+    expect(segmentMoment({ start_ms: 1000, end_ms: 1100, start_s: 1, end_s: 1.1 }, 2)).toBe(1.099);
   });
 
   it('picks round time-axis steps and sizes charts by rows', () => {

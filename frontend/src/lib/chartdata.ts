@@ -97,16 +97,19 @@ export function rowsHeight(n: number, perRow = 26, axis = 40): number {
   return Math.max(1, n) * perRow + axis;
 }
 
-/** The moment to preview for a click on a segment: where the click fell, kept inside the segment;
- * the segment's start when the position is unknown. Returned as the seconds string OnScreen takes. */
-export function previewAt(seg: Segment, at?: number | null): string {
+/** The moment (seconds) a click on a segment goes to: its first sampled
+ * face. A segment starts half a sampling interval before it (each sample
+ * stands for that much time either side), so the start itself can show
+ * the frame before the face; kept inside the segment. */
+export function segmentMoment(seg: Segment, sampleS: number): number {
   const start = seg.start_ms / 1000;
   const last = Math.max(start, seg.end_ms / 1000 - 0.001);
-  const s = at == null || !Number.isFinite(at) ? start : Math.min(last, Math.max(start, at));
-  return String(Math.round(s * 1000) / 1000);
+  const s = start + (Number.isFinite(sampleS) && sampleS > 0 ? sampleS / 2 : 0);
+  return Math.round(Math.min(s, last) * 1000) / 1000;
 }
 
-const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+/** Round steps (seconds) for time axes and rulers. */
+export const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 
 /** A time-axis step (seconds) that puts at most maxTicks round ticks on [0, duration]. */
 export function timeStep(duration: number, maxTicks = 10): number {

@@ -1,6 +1,5 @@
 // Timeline geometry: pure functions, tested without a DOM.
-
-const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+import { STEPS } from './chartdata';
 
 /** Seconds between ruler ticks: the smallest step that leaves 70 px between labels. */
 export function tickStep(pxPerSecond: number): number {
