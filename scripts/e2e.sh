@@ -69,6 +69,10 @@ for i in $(seq -w 1 10); do
     -c:v libx264 -preset ultrafast -crf 28 -pix_fmt yuv420p "$TMP/media/Load_S02_E$i.mp4"
 done
 
+# an hour of small H.264 (5 fps, a keyframe every 2 s) for the viewer's seek measurement
+ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=320x180:rate=5:duration=3600 \
+  -c:v libx264 -preset ultrafast -g 10 -pix_fmt yuv420p "$TMP/media/Hour_S03_E01.mp4"
+
 # 3. display, data folder, app
 DISP=''
 for n in $(seq 90 199); do

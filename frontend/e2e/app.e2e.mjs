@@ -31,6 +31,8 @@ const FLAGS = [
 const MAIN = path.join(MEDIA, 'E2E_S01_E01.mp4');
 const MAIN_KEY = 'e2e_s01_e01';
 const BROKEN = path.join(MEDIA, 'Broken_S01_E02.mp4');
+const HOUR = path.join(MEDIA, 'Hour_S03_E01.mp4');
+const HOUR_KEY = 'hour_s03_e01';
 const LOAD = Array.from({ length: 10 }, (_, i) => path.join(MEDIA, `Load_S02_E${String(i + 1).padStart(2, '0')}.mp4`));
 
 function need(name) {
@@ -213,6 +215,8 @@ test('adding the same file again selects the existing episode instead of duplica
   await page.waitForTimeout(500); // an extra list entry would arrive by event
   assert.equal(await episodeCount(), before, 'no duplicate entry');
   assert.equal(await page.locator(`[data-testid="episode-${MAIN_KEY}"]`).count(), 1);
+  // Its finished run is on the Pipeline tab (an analysed episode opens on the viewer).
+  await page.locator('[data-testid="tab-pipeline"]').click();
   assert.equal(await page.locator('[data-testid="stage-detect"]').getAttribute('data-status'), 'ok', 'its finished run is shown');
   log(`episodes listed: ${before}; selected: ${await selected()}`);
 });
@@ -579,4 +583,38 @@ test('Viewer: the episode plays with names on the faces; a timeline segment seek
   await page.locator('[data-testid="tab-cast"]').click();
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="person-name"]')].some((el) => el.textContent.trim() === 'Viewer Named'), null, { timeout: 30_000 });
   log('the Cast view shows "Viewer Named"');
+});
+
+test('Viewer: seeking an hour-long file shows the frame (times logged)', async () => {
+  await callApp('AddVideos', [HOUR]);
+  // Only its video is needed: stop the pipeline it started.
+  const [ep] = (await callApp('ListEpisodes')).filter((e) => e.key === HOUR_KEY);
+  assert.ok(ep, 'the hour-long file was not registered');
+  if (ep.latest_job && !ep.latest_job.finished_at) await callApp('CancelJob', ep.latest_job.job_id).catch(() => {});
+  const url = await callApp('MediaURL', HOUR_KEY);
+  const times = await page.evaluate(async (src) => {
+    const v = document.createElement('video');
+    v.muted = true;
+    v.preload = 'auto';
+    document.body.appendChild(v);
+    const once = (ev) => new Promise((ok, bad) => {
+      v.addEventListener(ev, () => ok(), { once: true });
+      v.addEventListener('error', () => bad(new Error(`media error ${v.error?.code}`)), { once: true });
+    });
+    v.src = src;
+    await once('loadeddata');
+    const out = { duration: v.duration, seeks: [] };
+    for (const frac of [0.5, 0.13, 0.91, 0.37, 0.72, 0.05]) {
+      const t0 = performance.now();
+      v.currentTime = v.duration * frac;
+      await once('seeked');
+      if (v.readyState < 2) await once('canplay');
+      out.seeks.push(Math.round(performance.now() - t0));
+    }
+    v.remove();
+    return out;
+  }, url);
+  const sorted = [...times.seeks].sort((a, b) => a - b);
+  log(`seeks in a ${(times.duration / 60).toFixed(0)} min file: ${times.seeks.join(', ')} ms (median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms)`);
+  assert.equal(Math.round(times.duration), 3600);
 });
