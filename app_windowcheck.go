@@ -13,20 +13,20 @@ import (
 // with CASTSCOPE_WINDOW_CHECK=FILE set, the page plays every registered
 // episode's video from the URL the viewer uses, once the list has stopped
 // growing, and writes what the engine did for each (ready state, picture
-// size, a seek to the middle and its time, or the media error) to FILE as
-// JSON. The window tests use it; it is
+// size, three seeks and their times, or the media error) to FILE as JSON. The window tests use it; it is
 // also how to check a machine by hand.
 
 // WindowCheckResult is what the page reports for one episode.
 type WindowCheckResult struct {
-	Key         string  `json:"key"`
-	URL         string  `json:"url"`
-	ReadyState  int     `json:"ready_state"`
-	VideoWidth  int     `json:"video_width"`
-	VideoHeight int     `json:"video_height"`
-	DurationS   float64 `json:"duration_s"`
-	SeekMs      float64 `json:"seek_ms"`
-	Error       string  `json:"error"`
+	Key         string    `json:"key"`
+	URL         string    `json:"url"`
+	ReadyState  int       `json:"ready_state"`
+	VideoWidth  int       `json:"video_width"`
+	VideoHeight int       `json:"video_height"`
+	DurationS   float64   `json:"duration_s"`
+	SeekMs      float64   `json:"seek_ms"`  // the median of SeeksMs
+	SeeksMs     []float64 `json:"seeks_ms"` // to the middle, 13 % and 91 % in
+	Error       string    `json:"error"`
 }
 
 // WindowCheckWanted reports whether this run should check playback.

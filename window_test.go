@@ -105,7 +105,7 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 		proxy bool
 	}{"opened_with_s01_e01": {160, false}, "old_format_s01_e03": {176, true}, "one_hour_s01_e04": {320, false}}
 	for _, p := range played {
-		t.Logf("window playback: %s readyState %d, %dx%d, %.2f s, seek to the middle shown in %.0f ms", p.Key, p.ReadyState, p.VideoWidth, p.VideoHeight, p.DurationS, p.SeekMs)
+		t.Logf("window playback: %s readyState %d, %dx%d, %.2f s, seeks shown in %.0f ms (median; %.0f)", p.Key, p.ReadyState, p.VideoWidth, p.VideoHeight, p.DurationS, p.SeekMs, p.SeeksMs)
 		w, ok := want[p.Key]
 		if !ok {
 			continue
