@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"castscope/backend/harvest"
+	"castscope/backend/testmedia"
 )
 
 // TestWindowOpensUnderXvfb starts the production binary (built by `make
@@ -192,6 +193,70 @@ func TestWindowOpensUnderXvfb(t *testing.T) {
 	default:
 	}
 	t.Logf("window up; screenshot %s with %d colours; a second launch handed its file over", out, len(colours))
+}
+
+// TestViewerInTheWindow runs the viewer as an editor does, in the real
+// window (WebKitGTK) rather than Chromium: after a full run of the test
+// clip the episode opens on the viewer, whose video decodes; a click on a
+// person's timeline segment moves the playhead there and that person's
+// name is drawn on a face; renaming them from that face's box changes the
+// name in the overlay and in the Cast view. The page drives itself (the
+// window check's viewer mode, app_windowcheck.go) and writes what happened.
+func TestViewerInTheWindow(t *testing.T) {
+	bin := os.Getenv("CASTSCOPE_BIN")
+	if bin == "" {
+		if os.Getenv("CI") != "" || os.Getenv("CASTSCOPE_REQUIRE_MODELS") == "1" {
+			t.Fatal("CASTSCOPE_BIN is not set: run the tests with `make test`, which builds the binary")
+		}
+		t.Skip("CASTSCOPE_BIN not set (run `make test`)")
+	}
+	media, _ := testmedia.Fixtures(t)
+	display := startXvfb(t)
+	clip := filepath.Join(t.TempDir(), "Window Viewer_S01E01.mp4")
+	b, err := os.ReadFile(filepath.Join(media, "faces_synthetic.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(clip, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := filepath.Join(t.TempDir(), "viewer-check.json")
+	var logs bytes.Buffer
+	app := exec.Command(bin, clip)
+	app.Env = append(os.Environ(), "DISPLAY="+display, "CASTSCOPE_DATA="+t.TempDir(),
+		"CASTSCOPE_WINDOW_CHECK="+check, "CASTSCOPE_WINDOW_CHECK_MODE=viewer")
+	app.Stdout, app.Stderr = &logs, &logs
+	if err := app.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- app.Wait() }()
+	t.Cleanup(func() {
+		app.Process.Kill()
+		<-exited
+	})
+	var r ViewerFlowResult
+	deadline := time.Now().Add(6 * time.Minute)
+	for {
+		if raw, err := os.ReadFile(check); err == nil && json.Unmarshal(raw, &r) == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("app exited: %v\n%s", err, logs.String())
+		case <-time.After(250 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no viewer check after 6 min\n%s", logs.String())
+		}
+	}
+	t.Logf("viewer in the window: %+v", r)
+	if r.Error != "" || r.ReadyState < 2 || !r.LabelDrawn || !r.RenamedInOverlay || !r.RenamedInCast {
+		t.Fatalf("the viewer flow failed in the window: %+v", r)
+	}
+	if d := r.CurrentTime - r.SegmentStart; d < -0.5 || d > 0.5 {
+		t.Errorf("segment at %.3f s, playhead at %.3f s", r.SegmentStart, r.CurrentTime)
+	}
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool, env ...string) {

@@ -225,6 +225,7 @@ export const api = {
   /** Where the page plays an episode's video from. */
   mediaURL: (key: string) => call(App.MediaURL, [key]),
   windowCheckDone: (r: Parameters<typeof App.WindowCheckDone>[0]) => call(App.WindowCheckDone, [r]),
+  windowCheckViewerDone: (r: Parameters<typeof App.WindowCheckViewerDone>[0]) => call(App.WindowCheckViewerDone, [r]),
   /** The viewer's data; a proxy the window needs may take minutes to make, so the source says whether it is ready. */
   playback: async (key: string) => normalizePlayback(await call(App.Playback, [key])),
 
