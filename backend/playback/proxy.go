@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -232,6 +233,9 @@ func (s *Server) makeProxy(ctx context.Context, src string, m Media, path, fp st
 			}
 		}
 	}
+	// A scanner that stopped early (an overlong line) must not leave
+	// ffmpeg blocked on a full pipe.
+	io.Copy(io.Discard, stdout) //nolint:errcheck
 	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
 			return canceled(src, ctx.Err())
