@@ -44,6 +44,27 @@ func copyFile(t *testing.T, from, to string) string {
 	return to
 }
 
+// analysedClip opens a backend on a fresh data folder, adds the test clip
+// as file name and waits until its Cast view is current: the start of the
+// tests that need an analysed real episode. The backend closes with t.
+func analysedClip(t *testing.T, name string) (*Backend, string, CastView) {
+	t.Helper()
+	media, models := realFixtures(t)
+	t.Setenv("CASTSCOPE_MODELS", models)
+	b, err := Open(context.Background(), Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	clip := copyFile(t, filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(t.TempDir(), name))
+	views, err := b.AddVideos(context.Background(), []string{clip})
+	if err != nil || len(views) != 1 {
+		t.Fatalf("add: %v", err)
+	}
+	key := views[0].Episode.Key
+	return b, key, settle(t, b, key)
+}
+
 // settle waits for the episode's jobs, then asks the Cast view until it
 // shows the latest curation (what the window does on each job's end).
 func settle(t *testing.T, b *Backend, key string) CastView {

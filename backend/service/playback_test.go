@@ -18,21 +18,8 @@ import (
 // picture, the named people's tracks carry their identity, and the video
 // is served at the source's URL with Range.
 func TestPlaybackAfterARun(t *testing.T) {
-	media, models := realFixtures(t)
-	t.Setenv("CASTSCOPE_MODELS", models)
 	ctx := context.Background()
-	b, err := Open(ctx, Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	clip := copyFile(t, filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(t.TempDir(), "Viewer_S01E01.mp4"))
-	views, err := b.AddVideos(ctx, []string{clip})
-	if err != nil || len(views) != 1 {
-		t.Fatalf("add: %v", err)
-	}
-	key := views[0].Episode.Key
-	cast := settle(t, b, key)
+	b, key, cast := analysedClip(t, "Viewer_S01E01.mp4")
 	if len(cast.People) < 2 {
 		t.Fatalf("cast: %d people", len(cast.People))
 	}
@@ -109,7 +96,11 @@ func TestPlaybackAfterARun(t *testing.T) {
 	}
 
 	// The video itself, by key, with Range.
-	whole, err := os.ReadFile(clip)
+	ep, err := b.Episode(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(ep.VideoPath)
 	if err != nil {
 		t.Fatal(err)
 	}

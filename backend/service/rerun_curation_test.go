@@ -21,21 +21,8 @@ import (
 // in the test clip one face is alone from the start, the other joins it
 // at about 2.6 s), and the curation log is not lost.
 func TestCurationSurvivesDetectAgain(t *testing.T) {
-	media, models := realFixtures(t)
-	t.Setenv("CASTSCOPE_MODELS", models)
 	ctx := context.Background()
-	b, err := Open(ctx, Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	clip := copyFile(t, filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(t.TempDir(), "Again_S01E01.mp4"))
-	views, err := b.AddVideos(ctx, []string{clip})
-	if err != nil || len(views) != 1 {
-		t.Fatalf("add: %v", err)
-	}
-	key := views[0].Episode.Key
-	v := settle(t, b, key)
+	b, key, v := analysedClip(t, "Again_S01E01.mp4")
 	if len(v.People) != 2 {
 		t.Fatalf("the test clip gave %d people, want 2: %+v", len(v.People), v.People)
 	}
@@ -118,21 +105,8 @@ func TestCurationSurvivesDetectAgain(t *testing.T) {
 // detections (time and box) of the tracks it named, and replay rebinds
 // the ids to the tracks those detections find (identity.Rebind).
 func TestCurationSurvivesRenumberedTracks(t *testing.T) {
-	media, models := realFixtures(t)
-	t.Setenv("CASTSCOPE_MODELS", models)
 	ctx := context.Background()
-	b, err := Open(ctx, Options{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	clip := copyFile(t, filepath.Join(media, "faces_synthetic.mp4"), filepath.Join(t.TempDir(), "Renum_S01E01.mp4"))
-	views, err := b.AddVideos(ctx, []string{clip})
-	if err != nil || len(views) != 1 {
-		t.Fatalf("add: %v", err)
-	}
-	key := views[0].Episode.Key
-	v := settle(t, b, key)
+	b, key, v := analysedClip(t, "Renum_S01E01.mp4")
 	if len(v.People) != 2 {
 		t.Fatalf("the test clip gave %d people, want 2: %+v", len(v.People), v.People)
 	}
