@@ -66,7 +66,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"run", "castscope run VIDEO... [--data DIR] [--stages LIST] [--fps N] [--preset P] [--require-gpu] [--cluster-threshold D] [--min-track-len N] [--screentime-preset default|strict]", "register and process videos", runCmd},
+		{"run", "castscope run VIDEO... [--data DIR] [--temporal HOST:PORT [--namespace NS]] [--stages LIST] [--fps N] [--preset P] [--require-gpu] [--cluster-threshold D] [--min-track-len N] [--screentime-preset default|strict]", "register and process videos", runCmd},
 		{"cast", castUsage, "an episode's people: list and curate them, who is on screen when, hand-logged timings, the cast list", castCmd},
 		{"inspect", "castscope inspect EPISODE_KEY [--data DIR] [--json]", "the state inspector: registry, jobs, artifacts, last log lines", inspectCmd},
 		{"export-json", "castscope export-json [--data DIR]", "rewrite every episodes/*/state.json and data/jobs/*/meta.json from the database", exportCmd},
@@ -75,7 +75,7 @@ func init() {
 		{"bench", "castscope bench [--video FILE] [--fps N] [--threads T] [--clip 20s] [--rss-short 20s --rss-long 120s] [--json]", "measure decode, inference, detect stage overhead and peak RSS side by side against their goals", benchCmd},
 		{"eval", "castscope eval DIR [--data DIR] [--json] [--variants dark,half,crf40]", "run every clip of a real-footage set (DIR/*.truth.json) and score the names and screen time against its truth", evalCmd},
 		{"version", "castscope version", "print the version", versionCmd},
-		{"worker", "castscope worker [--data DIR]", "run one stage attempt for the Castscope that started it (its task on stdin, reports on file descriptor 3)", workerCmd},
+		{"worker", "castscope worker --temporal HOST:PORT [--namespace NS] [--queue cpu|gpu|all] --artifacts DIR  |  castscope worker [--data DIR]", "serve the stages on a Temporal server, the artifacts in a shared folder; without --temporal, run one stage attempt for the Castscope that started it (its task on stdin, reports on file descriptor 3)", workerCmd},
 	}
 }
 

@@ -29,6 +29,8 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 	threshold := fs.Float64("cluster-threshold", 0, "cosine distance under which tracks join one person (default from settings, 0.5)")
 	minTrack := fs.Int("min-track-len", 0, "detections a track needs to be clustered (default from settings, 3)")
 	stPreset := fs.String("screentime-preset", "", "screen-time preset: default, or strict (shorter bridging, for hand-logged timings)")
+	temporalAddr := fs.String("temporal", "", "run on the Temporal server at HOST:PORT (its workers' --artifacts must be this data folder; default from settings: this computer)")
+	namespace := fs.String("namespace", "", "the Temporal namespace (default from settings, default)")
 	pos, code := parse(fs, args)
 	if code >= 0 {
 		return code
@@ -52,6 +54,12 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		return typedUsageError(env, fs.Usage, errs.New(errs.Usage, "0 is not a usable value for --fps, --cluster-threshold or --min-track-len.", "Leave the flag out for the default."))
 	}
 	o.Preset, o.RequireGPU, o.Rerun, o.ScreenTimePreset = *preset, *requireGPU, *rerun, *stPreset
+	o.Temporal, o.Namespace = *temporalAddr, *namespace
+	if o.Temporal != "" {
+		if err := service.CheckHostPort(o.Temporal); err != nil {
+			return typedUsageError(env, fs.Usage, err)
+		}
+	}
 	// Usage problems are found before anything is opened or registered;
 	// the bounds are Settings.Validate's (--fps: service.MinSampleFPS to
 	// 120, or negative for every frame).
@@ -120,7 +128,11 @@ func runCmd(ctx context.Context, env *Env, args []string) int {
 		j, err := b.WaitJob(ctx, id)
 		if err != nil {
 			if ctx.Err() != nil {
-				fmt.Fprintln(env.Stdout, "interrupted: running stages stop now and resume from their checkpoint on the next run")
+				if o.Temporal != "" || b.Settings().RunOn == service.RunOnTemporal {
+					fmt.Fprintln(env.Stdout, "interrupted: the workflows go on on Temporal; run the same command again to follow them")
+				} else {
+					fmt.Fprintln(env.Stdout, "interrupted: running stages stop now and resume from their checkpoint on the next run")
+				}
 				failed.add(errs.New(errs.Canceled, "Interrupted.", "Run the same command again to resume."))
 				break
 			}

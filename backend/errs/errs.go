@@ -35,6 +35,7 @@ const (
 	Canceled             Code = "ERR_CANCELED"
 	IllegalTransition    Code = "ERR_ILLEGAL_TRANSITION"
 	HeadshotInvalid      Code = "ERR_HEADSHOT_INVALID"
+	RemoteUnavailable    Code = "ERR_REMOTE_UNAVAILABLE"
 	Usage                Code = "ERR_USAGE"
 	Internal             Code = "ERR_INTERNAL"
 )
@@ -45,7 +46,7 @@ var codes = []Code{
 	ModelMissing, ModelChecksum, ModelLoadFailed, RuntimeMissing, ProviderUnavailable,
 	RegistryUpdateFailed, ArtifactWriteFailed, ArtifactMissing, DiskFull, ReadOnly,
 	DatabaseCorrupt, StageStalled, StageCrashed, Canceled, IllegalTransition,
-	HeadshotInvalid, Usage, Internal,
+	HeadshotInvalid, RemoteUnavailable, Usage, Internal,
 }
 
 // Codes returns every code, in the order declared (a new code goes in both

@@ -24,6 +24,7 @@ const (
 	DiagnosticsDir        = "diagnostics"
 	ContactSheetFile      = "contact_sheet.jpg" // in DiagnosticsDir: detect's faces at a glance
 	ProxyFile             = "proxy.mp4"         // playback: the window's H.264 copy of a video it cannot play
+	CastListFile          = "cast_list.json"    // remote runs: the show's cast list as the desktop sent it
 )
 
 // Dir is the artifact folder of episode key under the data folder.

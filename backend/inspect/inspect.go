@@ -56,6 +56,7 @@ type JobView struct {
 	JobID      string      `json:"job_id"`
 	EpisodeKey string      `json:"episode_key"`
 	Mode       string      `json:"mode"`
+	Driver     string      `json:"driver,omitempty"` // "temporal HOST:PORT/NS" for a job run on Temporal
 	CreatedAt  time.Time   `json:"created_at"`
 	FinishedAt *time.Time  `json:"finished_at"`
 	Canceled   bool        `json:"canceled,omitempty"`
@@ -209,7 +210,7 @@ func Build(ctx context.Context, src Source, dataDir, key string, rows RowCounter
 		return rep, err
 	}
 	for _, j := range jobs {
-		jv := JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, CreatedAt: j.CreatedAt,
+		jv := JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, Driver: j.Driver, CreatedAt: j.CreatedAt,
 			FinishedAt: j.FinishedAt, Canceled: j.Canceled, Stages: make([]StageView, 0, len(j.Stages))}
 		for _, st := range j.Stages {
 			jv.Stages = append(jv.Stages, viewOf(st))
@@ -287,7 +288,11 @@ func (r Report) Text() string {
 
 	fmt.Fprintf(&b, "\n📁 Job Envelopes: Found %d job(s)\n", len(r.Jobs))
 	for _, j := range r.Jobs {
-		fmt.Fprintf(&b, "   Job ID: %s\n   Mode: %s\n   Stages:\n", j.JobID, j.Mode)
+		fmt.Fprintf(&b, "   Job ID: %s\n   Mode: %s\n", j.JobID, j.Mode)
+		if j.Driver != "" {
+			fmt.Fprintf(&b, "   Runs on: %s (workflow %s)\n", j.Driver, "castscope/"+j.EpisodeKey)
+		}
+		b.WriteString("   Stages:\n")
 		for _, s := range j.Stages {
 			line := fmt.Sprintf("      %s %s: %s", icons[s.Status], s.Name, s.Status)
 			if s.Interrupted != nil {

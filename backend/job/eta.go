@@ -81,3 +81,25 @@ func (e *etaTracker) estimate(now time.Time, done, total int64) (float64, *float
 	}
 	return e.ewma, nil, ETALearning
 }
+
+// ETA is the runner's ETA estimator for a driver that observes progress
+// from elsewhere (package remote follows a Temporal activity's heartbeat
+// details with it), so remote stages show the same rate, ETA and states.
+type ETA struct{ t etaTracker }
+
+// NewETA starts an estimate at done units, with hist the rate remembered
+// from earlier runs (0: none).
+func NewETA(now time.Time, done int64, hist float64) *ETA {
+	e := &ETA{t: newETA(now, done)}
+	e.t.hist = hist
+	return e
+}
+
+// Observe records that done units were done at now.
+func (e *ETA) Observe(now time.Time, done int64) { e.t.observe(now, done) }
+
+// Estimate returns the rate (units/s), the seconds left (nil: unknown) and
+// the ETA state (learning, live, history).
+func (e *ETA) Estimate(now time.Time, done, total int64) (float64, *float64, string) {
+	return e.t.estimate(now, done, total)
+}

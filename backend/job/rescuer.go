@@ -103,6 +103,9 @@ func (rs *Rescuer) Pass(ctx context.Context) (int, error) {
 	}()
 	for ai := range active {
 		j := active[ai]
+		if j.Driver != "" {
+			continue // driven elsewhere: its driver retries and fails its stages
+		}
 		for i, st := range j.Stages {
 			if st.Status != StatusRunning || mine[j.ID+"\x00"+st.Name] || st.Owner == r.owner && driven[j.ID] {
 				continue // the in-memory pass (or the driver about to finish) handles it

@@ -100,6 +100,9 @@ type Request struct {
 	Stages     []string // empty → every stage the runner knows, in order
 	Settings   json.RawMessage
 	Rerun      bool // run even if the artifacts are complete (no skip)
+	// Driver, when set, records the job for another driver to run (see
+	// Job.Driver): Submit stores it and leaves it to that driver.
+	Driver string
 }
 
 // progressEvery is the minimum spacing of progress events per stage.
@@ -296,7 +299,7 @@ func (r *Runner) adopt(j Job) *jobRun {
 	if jr, ok := r.jobs[j.ID]; ok {
 		return jr
 	}
-	if r.closed || !r.started || j.FinishedAt != nil {
+	if r.closed || !r.started || j.FinishedAt != nil || j.Driver != "" {
 		return nil
 	}
 	jr := &jobRun{id: j.ID, exit: make(chan struct{}), cancelCh: make(chan struct{}), job: j}
@@ -338,7 +341,7 @@ func (r *Runner) Submit(ctx context.Context, req Request) (j Job, existing bool,
 	now := r.now().UTC().Truncate(time.Millisecond)
 	j = Job{
 		ID:         fmt.Sprintf("%s_%s_%s", mode, req.EpisodeKey, now.Format("20060102T150405.000")),
-		EpisodeKey: req.EpisodeKey, Mode: mode, Settings: settings, Rerun: req.Rerun, CreatedAt: now,
+		EpisodeKey: req.EpisodeKey, Mode: mode, Settings: settings, Rerun: req.Rerun, Driver: req.Driver, CreatedAt: now,
 	}
 	j.ID = strings.Replace(j.ID, ".", "", 1)
 	for _, n := range names {

@@ -150,9 +150,14 @@ type Job struct {
 	Settings   json.RawMessage `json:"settings,omitempty"`
 	Rerun      bool            `json:"rerun,omitempty"`
 	Canceled   bool            `json:"canceled,omitempty"`
-	CreatedAt  time.Time       `json:"created_at"`
-	FinishedAt *time.Time      `json:"finished_at"`
-	Stages     []Stage         `json:"-"` // exported as an object keyed by name, with "order"
+	// Driver names who runs the job's stages when it is not this
+	// computer's Runner ("temporal 10.0.0.5:7233/default"): the Runner and
+	// its Rescuer leave such a job alone, and its stages are written by
+	// whoever mirrors that driver's state (package remote). "" is local.
+	Driver     string     `json:"driver,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Stages     []Stage    `json:"-"` // exported as an object keyed by name, with "order"
 }
 
 // Stage returns the stage called name.
@@ -182,6 +187,7 @@ type jobJSON struct {
 	Settings   json.RawMessage  `json:"settings,omitempty"`
 	Rerun      bool             `json:"rerun,omitempty"`
 	Canceled   bool             `json:"canceled,omitempty"`
+	Driver     string           `json:"driver,omitempty"`
 	CreatedAt  string           `json:"created_at"`
 	FinishedAt *string          `json:"finished_at"`
 	Order      []string         `json:"order"`
@@ -192,7 +198,7 @@ type jobJSON struct {
 // name plus "order".
 func (j Job) MarshalJSON() ([]byte, error) {
 	out := jobJSON{ID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, Settings: j.Settings,
-		Rerun: j.Rerun, Canceled: j.Canceled, CreatedAt: FormatTime(j.CreatedAt), FinishedAt: ts(j.FinishedAt),
+		Rerun: j.Rerun, Canceled: j.Canceled, Driver: j.Driver, CreatedAt: FormatTime(j.CreatedAt), FinishedAt: ts(j.FinishedAt),
 		Order: []string{}, Stages: map[string]Stage{}}
 	for _, s := range j.Stages {
 		out.Order = append(out.Order, s.Name)
@@ -213,7 +219,7 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*j = Job{ID: in.ID, EpisodeKey: in.EpisodeKey, Mode: in.Mode, Settings: in.Settings,
-		Rerun: in.Rerun, Canceled: in.Canceled, FinishedAt: in.FinishedAt}
+		Rerun: in.Rerun, Canceled: in.Canceled, Driver: in.Driver, FinishedAt: in.FinishedAt}
 	if in.CreatedAt != nil {
 		j.CreatedAt = *in.CreatedAt
 	}

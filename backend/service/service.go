@@ -45,6 +45,7 @@ import (
 	"castscope/backend/logx"
 	"castscope/backend/pipeline"
 	"castscope/backend/playback"
+	"castscope/backend/remote"
 	"castscope/backend/sqlite"
 )
 
@@ -90,6 +91,13 @@ type Backend struct {
 
 	mu       sync.Mutex
 	settings Settings
+
+	// Jobs run on Temporal (remote.go): their followers, stopped by Close.
+	notifier   job.Notifier
+	remoteCtx  context.Context
+	remoteStop context.CancelFunc
+	remoteWG   sync.WaitGroup
+	followers  map[string]bool
 }
 
 // Open opens (creating if needed) the data folder and starts the runner,
@@ -126,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		lg.Close()
 		return nil, err
 	}
-	b := &Backend{DataDir: dir, store: store, Log: lg, settings: settings.Normalized()}
+	b := &Backend{DataDir: dir, store: store, Log: lg, settings: settings.Normalized(), notifier: opts.Notifier}
 	b.media = playback.New(b.mediaLookup)
 	cfg := job.Config{
 		Store:        store,
@@ -148,6 +156,8 @@ func Open(ctx context.Context, opts Options) (*Backend, error) {
 		lg.Close()
 		return nil, err
 	}
+	b.remoteCtx, b.remoteStop = context.WithCancel(context.Background())
+	b.resumeRemote(ctx)
 	return b, nil
 }
 
@@ -161,6 +171,10 @@ var openReadOnlyStore = sqlite.OpenReadOnly
 func (b *Backend) Close() error {
 	if b.media != nil {
 		b.media.Close()
+	}
+	if b.remoteStop != nil { // the workflows go on; the next Open follows them again
+		b.remoteStop()
+		b.remoteWG.Wait()
 	}
 	err := b.runner.Close()
 	if e := b.store.Close(); err == nil {
@@ -266,6 +280,19 @@ func (b *Backend) WaitJob(ctx context.Context, jobID string) (job.Job, error) {
 // CancelJob cancels a queued or running job; the artifacts its stages
 // wrote are kept.
 func (b *Backend) CancelJob(ctx context.Context, jobID string) error {
+	if j, err := b.store.Job(ctx, jobID); err == nil && j.Driver != "" && j.FinishedAt == nil {
+		addr, ns, _ := remote.ParseDriver(j.Driver)
+		c, err := remote.Dial(ctx, addr, ns, b.Log.Slog())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := b.store.RequestCancel(ctx, jobID); err != nil {
+			return err
+		}
+		b.jobLog(j, slog.LevelInfo, "cancel requested: the workflow stops at the running stage's next heartbeat")
+		return remote.Cancel(ctx, c, j.EpisodeKey)
+	}
 	return b.runner.Cancel(ctx, jobID)
 }
 
@@ -329,13 +356,17 @@ func (b *Backend) Run(ctx context.Context, key string, stages []string, o RunOve
 	if err != nil {
 		return job.Job{}, false, fmt.Errorf("service: encode job settings: %w", err)
 	}
-	return b.runner.Submit(ctx, job.Request{
+	req := job.Request{
 		EpisodeKey: key,
 		Mode:       pipeline.Mode(names),
 		Stages:     names,
 		Settings:   settings,
 		Rerun:      o.Rerun,
-	})
+	}
+	if addr, ns := b.remoteOf(o); addr != "" {
+		return b.runRemote(ctx, req, addr, ns)
+	}
+	return b.runner.Submit(ctx, req)
 }
 
 // jobSettings is a job's settings JSON: what the detect stages and the
@@ -354,6 +385,10 @@ type RunOverrides struct {
 	MinTrackLen      *int
 	ScreenTimePreset string
 	Rerun            bool
+	// Temporal, when set, runs the job on the Temporal server at this
+	// HOST:PORT (namespace Namespace) instead of the settings' choice.
+	Temporal  string
+	Namespace string
 }
 
 // overridesOf returns the overrides that repeat a job's settings.

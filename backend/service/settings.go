@@ -9,10 +9,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"castscope/backend/atomicfile"
@@ -34,7 +37,18 @@ type Settings struct {
 	ScreenTimePreset string  `json:"screentime_preset"` // default | strict
 	ModelsDir        string  `json:"models_dir,omitempty"`
 	ORTLib           string  `json:"ort_lib,omitempty"`
+	// Where jobs run: this computer (RunOnLocal, "") or the Temporal
+	// server at TemporalAddress (HOST:PORT) in TemporalNamespace.
+	RunOn             string `json:"run_on"`
+	TemporalAddress   string `json:"temporal_address"`
+	TemporalNamespace string `json:"temporal_namespace"`
 }
+
+// RunOn choices.
+const (
+	RunOnLocal    = "local"
+	RunOnTemporal = "temporal"
+)
 
 // Defaults for Settings' empty fields.
 const (
@@ -53,6 +67,8 @@ func (s Settings) Normalized() Settings {
 	s.ClusterThreshold = cmp.Or(s.ClusterThreshold, identity.DefaultThreshold)
 	s.MinTrackLen = cmp.Or(s.MinTrackLen, identity.DefaultMinTrackLen)
 	s.ScreenTimePreset = cmp.Or(s.ScreenTimePreset, string(screentime.PresetDefault))
+	s.RunOn = cmp.Or(s.RunOn, RunOnLocal)
+	s.TemporalNamespace = cmp.Or(s.TemporalNamespace, "default")
 	return s
 }
 
@@ -81,8 +97,26 @@ func (s Settings) Validate() error {
 	if s.MinTrackLen < 0 || s.MinTrackLen > 1000 {
 		return errs.New(errs.Usage, fmt.Sprintf("Minimum track length %d is out of range.", s.MinTrackLen), "Use 1 to 1000 detections; the default is 3.")
 	}
+	switch s.RunOn {
+	case "", RunOnLocal:
+	case RunOnTemporal:
+		if err := CheckHostPort(s.TemporalAddress); err != nil {
+			return err
+		}
+	default:
+		return errs.New(errs.Usage, fmt.Sprintf("Unknown place to run %q.", s.RunOn), "Use local (this computer) or temporal.")
+	}
 	if s.StallAfterS != 0 && !(s.StallAfterS >= 5 && s.StallAfterS <= 86400) {
 		return errs.New(errs.Usage, fmt.Sprintf("Stall timeout %.0f s is out of range.", s.StallAfterS), "Use 5 seconds to 24 hours.")
+	}
+	return nil
+}
+
+// CheckHostPort refuses a Temporal address that is not HOST:PORT.
+func CheckHostPort(addr string) error {
+	host, port, err := net.SplitHostPort(strings.TrimSpace(addr))
+	if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return errs.New(errs.Usage, fmt.Sprintf("%q is not a Temporal server address.", addr), "Give it as HOST:PORT, e.g. temporal.example.lan:7233.")
 	}
 	return nil
 }

@@ -46,8 +46,8 @@ func loadJob(ctx context.Context, q querier, id string) (job.Job, error) {
 	var settings, finished sql.NullString
 	var created string
 	var rerun, cancel int
-	err := q.QueryRowContext(ctx, `SELECT id, episode_key, mode, settings, rerun, cancel_requested, created_at, finished_at FROM jobs WHERE id=?`, id).
-		Scan(&j.ID, &j.EpisodeKey, &j.Mode, &settings, &rerun, &cancel, &created, &finished)
+	err := q.QueryRowContext(ctx, `SELECT id, episode_key, mode, settings, rerun, cancel_requested, driver, created_at, finished_at FROM jobs WHERE id=?`, id).
+		Scan(&j.ID, &j.EpisodeKey, &j.Mode, &settings, &rerun, &cancel, &j.Driver, &created, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, job.ErrNotFound
 	}
@@ -161,8 +161,8 @@ func (s *Store) CreateJob(ctx context.Context, j job.Job, signature string) (job
 			}
 			j.ID = fmt.Sprintf("%s_%d", base, n)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, episode_key, mode, settings, rerun, signature, created_at) VALUES (?,?,?,?,?,?,?)`,
-			j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), boolInt(j.Rerun), signature, episode.FormatTime(j.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO jobs (id, episode_key, mode, settings, rerun, driver, signature, created_at) VALUES (?,?,?,?,?,?,?,?)`,
+			j.ID, j.EpisodeKey, j.Mode, nullRaw(j.Settings), boolInt(j.Rerun), j.Driver, signature, episode.FormatTime(j.CreatedAt))
 		if activeJobTaken(err) {
 			// Only the failed statement was undone; the transaction goes on.
 			var id string
@@ -233,6 +233,30 @@ func (s *Store) UpdateStage(ctx context.Context, jobID string, st job.Stage, fro
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return job.ErrConflict
+		}
+		d.job(jobID)
+		return nil
+	})
+}
+
+// MirrorStage stores st as another driver reports it (Job.Driver): no
+// compare-and-set, since that driver, not this store, orders the moves;
+// a terminal stage is never moved back by a late report.
+func (s *Store) MirrorStage(ctx context.Context, jobID string, st job.Stage) error {
+	var errJSON any
+	if st.Error != nil {
+		b, _ := json.Marshal(st.Error)
+		errJSON = string(b)
+	}
+	return s.write(ctx, "mirror stage", func(tx *sql.Tx, d dirtySet) error {
+		_, err := tx.ExecContext(ctx, `UPDATE stages SET status=?, attempt=?, max_attempts=?, done=?, total=?, unit=?, started_at=?, finished_at=?,
+			heartbeat_at=?, next_retry_at=?, result=?, error=?, skip_reason=?, owner=?, fingerprint=?
+			WHERE job_id=? AND name=? AND status NOT IN ('ok','error','skipped','canceled')`,
+			string(st.Status), st.Attempt, st.MaxAttempts, st.Progress.Done, st.Progress.Total, st.Progress.Unit,
+			fmtTimePtr(st.StartedAt), fmtTimePtr(st.FinishedAt), fmtTimePtr(st.HeartbeatAt), fmtTimePtr(st.NextRetryAt),
+			nullRaw(st.Result), errJSON, st.SkipReason, st.Owner, st.Fingerprint, jobID, st.Name)
+		if err != nil {
+			return err
 		}
 		d.job(jobID)
 		return nil
