@@ -491,3 +491,28 @@ func (b *Backend) stageLog(j job.Job, stage string, level slog.Level, text strin
 	_ = b.store.AppendLog(context.Background(), job.LogLine{Time: time.Now().UTC(), Level: level.String(), JobID: j.ID,
 		Stage: stage, EpisodeKey: j.EpisodeKey, Line: line})
 }
+
+// CheckTemporal tells whether the Temporal server at addr answers in
+// namespace ns (Settings' "Test connection"): nil, or
+// ERR_REMOTE_UNAVAILABLE saying why.
+func CheckTemporal(ctx context.Context, addr, ns string, log *slog.Logger) error {
+	if err := CheckHostPort(addr); err != nil {
+		return err
+	}
+	c, err := remote.Dial(ctx, addr, ns, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := c.CheckHealth(cctx, &client.CheckHealthRequest{}); err != nil {
+		return errs.Wrap(errs.RemoteUnavailable, err, fmt.Sprintf("The Temporal server at %s does not answer.", addr), "Check that it runs and that this machine can reach it.")
+	}
+	return nil
+}
+
+// CheckTemporal is CheckTemporal with this backend's log.
+func (b *Backend) CheckTemporal(ctx context.Context, addr, ns string) error {
+	return CheckTemporal(ctx, addr, ns, b.Log.Slog())
+}
