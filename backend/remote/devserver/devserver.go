@@ -29,16 +29,17 @@ const CLIVersion = "v1.5.1"
 // EnvBinary names a Temporal CLI to use instead of the cached one.
 const EnvBinary = "CASTSCOPE_TEMPORAL_BIN"
 
-// Binary returns the Temporal CLI: $CASTSCOPE_TEMPORAL_BIN, else the one
+// Binary returns the Temporal CLI: $CASTSCOPE_TEMPORAL_BIN when that file
+// exists, else the one
 // `make temporal` caches ({user cache}/castscope-tools/temporal-VERSION/temporal),
 // else `temporal` on PATH; "" when there is none.
 func Binary() string {
-	if p := os.Getenv(EnvBinary); p != "" {
+	isFile := func(p string) bool { st, err := os.Stat(p); return err == nil && !st.IsDir() }
+	if p := os.Getenv(EnvBinary); p != "" && isFile(p) {
 		return p
 	}
 	if dir, err := os.UserCacheDir(); err == nil {
-		p := filepath.Join(dir, "castscope-tools", "temporal-"+CLIVersion, "temporal")
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		if p := filepath.Join(dir, "castscope-tools", "temporal-"+CLIVersion, "temporal"); isFile(p) {
 			return p
 		}
 	}
