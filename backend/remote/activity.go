@@ -101,10 +101,13 @@ func (a *activities) run(ctx context.Context, in StageInput) (out StageOutcome, 
 		logf(slog.LevelInfo, fmt.Sprintf("stage=end status=skipped reason=%q", out.SkipReason))
 		return out, nil
 	}
+	if err != nil && ctx.Err() != nil {
+		// Canceled (the workflow was) or the worker stops: Temporal
+		// records a cancel, or retries the attempt elsewhere.
+		logf(slog.LevelInfo, fmt.Sprintf("stage=end status=canceled attempt=%d", info.Attempt))
+		return out, ctx.Err()
+	}
 	if err != nil {
-		if ctx.Err() != nil && errs.CodeOf(err) == "" {
-			err = errs.Wrap(errs.Canceled, err, "The job was canceled.", "")
-		}
 		e := errs.As(err)
 		logf(slog.LevelError, fmt.Sprintf("stage=end status=error code=%s attempt=%d message=%q", e.Code, info.Attempt, e.Message))
 		return out, activityError(err)
