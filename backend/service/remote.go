@@ -436,6 +436,19 @@ func (m *mirror) logChange(st job.Stage) {
 
 func (m *mirror) finish() {
 	ctx := context.Background()
+	// A job that attached to another submitter's workflow may list stages
+	// that workflow does not run: they end canceled, never pending forever.
+	now := time.Now()
+	for _, st := range m.seen {
+		if !st.Status.Terminal() {
+			st.Status, st.FinishedAt = job.StatusCanceled, &now
+			st.Error = &job.StageError{Code: string(errs.Canceled), Message: "Not run: the workflow this job follows ended without it.",
+				Hint: "Run the episode again to run it."}
+			if err := m.b.store.MirrorStage(ctx, m.job.ID, st); err == nil {
+				m.b.notify(m.job, st, nil)
+			}
+		}
+	}
 	if err := m.b.store.FinishJob(ctx, m.job.ID, time.Now()); err != nil {
 		m.b.Log.Slog().Warn("finishing a remote job failed", "job_id", m.job.ID, "error", err.Error())
 	}
