@@ -87,7 +87,7 @@ func (a *activities) run(ctx context.Context, in StageInput) (out StageOutcome, 
 		out.Status, out.SkipReason = job.StatusSkipped, "outputs complete and inputs unchanged"
 		return out, nil
 	}
-	r := &reporter{ctx: ctx, job: j, logf: logf}
+	r := &reporter{ctx: ctx, job: j, logf: logf, advanced: time.Now()}
 	if activity.HasHeartbeatDetails(ctx) {
 		var hb Heartbeat
 		if err := activity.GetHeartbeatDetails(ctx, &hb); err == nil {
@@ -95,7 +95,9 @@ func (a *activities) run(ctx context.Context, in StageInput) (out StageOutcome, 
 		}
 	}
 	logf(slog.LevelInfo, fmt.Sprintf("stage=start job_id=%s attempt=%d/%d worker=%s", in.JobID, info.Attempt, maxAttempts(info), a.identity))
+	stopBeats := r.beat(time.Second, job.DefaultNoProgressAfter)
 	res, err := def.Run(ctx, r)
+	stopBeats()
 	if errors.Is(err, job.ErrSkip) {
 		out.Status, out.SkipReason = job.StatusSkipped, trimSkip(err.Error())
 		logf(slog.LevelInfo, fmt.Sprintf("stage=end status=skipped reason=%q", out.SkipReason))
@@ -158,13 +160,48 @@ type reporter struct {
 	job  job.Job
 	logf func(slog.Level, string)
 
-	mu   sync.Mutex
-	hb   Heartbeat
-	last time.Time
+	mu       sync.Mutex
+	hb       Heartbeat
+	last     time.Time // last heartbeat sent
+	advanced time.Time // last time the work advanced (done grew, a checkpoint)
+}
+
+// beat heartbeats every period while the stage body runs, as the local
+// runner does, so a stage that reports rarely (a long clustering) is not
+// taken for dead; but only while its work advances: a body stuck for
+// stuck stops heart-beating, Temporal's heartbeat timeout fails the
+// attempt and it is retried — the stall the local engine calls
+// ERR_STAGE_STALLED. It returns the function that stops it.
+func (r *reporter) beat(period, stuck time.Duration) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			r.mu.Lock()
+			alive := time.Since(r.advanced) < stuck
+			hb := r.hb
+			r.mu.Unlock()
+			if alive {
+				activity.RecordHeartbeat(r.ctx, hb)
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 func (r *reporter) Progress(done, total int64, unit string) {
 	r.mu.Lock()
+	if done != r.hb.Progress.Done {
+		r.advanced = time.Now()
+	}
 	r.hb.Progress = job.Progress{Done: done, Total: total, Unit: unit}
 	send := time.Since(r.last) >= heartbeatEvery || done >= total
 	if send {
@@ -194,7 +231,7 @@ func (r *reporter) SaveCheckpoint(v any) error {
 	}
 	r.mu.Lock()
 	r.hb.Checkpoint = b
-	r.last = time.Now()
+	r.last, r.advanced = time.Now(), time.Now()
 	hb := r.hb
 	r.mu.Unlock()
 	activity.RecordHeartbeat(r.ctx, hb)
