@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -186,7 +187,7 @@ func (b *Backend) runRemote(ctx context.Context, req job.Request, addr, ns strin
 		var sub remote.Submitted
 		if sub, err = remote.Submit(ctx, c, in); err == nil {
 			b.jobLog(j, slog.LevelInfo, fmt.Sprintf("submit job_id=%s to %s workflow=%s run=%s attached=%v", j.ID, j.Driver, sub.WorkflowID, sub.RunID, sub.Attached))
-			b.followWith(j, c)
+			b.followWith(j, c, sub.RunID)
 			return j, false, nil
 		}
 	}
@@ -267,9 +268,11 @@ func (b *Backend) resumeRemote(ctx context.Context) {
 }
 
 // follow starts following job j's workflow unless it is followed.
-func (b *Backend) follow(j job.Job) { b.followWith(j, nil) }
+func (b *Backend) follow(j job.Job) { b.followWith(j, nil, "") }
 
-func (b *Backend) followWith(j job.Job, c client.Client) {
+// followWith follows with a client already connected and the run id it
+// started, when the caller has them.
+func (b *Backend) followWith(j job.Job, c client.Client, runID string) {
 	b.mu.Lock()
 	if b.followers == nil {
 		b.followers = map[string]bool{}
@@ -291,14 +294,14 @@ func (b *Backend) followWith(j job.Job, c client.Client) {
 			delete(b.followers, j.ID)
 			b.mu.Unlock()
 		}()
-		b.followLoop(b.remoteCtx, j, c)
+		b.followLoop(b.remoteCtx, j, c, runID)
 	}()
 }
 
 // followLoop mirrors j's workflow until it ends or the backend closes; a
 // server that cannot be reached is tried again every few seconds, with a
 // warning in the job's log.
-func (b *Backend) followLoop(ctx context.Context, j job.Job, c client.Client) {
+func (b *Backend) followLoop(ctx context.Context, j job.Job, c client.Client, runID string) {
 	addr, ns, _ := remote.ParseDriver(j.Driver)
 	m := &mirror{b: b, job: j, seen: map[string]job.Stage{}, eta: map[string]*job.ETA{}}
 	for _, st := range j.Stages {
@@ -317,7 +320,10 @@ func (b *Backend) followLoop(ctx context.Context, j job.Job, c client.Client) {
 				continue
 			}
 		}
-		runID, _, err := remote.Running(ctx, c, j.EpisodeKey)
+		var err error
+		if runID == "" {
+			runID, _, err = remote.Running(ctx, c, j.EpisodeKey)
+		}
 		if err == nil {
 			var p remote.Progress
 			p, err = remote.Follow(ctx, c, remote.WorkflowID(j.EpisodeKey), runID, m.apply)
@@ -399,6 +405,11 @@ func (m *mirror) apply(p remote.Progress) {
 			}
 			e.Observe(now, st.Progress.Done)
 			rate, eta, state = e.Estimate(now, st.Progress.Done, st.Progress.Total)
+		}
+		if st.Status == job.StatusOK { // as the runner does: later stages' older outputs are stale now
+			if i := slices.Index(pipeline.Order, st.Name); i >= 0 && i+1 < len(pipeline.Order) {
+				_ = b.store.MarkStale(ctx, j.EpisodeKey, pipeline.Order[i+1:], j.ID)
+			}
 		}
 		if prev.Status != st.Status || prev.Attempt != st.Attempt {
 			m.logChange(st)
