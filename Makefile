@@ -123,8 +123,8 @@ test-go: deps temporal frontend/dist/index.html $(BIN)
 test-frontend: npm $(BINDINGS)
 	@cd frontend && npm test --silent
 
-test-e2e: deps
-	CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) bash scripts/e2e.sh
+test-e2e: deps temporal
+	CASTSCOPE_ORT_LIB=$(CURDIR)/$(ORT_LIB) CASTSCOPE_TEMPORAL_BIN="$(TEMPORAL_BIN)" bash scripts/e2e.sh
 
 test: deps vet check test-frontend test-go test-e2e
 	@echo "test: all passed"

@@ -30,10 +30,13 @@ done
 for c in go node ffmpeg Xvfb; do command -v "$c" >/dev/null || die "missing command $c"; done
 
 TMP=$(mktemp -d /tmp/castscope-e2e.XXXXXX)
-APP_PID='' XVFB_PID=''
+APP_PID='' XVFB_PID='' TEMPORAL_PID='' WORKER_PID=''
 cleanup() {
   local rc=$?
   set +e
+  for p in "$WORKER_PID" "$TEMPORAL_PID"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+  done
   if [ -n "$APP_PID" ] && kill -0 "$APP_PID" 2>/dev/null; then
     kill "$APP_PID"
     for _ in $(seq 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
@@ -41,6 +44,7 @@ cleanup() {
   fi
   if [ -n "$XVFB_PID" ]; then kill "$XVFB_PID" 2>/dev/null; wait "$XVFB_PID" 2>/dev/null; fi
   [ -f "$TMP/app.log" ] && cp -f "$TMP/app.log" "$ARTIFACTS/e2e-app.log"
+  [ -f "$TMP/worker.log" ] && cp -f "$TMP/worker.log" "$ARTIFACTS/e2e-temporal-worker.log"
   rm -rf "$TMP"
   if [ $rc -eq 0 ]; then say "passed"; else echo "e2e: FAILED (rc=$rc; app log: $ARTIFACTS/e2e-app.log)" >&2; fi
   exit $rc
@@ -68,6 +72,9 @@ for i in $(seq -w 1 10); do
   ffmpeg -loglevel error -y "${cut[@]}" -i "$src" -metadata title="load $i" \
     -c:v libx264 -preset ultrafast -crf 28 -pix_fmt yuv420p "$TMP/media/Load_S02_E$i.mp4"
 done
+
+# the episode the window sends to Temporal
+ffmpeg -loglevel error -y -ss 2 -i "$src" -t 6 -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p "$TMP/media/Remote_S04_E01.mp4"
 
 # an hour of small H.264 (5 fps, a keyframe every 2 s) for the viewer's seek measurement
 ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=320x180:rate=5:duration=3600 \
@@ -99,7 +106,28 @@ for _ in $(seq 600); do
 done
 [ -n "$up" ] || { tail -n 30 "$TMP/app.log" >&2; die "app did not serve $URL within 120 s"; }
 
+# 3b. a Temporal dev server and one worker whose shared folder is the app's data folder
+# (Settings → Run on: Temporal); without the Temporal CLI that test skips, unless
+# CASTSCOPE_REQUIRE_TEMPORAL=1.
+TEMPORAL_BIN=${CASTSCOPE_TEMPORAL_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/castscope-tools/temporal-v1.5.1/temporal}
+E2E_TEMPORAL=''
+if [ -x "$TEMPORAL_BIN" ]; then
+  ports=($(node -e "const n=require('net');const a=[];let k=4;for(let i=0;i<4;i++){const s=n.createServer();s.listen(0,'127.0.0.1',()=>{a.push(s.address().port);if(--k===0){console.log(a.join(' '));process.exit(0)}})}"))
+  say "temporal server start-dev on 127.0.0.1:${ports[0]}"
+  "$TEMPORAL_BIN" server start-dev --headless --ip 127.0.0.1 --port "${ports[0]}" --http-port "${ports[1]}" \
+    --metrics-port "${ports[2]}" --ui-port "${ports[3]}" --db-filename "$TMP/temporal.db" --log-level warn >"$TMP/temporal.log" 2>&1 &
+  TEMPORAL_PID=$!
+  for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/${ports[0]}") 2>/dev/null && break; sleep 0.2; done
+  CASTSCOPE_ORT_LIB="$ORT_LIB" "$APP" worker --temporal "127.0.0.1:${ports[0]}" --artifacts "$TMP/data" --identity e2e-worker >"$TMP/worker.log" 2>&1 &
+  WORKER_PID=$!
+  for _ in $(seq 300); do grep -q "worker: serving" "$TMP/worker.log" && break; kill -0 "$WORKER_PID" 2>/dev/null || break; sleep 0.2; done
+  grep -q "worker: serving" "$TMP/worker.log" || { cat "$TMP/worker.log" "$TMP/temporal.log" >&2; die "the Temporal worker did not start"; }
+  E2E_TEMPORAL=127.0.0.1:${ports[0]}
+elif [ "${CASTSCOPE_REQUIRE_TEMPORAL:-}" = 1 ]; then
+  die "no Temporal CLI at $TEMPORAL_BIN (make temporal) and CASTSCOPE_REQUIRE_TEMPORAL=1"
+fi
+
 # 4. tests
 say "node --test frontend/e2e/*.e2e.mjs against $URL"
-E2E_URL=$URL E2E_MEDIA=$TMP/media E2E_TMP=$TMP E2E_ARTIFACTS=$ARTIFACTS E2E_CHROMIUM=$CHROMIUM \
+E2E_TEMPORAL=$E2E_TEMPORAL E2E_URL=$URL E2E_MEDIA=$TMP/media E2E_TMP=$TMP E2E_ARTIFACTS=$ARTIFACTS E2E_CHROMIUM=$CHROMIUM \
   node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/*.e2e.mjs
