@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"castscope/backend/episode"
@@ -222,6 +223,12 @@ type SettingsView struct {
 	ClusterThreshold float64 `json:"cluster_threshold"`
 	MinTrackLen      int     `json:"min_track_len"`
 	ScreenTimePreset string  `json:"screentime_preset"`
+
+	// Where jobs run (Settings.RunOn): "local" or "temporal", with the
+	// Temporal server's HOST:PORT and namespace.
+	RunOn             string `json:"run_on"`
+	TemporalAddress   string `json:"temporal_address"`
+	TemporalNamespace string `json:"temporal_namespace"`
 }
 
 // SettingsView returns the settings with the doctor's findings.
@@ -233,6 +240,7 @@ func (b *Backend) SettingsView(ctx context.Context) SettingsView {
 		ORTLib: d.ORTLib, ORTVersion: d.ORTVersion, Provider: d.Provider,
 		RequireGPU: s.RequireGPU, SampleFPS: s.SampleFPS, DetectPreset: s.DetectPreset, StallAfterS: s.StallAfterS,
 		ClusterThreshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen, ScreenTimePreset: s.ScreenTimePreset,
+		RunOn: s.RunOn, TemporalAddress: s.TemporalAddress, TemporalNamespace: s.TemporalNamespace,
 	}
 }
 
@@ -241,6 +249,7 @@ func (b *Backend) SaveSettingsView(v SettingsView) error {
 	s := b.Settings()
 	s.RequireGPU, s.SampleFPS, s.DetectPreset, s.StallAfterS = v.RequireGPU, v.SampleFPS, v.DetectPreset, v.StallAfterS
 	s.ClusterThreshold, s.MinTrackLen, s.ScreenTimePreset = v.ClusterThreshold, v.MinTrackLen, v.ScreenTimePreset
+	s.RunOn, s.TemporalAddress, s.TemporalNamespace = v.RunOn, strings.TrimSpace(v.TemporalAddress), strings.TrimSpace(v.TemporalNamespace)
 	// The panel shows the folder in use ("" = built in); only a different
 	// one is a choice, and clearing it goes back to the built-in models.
 	if v.ModelsDir != ModelsDir(s) {
