@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"castscope/backend/errs"
+	"castscope/backend/job"
+	"castscope/backend/remote"
 	"castscope/backend/remote/devserver"
 )
 
@@ -126,5 +128,51 @@ func TestCheckTemporalFromSettings(t *testing.T) {
 	defer srv.Stop()
 	if err := b.CheckTemporal(ctx, srv.Addr, "default"); err != nil {
 		t.Errorf("development server %s: %v", srv.Addr, err)
+	}
+}
+
+// The window's episode view names the Temporal server that runs a job
+// (driver) and who runs each stage (owner, "temporal:WORKER" for a remote
+// one); a job of this computer has no driver, so its JSON has none.
+func TestJobViewNamesTheTemporalServerAndWorker(t *testing.T) {
+	ctx := context.Background()
+	b, err := Open(ctx, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	clip := filepath.Join(t.TempDir(), "Remote_S01E01.mp4")
+	if err := os.WriteFile(clip, []byte("not decoded here"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ep, _, err := b.store.RegisterEpisode(ctx, clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	driver := remote.Driver("127.0.0.1:7233", "")
+	j, _, err := b.store.CreateJob(ctx, job.Job{ID: "prepare_" + ep.Key + "_1", EpisodeKey: ep.Key, Mode: "prepare", Driver: driver, CreatedAt: time.Now().UTC(),
+		Stages: []job.Stage{{Name: "validate", Status: job.StatusPending, MaxAttempts: 3}}}, "remote-view")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if err := b.store.MirrorStage(ctx, j.ID, job.Stage{Name: "validate", Status: job.StatusRunning, Attempt: 1, MaxAttempts: 3, StartedAt: &now, Owner: "temporal:w1"}); err != nil {
+		t.Fatal(err)
+	}
+	views, err := b.EpisodeViews(ctx)
+	if err != nil || len(views) != 1 || views[0].LatestJob == nil {
+		t.Fatalf("views %+v %v", views, err)
+	}
+	lj := views[0].LatestJob
+	if lj.Driver != "temporal 127.0.0.1:7233/default" || len(lj.Stages) != 1 || lj.Stages[0].Owner != "temporal:w1" || lj.Stages[0].Status != job.StatusRunning {
+		t.Errorf("latest job %+v", lj)
+	}
+	data, _ := json.Marshal(JobView{JobID: "prepare_x_1"})
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["driver"]; ok {
+		t.Errorf("a local job's view names a driver: %s", data)
 	}
 }

@@ -46,6 +46,9 @@ type StageView struct {
 	Result      json.RawMessage `json:"result"`
 	Error       *job.StageError `json:"error"`
 	SkipReason  string          `json:"skip_reason,omitempty"`
+	// Owner is who runs the stage: "temporal:WORKER" for a job on
+	// Temporal (the window names the worker), else this computer's runner.
+	Owner string `json:"owner,omitempty"`
 }
 
 // JobView is a job with its stages in pipeline order.
@@ -53,6 +56,7 @@ type JobView struct {
 	JobID      string      `json:"job_id"`
 	EpisodeKey string      `json:"episode_key"`
 	Mode       string      `json:"mode"`
+	Driver     string      `json:"driver,omitempty"` // job.Job.Driver: the Temporal server that runs it, "" = this computer
 	CreatedAt  time.Time   `json:"created_at"`
 	FinishedAt *time.Time  `json:"finished_at"`
 	Stages     []StageView `json:"stages"`
@@ -100,14 +104,14 @@ func (b *Backend) jobView(ctx context.Context, j job.Job) JobView {
 			live[e.Stage] = e
 		}
 	}
-	v := JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt}
+	v := JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, Driver: j.Driver, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt}
 	for _, s := range j.Stages {
 		sv := StageView{
 			Name: s.Name, Label: pipeline.Label(s.Name), Status: s.Status, Stale: s.Stale,
 			Attempt: s.Attempt, MaxAttempts: s.MaxAttempts,
 			Done: s.Progress.Done, Total: s.Progress.Total, Unit: s.Progress.Unit,
 			StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, HeartbeatAt: s.HeartbeatAt, NextRetryAt: s.NextRetryAt,
-			Result: s.Result, Error: s.Error, SkipReason: s.SkipReason,
+			Result: s.Result, Error: s.Error, SkipReason: s.SkipReason, Owner: s.Owner,
 		}
 		if e, ok := live[s.Name]; ok {
 			sv.Rate, sv.ETASeconds, sv.ETAState, sv.Slow = e.Rate, e.ETASeconds, e.ETAState, e.Slow
