@@ -232,6 +232,17 @@ func (a *App) SaveSettings(s service.SettingsView) error {
 	return uiError(b.SaveSettingsView(s))
 }
 
+// CheckTemporal tells whether the Temporal server at addr answers in
+// namespace (the Settings panel's "Test connection"): nil, or a typed
+// error (ERR_USAGE for a malformed address, ERR_REMOTE_UNAVAILABLE).
+func (a *App) CheckTemporal(addr, namespace string) error {
+	b, err := a.ready()
+	if err != nil {
+		return err
+	}
+	return uiError(b.CheckTemporal(a.ctx, addr, namespace))
+}
+
 // OpenDataFolder shows the data folder in the system's file manager.
 func (a *App) OpenDataFolder() error {
 	b, err := a.ready()

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"castscope/backend/episode"
@@ -45,6 +46,9 @@ type StageView struct {
 	Result      json.RawMessage `json:"result"`
 	Error       *job.StageError `json:"error"`
 	SkipReason  string          `json:"skip_reason,omitempty"`
+	// Owner is who runs the stage: "temporal:WORKER" for a job on
+	// Temporal (the window names the worker), else this computer's runner.
+	Owner string `json:"owner,omitempty"`
 }
 
 // JobView is a job with its stages in pipeline order.
@@ -52,6 +56,7 @@ type JobView struct {
 	JobID      string      `json:"job_id"`
 	EpisodeKey string      `json:"episode_key"`
 	Mode       string      `json:"mode"`
+	Driver     string      `json:"driver,omitempty"` // job.Job.Driver: the Temporal server that runs it, "" = this computer
 	CreatedAt  time.Time   `json:"created_at"`
 	FinishedAt *time.Time  `json:"finished_at"`
 	Stages     []StageView `json:"stages"`
@@ -99,14 +104,14 @@ func (b *Backend) jobView(ctx context.Context, j job.Job) JobView {
 			live[e.Stage] = e
 		}
 	}
-	v := JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt}
+	v := JobView{JobID: j.ID, EpisodeKey: j.EpisodeKey, Mode: j.Mode, Driver: j.Driver, CreatedAt: j.CreatedAt, FinishedAt: j.FinishedAt}
 	for _, s := range j.Stages {
 		sv := StageView{
 			Name: s.Name, Label: pipeline.Label(s.Name), Status: s.Status, Stale: s.Stale,
 			Attempt: s.Attempt, MaxAttempts: s.MaxAttempts,
 			Done: s.Progress.Done, Total: s.Progress.Total, Unit: s.Progress.Unit,
 			StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, HeartbeatAt: s.HeartbeatAt, NextRetryAt: s.NextRetryAt,
-			Result: s.Result, Error: s.Error, SkipReason: s.SkipReason,
+			Result: s.Result, Error: s.Error, SkipReason: s.SkipReason, Owner: s.Owner,
 		}
 		if e, ok := live[s.Name]; ok {
 			sv.Rate, sv.ETASeconds, sv.ETAState, sv.Slow = e.Rate, e.ETASeconds, e.ETAState, e.Slow
@@ -222,6 +227,12 @@ type SettingsView struct {
 	ClusterThreshold float64 `json:"cluster_threshold"`
 	MinTrackLen      int     `json:"min_track_len"`
 	ScreenTimePreset string  `json:"screentime_preset"`
+
+	// Where jobs run (Settings.RunOn): "local" or "temporal", with the
+	// Temporal server's HOST:PORT and namespace.
+	RunOn             string `json:"run_on"`
+	TemporalAddress   string `json:"temporal_address"`
+	TemporalNamespace string `json:"temporal_namespace"`
 }
 
 // SettingsView returns the settings with the doctor's findings.
@@ -233,6 +244,7 @@ func (b *Backend) SettingsView(ctx context.Context) SettingsView {
 		ORTLib: d.ORTLib, ORTVersion: d.ORTVersion, Provider: d.Provider,
 		RequireGPU: s.RequireGPU, SampleFPS: s.SampleFPS, DetectPreset: s.DetectPreset, StallAfterS: s.StallAfterS,
 		ClusterThreshold: s.ClusterThreshold, MinTrackLen: s.MinTrackLen, ScreenTimePreset: s.ScreenTimePreset,
+		RunOn: s.RunOn, TemporalAddress: s.TemporalAddress, TemporalNamespace: s.TemporalNamespace,
 	}
 }
 
@@ -241,6 +253,7 @@ func (b *Backend) SaveSettingsView(v SettingsView) error {
 	s := b.Settings()
 	s.RequireGPU, s.SampleFPS, s.DetectPreset, s.StallAfterS = v.RequireGPU, v.SampleFPS, v.DetectPreset, v.StallAfterS
 	s.ClusterThreshold, s.MinTrackLen, s.ScreenTimePreset = v.ClusterThreshold, v.MinTrackLen, v.ScreenTimePreset
+	s.RunOn, s.TemporalAddress, s.TemporalNamespace = v.RunOn, strings.TrimSpace(v.TemporalAddress), strings.TrimSpace(v.TemporalNamespace)
 	// The panel shows the folder in use ("" = built in); only a different
 	// one is a choice, and clearing it goes back to the built-in models.
 	if v.ModelsDir != ModelsDir(s) {

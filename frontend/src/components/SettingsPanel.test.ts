@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import SettingsPanel from './SettingsPanel.svelte';
 import type { Settings } from '../lib/types';
@@ -21,8 +21,17 @@ function settings(): Settings {
     cluster_threshold: 0.5,
     min_track_len: 3,
     screentime_preset: 'default',
+    run_on: 'local',
+    temporal_address: '',
+    temporal_namespace: 'default',
   };
 }
+
+type Fn = (...args: unknown[]) => Promise<unknown>;
+
+afterEach(() => {
+  delete window.go;
+});
 
 describe('SettingsPanel', () => {
   it('shows model status, runtime and provider, and saves edits', async () => {
@@ -64,5 +73,54 @@ describe('SettingsPanel', () => {
   it('shows an error from the backend', () => {
     render(SettingsPanel, { data: null, error: 'ERR_INTERNAL cannot read settings', onsave: vi.fn(), onclose: vi.fn() });
     expect(screen.getByTestId('settings').textContent).toContain('ERR_INTERNAL cannot read settings');
+  });
+
+  it('shows the Temporal address and namespace only when Temporal is chosen, and saves them', async () => {
+    const onsave = vi.fn();
+    render(SettingsPanel, { data: settings(), onsave, onclose: vi.fn() });
+    const local = screen.getByRole('radio', { name: 'This computer' }) as HTMLInputElement;
+    expect(local.checked).toBe(true);
+    expect(screen.queryByLabelText(/Temporal address/)).toBeNull();
+    expect(screen.queryByLabelText(/Namespace/)).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Test connection' })).toBeNull();
+    expect(screen.queryByTestId('run-on-note')).toBeNull();
+
+    await fireEvent.click(screen.getByRole('radio', { name: /Temporal at HOST:PORT/ }));
+    expect(screen.getByTestId('run-on-note').textContent).toBe('Workers must mount this data folder as their --artifacts folder.');
+    expect((screen.getByLabelText(/Namespace/) as HTMLInputElement).value).toBe('default');
+    await fireEvent.input(screen.getByLabelText(/Temporal address/), { target: { value: '10.0.0.5:7233' } });
+    await fireEvent.input(screen.getByLabelText(/Namespace/), { target: { value: 'castscope' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(onsave.mock.calls[0][0]).toMatchObject({ run_on: 'temporal', temporal_address: '10.0.0.5:7233', temporal_namespace: 'castscope' });
+
+    await fireEvent.click(local);
+    expect(screen.queryByLabelText(/Temporal address/)).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    // The address stays for the next time Temporal is chosen.
+    expect(onsave.mock.calls[1][0]).toMatchObject({ run_on: 'local', temporal_address: '10.0.0.5:7233' });
+  });
+
+  it('tests the connection: Connected, or the typed error with its hint', async () => {
+    const check = vi.fn(async (addr: unknown) => {
+      if (addr === '127.0.0.1:7233') return null;
+      throw { code: 'ERR_REMOTE_UNAVAILABLE', message: 'The Temporal server at 127.0.0.1:7299 does not answer.', hint: 'Check that it runs and that this machine can reach it.' };
+    });
+    window.go = { main: { App: { CheckTemporal: check as unknown as Fn } } };
+    render(SettingsPanel, { data: { ...settings(), run_on: 'temporal', temporal_address: '127.0.0.1:7233' }, onsave: vi.fn(), onclose: vi.fn() });
+    const result = screen.getByTestId('temporal-check');
+    expect(result.textContent?.trim()).toBe('');
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Test connection' }));
+    await vi.waitFor(() => expect(result.textContent?.trim()).toBe('Connected'));
+    expect(check).toHaveBeenCalledWith('127.0.0.1:7233', 'default');
+
+    // Another address: the old answer goes, the new one is the error.
+    await fireEvent.input(screen.getByLabelText(/Temporal address/), { target: { value: '127.0.0.1:7299' } });
+    expect(result.textContent?.trim()).toBe('');
+    await fireEvent.click(screen.getByRole('button', { name: 'Test connection' }));
+    await vi.waitFor(() => expect(result.textContent).toContain('does not answer'));
+    expect(result.textContent).toContain('The Temporal server at 127.0.0.1:7299 does not answer. Check that it runs and that this machine can reach it.');
+    expect(result.querySelector('.bad')).toBeTruthy();
+    expect(result.textContent).not.toContain('Connected');
   });
 });

@@ -183,4 +183,19 @@ describe('StageCard', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Run from here' }));
     expect(onrun).toHaveBeenCalledOnce();
   });
+
+  it('names the Temporal worker of a running remote stage, and nothing for a local one', () => {
+    const { unmount } = render(StageCard, { stage: stage({ status: 'running', attempt: 1, done: 5, total: 10, owner: 'temporal:w1' }) });
+    expect(screen.getByTestId('worker').textContent).toBe('worker w1');
+    unmount();
+
+    const local = render(StageCard, { stage: stage({ status: 'running', attempt: 1, done: 5, total: 10, owner: '4242@studio/1767268800#1' }) });
+    expect(screen.queryByTestId('worker')).toBeNull();
+    expect(card().textContent).not.toContain('worker');
+    local.unmount();
+
+    // Once the stage has ended the worker is history, not news.
+    render(StageCard, { stage: stage({ status: 'ok', owner: 'temporal:w1' }) });
+    expect(screen.queryByTestId('worker')).toBeNull();
+  });
 });

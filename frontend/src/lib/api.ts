@@ -134,7 +134,7 @@ export function normalizeReport(r: Report): Report {
 }
 
 /** Settings with empty lists, and the catalog's defaults in the analysis
- * fields an older backend leaves out. */
+ * and run-on fields an older backend leaves out. */
 export function normalizeSettings(s: Settings): Settings {
   return {
     ...s,
@@ -142,6 +142,9 @@ export function normalizeSettings(s: Settings): Settings {
     cluster_threshold: s?.cluster_threshold || DEFAULTS.cluster_threshold,
     min_track_len: s?.min_track_len || DEFAULTS.min_track_len,
     screentime_preset: s?.screentime_preset || DEFAULTS.screentime_preset,
+    run_on: s?.run_on || DEFAULTS.run_on || 'local',
+    temporal_address: s?.temporal_address ?? '',
+    temporal_namespace: s?.temporal_namespace || DEFAULTS.temporal_namespace || 'default',
   };
 }
 
@@ -197,6 +200,8 @@ export const api = {
   jobLogs: async (jobID: string) => list(await call(App.JobLogs, [jobID])).map((l) => ({ ...l, job_id: l.job_id ?? '', stage: l.stage ?? '' })),
   getSettings: async () => normalizeSettings(await call(App.GetSettings, [])),
   saveSettings: (s: Settings) => call(App.SaveSettings, [s]),
+  /** Resolves when the Temporal server at addr answers in namespace; rejects with its typed error. */
+  checkTemporal: (addr: string, namespace: string) => call(App.CheckTemporal, [addr, namespace]),
   openDataFolder: () => call(App.OpenDataFolder, []),
   exportJSON: () => call(App.ExportJSON, [], DIALOG_TIMEOUT_MS),
   /** The poster frame as a data URL, "" before extract has written it. */

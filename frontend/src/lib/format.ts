@@ -178,3 +178,19 @@ export function formatShare(share: number | null | undefined): string {
   if (share == null || !Number.isFinite(share)) return '–';
   return `${(share * 100).toFixed(1)} %`;
 }
+
+/** Where a job runs, from its driver (job.Job.Driver, "temporal HOST:PORT/NAMESPACE"):
+ * "on Temporal HOST:PORT", the namespace added when it is not "default";
+ * "" for a job of this computer. */
+export function driverText(driver: string | null | undefined): string {
+  if (!driver) return '';
+  const m = /^temporal\s+(\S+?)(?:\/(\S+))?$/.exec(driver.trim());
+  if (!m) return `on ${driver}`;
+  return m[2] && m[2] !== 'default' ? `on Temporal ${m[1]} (${m[2]})` : `on Temporal ${m[1]}`;
+}
+
+/** The Temporal worker that runs a stage, from its owner ("temporal:w1" → "w1");
+ * "" when this computer runs it. */
+export function workerOf(owner: string | null | undefined): string {
+  return owner?.startsWith('temporal:') ? owner.slice('temporal:'.length) : '';
+}

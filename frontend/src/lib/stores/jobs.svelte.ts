@@ -86,6 +86,7 @@ export const progress = new Coalescer<StageEvent>(applyStage);
 export function handleStageEvent(ev: StageEvent): void {
   if (!ev || !ev.stage || !ev.episode_key) return;
   const prev = findStage(ev);
+  const starts = ev.status === 'running' && prev?.status !== 'running';
   const urgent =
     !prev ||
     ev.status !== 'running' ||
@@ -118,6 +119,9 @@ export function handleStageEvent(ev: StageEvent): void {
   // analyzed…), which open the Cast and Report tabs; one that is queued again
   // clears them. Events carry the stage only, so the snapshot brings the flags.
   if (urgent && ev.status !== 'running') scheduleSnapshot();
+  // A stage of a job on Temporal that starts: events do not name the
+  // worker that took it, the snapshot's stage owner does.
+  else if (starts && findEpisode(ev.episode_key)?.latest_job?.driver) scheduleSnapshot();
   if (urgent) noteResults(ev);
   if (urgent && ev.episode_key === episodes.selectedKey) scheduleReport();
 }

@@ -210,3 +210,49 @@ describe('jobs: waiting for a re-cluster', () => {
     expect(jobs.recluster.ep1).toBe('cluster_ep1_3');
   });
 });
+
+describe('jobs: stages on Temporal', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    resetStores();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    delete window.go;
+  });
+
+  const remoteJob = (status: 'pending' | 'running', owner = '') => ({
+    job_id: 'prepare_ep1_1',
+    episode_key: 'ep1',
+    mode: 'prepare',
+    driver: 'temporal 127.0.0.1:7233/default',
+    created_at: '2026-01-01T10:00:00.000Z',
+    finished_at: null,
+    stages: [stage({ status, attempt: status === 'running' ? 1 : 0, owner })],
+  });
+
+  it('a remote stage that starts brings the snapshot that names its worker; progress does not', async () => {
+    handleEpisodeEvent(episode({ latest_job: remoteJob('pending') }));
+    const list = vi.fn(async () => [episode({ latest_job: remoteJob('running', 'temporal:w1') })]);
+    window.go = { main: { App: { ListEpisodes: list } } };
+    handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: 0, total: 10 }));
+    await vi.advanceTimersByTimeAsync(600);
+    expect(list).toHaveBeenCalledOnce();
+    const detect = stagesOf(episodes.list[0]).find((s) => s.name === 'detect')!;
+    expect(detect.owner).toBe('temporal:w1');
+    // Progress events neither call again nor lose the owner.
+    handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: 5, total: 10 }));
+    await vi.advanceTimersByTimeAsync(600);
+    expect(list).toHaveBeenCalledOnce();
+    expect(stagesOf(episodes.list[0]).find((s) => s.name === 'detect')!.owner).toBe('temporal:w1');
+  });
+
+  it('a local stage that starts asks for no snapshot', async () => {
+    handleEpisodeEvent(episode({ latest_job: { ...remoteJob('pending'), driver: undefined } }));
+    const list = vi.fn(async () => [episode()]);
+    window.go = { main: { App: { ListEpisodes: list } } };
+    handleStageEvent(stageEvent({ status: 'running', attempt: 1, done: 0, total: 10 }));
+    await vi.advanceTimersByTimeAsync(600);
+    expect(list).not.toHaveBeenCalled();
+  });
+});

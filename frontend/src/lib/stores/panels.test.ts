@@ -86,6 +86,33 @@ describe('settings', () => {
     await openSettings(false);
     expect(settings.open).toBe(false);
   });
+
+  it('a refused Temporal address shows the backend\'s message and hint, and keeps what was stored', async () => {
+    let stored = { ...DEFAULTS };
+    const saved: unknown[] = [];
+    window.go = {
+      main: {
+        App: {
+          GetSettings: async () => stored,
+          SaveSettings: async (s: typeof stored) => {
+            saved.push(s);
+            if (s.run_on === 'temporal' && !/^[^:]+:\d+$/.test(s.temporal_address))
+              throw { code: 'ERR_USAGE', message: `"${s.temporal_address}" is not a Temporal server address.`, hint: 'Give it as HOST:PORT, e.g. temporal.example.lan:7233.' };
+            stored = { ...s };
+          },
+        },
+      },
+    } as unknown as typeof window.go;
+    await openSettings();
+    expect(settings.data).toMatchObject({ run_on: 'local', temporal_namespace: 'default' });
+    await saveSettings({ ...settings.data!, run_on: 'temporal', temporal_address: '' });
+    expect(saved[0]).toMatchObject({ run_on: 'temporal', temporal_address: '', temporal_namespace: 'default' });
+    expect(settings).toMatchObject({ saved: false, error: 'ERR_USAGE "" is not a Temporal server address. Give it as HOST:PORT, e.g. temporal.example.lan:7233.' });
+    expect(settings.data?.run_on).toBe('local');
+    await saveSettings({ ...settings.data!, run_on: 'temporal', temporal_address: '10.0.0.5:7233' });
+    expect(settings).toMatchObject({ saved: true, error: '' });
+    expect(settings.data).toMatchObject({ run_on: 'temporal', temporal_address: '10.0.0.5:7233' });
+  });
 });
 
 describe('logs', () => {

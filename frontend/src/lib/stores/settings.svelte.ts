@@ -9,7 +9,7 @@ export const settings = $state({
   open: false,
   loading: false,
   saving: false,
-  /** "<code> <message>" of the last failed read or save; empty when none. */
+  /** "<code> <message> <hint>" of the last failed read or save; empty when none. */
   error: '',
   /** True after a save went through, until the panel reloads or saves again. */
   saved: false,
@@ -45,7 +45,8 @@ export async function saveSettings(s: Settings): Promise<void> {
     settings.saved = true;
   } catch (err) {
     const e = parseError(err, 'SaveSettings');
-    settings.error = `${e.code} ${e.message}`;
+    // The hint says how to fix what was refused (a Temporal address as HOST:PORT…).
+    settings.error = [e.code, e.message, e.hint].filter(Boolean).join(' ');
   } finally {
     settings.saving = false;
   }
