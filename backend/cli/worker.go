@@ -29,11 +29,16 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 	queue := fs.String("queue", "all", "stages to serve: cpu (all but detect), gpu (detect) or all")
 	artifacts := fs.String("artifacts", "", "the shared folder the artifacts go to, laid out as a data folder (every worker and the desktop mount it)")
 	identity := fs.String("identity", "", "this worker's name in Temporal and the stage records (default pid@host)")
+	partFrames := fs.Int("part-frames", 0, "frames per detect part and checkpoint (default 250): fewer redo less when a worker dies, in more files")
 	if _, code := parse(fs, args); code >= 0 {
 		return code
 	}
 	if *addr != "" {
-		return temporalWorker(ctx, env, fs.Usage, *addr, *ns, *queue, *artifacts, *identity)
+		if *partFrames < 0 {
+			return typedUsageError(env, fs.Usage, errs.New(errs.Usage, "--part-frames must be positive.", "Leave it out for the default, 250."))
+		}
+		return temporalWorker(ctx, env, fs.Usage, service.WorkerConfig{HostPort: *addr, Namespace: *ns, Serve: *queue,
+			Artifacts: *artifacts, Identity: *identity, PartFrames: *partFrames})
 	}
 	// Ctrl-C in a terminal reaches the whole process group: the runner
 	// that started this worker decides when it stops (its cancel line, or
@@ -54,26 +59,24 @@ func workerCmd(ctx context.Context, env *Env, args []string) int {
 // temporalWorker runs `castscope worker --temporal`: it logs to standard
 // error, one line per stage event, and stops on Ctrl-C or SIGTERM (a
 // stage it was running is retried elsewhere after the heartbeat timeout).
-func temporalWorker(ctx context.Context, env *Env, usage func(), addr, ns, queue, artifacts, identity string) int {
-	if err := service.CheckHostPort(addr); err != nil {
+func temporalWorker(ctx context.Context, env *Env, usage func(), cfg service.WorkerConfig) int {
+	if err := service.CheckHostPort(cfg.HostPort); err != nil {
 		return typedUsageError(env, usage, err)
 	}
-	if artifacts == "" {
+	if cfg.Artifacts == "" {
 		return typedUsageError(env, usage, errs.New(errs.Usage, "A Temporal worker needs --artifacts DIR.", "Name the shared folder every worker and the desktop mount."))
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	lg := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	err := service.ServeTemporal(ctx, service.WorkerConfig{
-		HostPort: addr, Namespace: ns, Serve: queue, Artifacts: artifacts, Identity: identity, Log: lg,
-		Started: func(queues []string, provider string) {
-			line := fmt.Sprintf("worker: serving %s on %s namespace %s, artifacts in %s", strings.Join(queues, ", "), addr, ns, artifacts)
-			if provider != "" {
-				line += ", detect on " + provider
-			}
-			fmt.Fprintln(env.Stdout, line)
-		},
-	})
+	cfg.Log = slog.New(slog.NewTextHandler(env.Stderr, nil))
+	cfg.Started = func(queues []string, provider string) {
+		line := fmt.Sprintf("worker: serving %s on %s namespace %s, artifacts in %s", strings.Join(queues, ", "), cfg.HostPort, cfg.Namespace, cfg.Artifacts)
+		if provider != "" {
+			line += ", detect on " + provider
+		}
+		fmt.Fprintln(env.Stdout, line)
+	}
+	err := service.ServeTemporal(ctx, cfg)
 	if err != nil {
 		printError(env.Stderr, err)
 		if errs.CodeOf(err) == errs.Usage {

@@ -101,7 +101,11 @@ type WorkerConfig struct {
 	Serve     string // cpu | gpu | all
 	Artifacts string // the shared folder, laid out as a data folder
 	Identity  string
-	Log       *slog.Logger
+	// PartFrames is the most sampled frames detect writes per Parquet
+	// part and checkpoint (0 → the default, 250): what a retry on
+	// another worker may redo at most.
+	PartFrames int
+	Log        *slog.Logger
 	// Started is called once the worker polls its queues, with the ONNX
 	// Runtime provider detect will use when it serves the gpu queue.
 	Started func(queues []string, provider string)
@@ -140,7 +144,8 @@ func ServeTemporal(ctx context.Context, cfg WorkerConfig) error {
 			}
 		}
 		ps := &payloadStore{ep: ep, rc: rc, dir: harvest.Dir(dir, ep.Key)}
-		return remote.Bound{Stages: pipeline.Stages(pipeline.Deps{Store: ps, DataDir: dir, Env: env}), Episode: ps.episodeAfter}, nil
+		deps := pipeline.Deps{Store: ps, DataDir: dir, Env: env, PartFrames: cfg.PartFrames}
+		return remote.Bound{Stages: pipeline.Stages(deps), Episode: ps.episodeAfter}, nil
 	}
 	return remote.RunWorker(ctx, remote.WorkerOptions{
 		HostPort: cfg.HostPort, Namespace: cfg.Namespace, Serve: cfg.Serve, Stages: pipeline.Order,
