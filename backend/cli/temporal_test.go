@@ -289,3 +289,26 @@ func TestTemporalScaleOut(t *testing.T) {
 }
 
 func nilLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestRunOnUnreachableTemporal: a server that does not answer is a typed
+// error naming it, and no job is left waiting for it.
+func TestRunOnUnreachableTemporal(t *testing.T) {
+	media, _ := testmedia.Fixtures(t)
+	data := t.TempDir()
+	clip := filepath.Join(t.TempDir(), "Nowhere_S01_E01.mp4")
+	b, err := os.ReadFile(filepath.Join(media, "faces_synthetic.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(clip, b, 0o644)
+	code, stdout, stderr := run(t, "run", "--temporal", "127.0.0.1:1", "--data", data, clip)
+	if code != ExitError || !strings.HasPrefix(lastLine(stdout), "error: ERR_REMOTE_UNAVAILABLE ") || !strings.Contains(stdout, "127.0.0.1:1") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if metas, _ := filepath.Glob(filepath.Join(data, "data", "jobs", "*", "meta.json")); len(metas) != 0 {
+		t.Errorf("a job was recorded for an unreachable server: %v", metas)
+	}
+	if code, _, stderr := run(t, "run", "--temporal", "nohost", clip); code != ExitUsage || !strings.Contains(stderr, "HOST:PORT") {
+		t.Errorf("a bad address: exit %d %s", code, stderr)
+	}
+}
