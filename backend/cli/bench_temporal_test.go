@@ -64,8 +64,12 @@ func TestBenchTemporal(t *testing.T) {
 				if s.Status != "ok" || s.Seconds <= 0 {
 					t.Errorf("%s %s stage %s: %s in %.2f s", name, ep.Key, s.Name, s.Status, s.Seconds)
 				}
-				if c.workers > 0 && !strings.HasPrefix(s.Worker, "bench-") {
-					t.Errorf("%s %s stage %s ran on %q, not a bench worker", name, ep.Key, s.Name, s.Worker)
+				if c.workers > 0 && (!strings.HasPrefix(s.Worker, "bench-") || s.WorkerS <= 0 || s.WorkerS > s.Seconds) {
+					t.Errorf("%s %s stage %s ran on %q for %.2f s of its record's %.2f s; want a bench worker, within the record",
+						name, ep.Key, s.Name, s.Worker, s.WorkerS, s.Seconds)
+				}
+				if c.workers == 0 && (s.Worker != "" || s.WorkerS != 0) {
+					t.Errorf("%s %s stage %s: worker %q %.2f s on a local run", name, ep.Key, s.Name, s.Worker, s.WorkerS)
 				}
 			}
 		}
@@ -83,7 +87,7 @@ func TestBenchTemporal(t *testing.T) {
 	if r.OverheadPct == 0 || r.OverheadPct < -90 || r.ScaleRatio <= 0 {
 		t.Errorf("overhead %.1f %%, scale ratio %.2f", r.OverheadPct, r.ScaleRatio)
 	}
-	if len(r.StageCost) != 6 || r.StageCost[2].Stage != "detect" || r.StageCost[2].LocalS <= 0 || r.StageCost[2].TemporalS <= 0 {
+	if len(r.StageCost) != 6 || r.StageCost[2].Stage != "detect" || r.StageCost[2].LocalS <= 0 || r.StageCost[2].TemporalS <= 0 || r.StageCost[2].WorkerS <= 0 {
 		t.Errorf("stage cost: %+v", r.StageCost)
 	}
 	if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "cores") {
@@ -96,7 +100,7 @@ func TestBenchTemporal(t *testing.T) {
 
 	// The printed table, from the same result.
 	text := r.Text()
-	for _, want := range []string{"driver overhead Temporal ÷ local − 1", "throughput two ÷ one", "episodes/h", "stage cost, seconds per minute of video", "CPU cores"} {
+	for _, want := range []string{"driver overhead Temporal ÷ local − 1", "throughput two ÷ one", "episodes/h", "detect on its worker", "stage cost, seconds per minute of video", "CPU cores"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
 		}
