@@ -90,7 +90,7 @@ func TestBenchTemporal(t *testing.T) {
 	if len(r.StageCost) != 6 || r.StageCost[2].Stage != "detect" || r.StageCost[2].LocalS <= 0 || r.StageCost[2].TemporalS <= 0 || r.StageCost[2].WorkerS <= 0 {
 		t.Errorf("stage cost: %+v", r.StageCost)
 	}
-	if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "cores") {
+	if len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "cores") || !strings.Contains(r.Notes[0], "side by side") {
 		t.Errorf("notes do not say how the workers shared the machine: %q", r.Notes)
 	}
 	// The work folder is removed without --keep.
@@ -100,7 +100,7 @@ func TestBenchTemporal(t *testing.T) {
 
 	// The printed table, from the same result.
 	text := r.Text()
-	for _, want := range []string{"driver overhead Temporal ÷ local − 1", "throughput two ÷ one", "episodes/h", "detect on its worker", "stage cost, seconds per minute of video", "CPU cores"} {
+	for _, want := range []string{"driver overhead Temporal ÷ local − 1", "throughput two ÷ one", "episodes/h", "detect alone Temporal ÷ local", "detect on its worker", "stage cost, seconds per minute of video", "CPU cores"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
 		}
