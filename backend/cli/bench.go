@@ -13,7 +13,11 @@ import (
 )
 
 func benchCmd(ctx context.Context, env *Env, args []string) int {
+	if isTemporalBench(args) {
+		return benchTemporalCmd(ctx, env, args)
+	}
 	fs := newFlags(env, "bench")
+	fs.Bool("temporal", false, "measure the Temporal driver against the embedded engine instead (castscope bench --temporal --help)")
 	videoPath := fs.String("video", "", "video to measure (default: generate a 1080p H.264 clip from the testdata/media photos)")
 	fps := fs.Float64("fps", 5, "frames sampled per second (≤ 0 = every frame)")
 	threads := fs.Int("threads", runtime.NumCPU(), "ffmpeg -threads for the decode comparison (0 = ffmpeg's choice)")
