@@ -50,7 +50,7 @@ func (a *activities) stage(name string) func(ctx context.Context, in StageInput)
 
 func (a *activities) run(ctx context.Context, in StageInput) (out StageOutcome, err error) {
 	info := activity.GetInfo(ctx)
-	out.Worker = a.identity
+	out.Worker, out.StartedAt = a.identity, info.StartedTime
 	logf := func(level slog.Level, text string) {
 		a.log.Log(ctx, level, job.LogText(in.Stage, in.EpisodeKey, text), job.LogKeyJobID, in.JobID)
 	}

@@ -150,7 +150,18 @@ func merge(p *Progress, pending []*workflowpb.PendingActivityInfo) {
 				st.HeartbeatAt = &at
 			}
 			st.Owner = pa.GetLastWorkerIdentity()
-			if f := pa.GetLastFailure(); f != nil && pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED {
+			if t := pa.GetLastStartedTime(); t != nil && pa.GetState() != enumspb.PENDING_ACTIVITY_STATE_SCHEDULED {
+				at := t.AsTime()
+				st.StartedAt = &at
+			}
+			f := pa.GetLastFailure()
+			if f == nil && pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED {
+				// Queued for a free worker: not running yet, as a local
+				// stage waiting for its worker slot stays pending.
+				st.Status, st.StartedAt, st.Attempt = job.StatusPending, nil, 0
+				continue
+			}
+			if f != nil && pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED {
 				st.Status = job.StatusRetrying
 				code := f.GetApplicationFailureInfo().GetType()
 				if code == "" {

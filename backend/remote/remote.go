@@ -153,6 +153,9 @@ type StageOutcome struct {
 	// it (validate stores the probe); nil otherwise.
 	Episode json.RawMessage `json:"episode,omitempty"`
 	Worker  string          `json:"worker,omitempty"`
+	// StartedAt is when this attempt started on its worker (the time
+	// spent waiting for a free worker is not the stage's).
+	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 // Heartbeat is a stage activity's heartbeat details: the checkpoint the

@@ -88,6 +88,8 @@ func EpisodeWorkflow(ctx workflow.Context, in Input) (Progress, error) {
 	for i, name := range in.Stages {
 		now := workflow.Now(ctx)
 		st := &p.Stages[i]
+		// Running from the workflow's view; until a worker takes it the
+		// submitter shows it pending (Follow reads the activity's state).
 		st.Status, st.StartedAt, st.Attempt = job.StatusRunning, &now, 1
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			TaskQueue:           QueueOf(name),
@@ -105,6 +107,9 @@ func EpisodeWorkflow(ctx workflow.Context, in Input) (Progress, error) {
 		st.FinishedAt = &end
 		if err == nil {
 			st.Status, st.Result, st.SkipReason, st.Fingerprint, st.Owner = out.Status, out.Result, out.SkipReason, out.Fingerprint, out.Worker
+			if !out.StartedAt.IsZero() {
+				st.StartedAt = &out.StartedAt
+			}
 			if out.Episode != nil {
 				p.Episode = out.Episode
 			}

@@ -432,6 +432,8 @@ func (m *mirror) apply(p remote.Progress) {
 func (m *mirror) logChange(st job.Stage) {
 	var line string
 	switch st.Status {
+	case job.StatusPending:
+		line = "stage=queued waiting for a free worker on " + remote.QueueOf(st.Name)
 	case job.StatusRunning:
 		line = fmt.Sprintf("stage=start job_id=%s attempt=%d/%d worker=%s", m.job.ID, st.Attempt, st.MaxAttempts, st.Owner)
 	case job.StatusRetrying:
