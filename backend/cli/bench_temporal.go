@@ -757,7 +757,7 @@ func (r TemporalBench) Rows() []bench.Row {
 		rows = append(rows, bench.Row{Part: "(b)", Measure: fmt.Sprintf("%d episodes, %s", len(x.Episodes), label),
 			Value: fmt.Sprintf("%.1f s wall, %.1f episodes/h; %s", x.WallS, x.PerHour, okText(x))})
 	}
-	rows = append(rows, bench.Row{Part: "(b)", Measure: "  detect on its worker (mean)", Value: fmt.Sprintf("%.1f s with 1 worker, %.1f s with %d (the records, queue wait included: %.1f s, %.1f s)",
+	rows = append(rows, bench.Row{Part: "(b)", Measure: "  detect on its worker (mean)", Value: fmt.Sprintf("%.1f s with 1 worker, %.1f s with %d (the stage records: %.1f s, %.1f s)",
 		workerSeconds(r.OneWorker, "detect"), workerSeconds(r.TwoWorkers, "detect"), r.TwoWorkers.Workers,
 		stageSeconds(r.OneWorker, "detect"), stageSeconds(r.TwoWorkers, "detect"))})
 	if len(r.TwoWorkers.DetectsBy) > 0 {
