@@ -71,17 +71,22 @@ func benchCmd(ctx context.Context, env *Env, args []string) int {
 		return ExitError
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			printError(env.Stderr, err)
-			return ExitError
-		}
-		return ExitOK
+		return printJSON(env, res)
 	}
 	fmt.Fprint(env.Stdout, bench.Header(res))
 	fmt.Fprint(env.Stdout, bench.FormatTable(bench.Rows(res)))
 	fmt.Fprintf(env.Stdout, "total %.0f s\n", res.TotalS)
+	return ExitOK
+}
+
+// printJSON writes a bench result as indented JSON.
+func printJSON(env *Env, v any) int {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		printError(env.Stderr, err)
+		return ExitError
+	}
 	return ExitOK
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -221,11 +220,8 @@ func benchTemporalCmd(ctx context.Context, env *Env, args []string) int {
 		return ExitError
 	}
 	if *asJSON {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			printError(env.Stderr, err)
-			return ExitError
+		if code := printJSON(env, res); code != ExitOK {
+			return code
 		}
 	} else {
 		fmt.Fprint(env.Stdout, res.Text())
