@@ -46,6 +46,9 @@ cleanup() {
   [ -f "$TMP/app.log" ] && cp -f "$TMP/app.log" "$ARTIFACTS/e2e-app.log"
   [ -f "$TMP/worker.log" ] && cp -f "$TMP/worker.log" "$ARTIFACTS/e2e-temporal-worker.log"
   rm -rf "$TMP"
+  if [ $rc -ne 0 ] && [ -f "$ARTIFACTS/e2e-temporal-worker.log" ]; then
+    echo "e2e: the Temporal worker's last lines:" >&2; tail -n 15 "$ARTIFACTS/e2e-temporal-worker.log" >&2
+  fi
   if [ $rc -eq 0 ]; then say "passed"; else echo "e2e: FAILED (rc=$rc; app log: $ARTIFACTS/e2e-app.log)" >&2; fi
   exit $rc
 }

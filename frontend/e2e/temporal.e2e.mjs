@@ -6,6 +6,7 @@
 // the test skips (scripts/e2e.sh fails first under CASTSCOPE_REQUIRE_TEMPORAL=1).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -102,7 +103,18 @@ test('Run on Temporal: Settings choice, a dropped video runs on the worker with 
   );
   log('remote detect progress:', await between.jsonValue());
 
-  await page.locator('[data-testid="stage-analytics"][data-status="ok"]').waitFor({ timeout: 180_000 });
+  try {
+    await page.locator('[data-testid="stage-analytics"][data-status="ok"]').waitFor({ timeout: 180_000 });
+  } catch (e) {
+    // What the window shows, what the registry holds, what the worker did.
+    const shown = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid^="stage-"][data-status]')].map((c) => `${c.dataset.testid}=${c.getAttribute('data-status')}`).join(' '),
+    );
+    const ep = (await page.evaluate(() => window.go.main.App.ListEpisodes())).find((x) => x.key === KEY);
+    const stored = (ep?.latest_job?.stages ?? []).map((st) => `${st.name}=${st.status}`).join(' ');
+    const worker = fs.existsSync(path.join(TMP, 'worker.log')) ? fs.readFileSync(path.join(TMP, 'worker.log'), 'utf8').split('\n').slice(-25).join('\n') : '(no worker log)';
+    assert.fail(`the remote run did not show analytics ok: ${e.message}\nwindow: ${shown}\nregistry: ${ep?.latest_job?.job_id} ${stored}\nworker log:\n${worker}`);
+  }
   log(`remote run ok after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const s of ['validate', 'extract', 'detect', 'track', 'cluster', 'analytics']) {
     assert.equal(await page.locator(`[data-testid="stage-${s}"]`).getAttribute('data-status'), 'ok', `stage ${s}`);

@@ -87,6 +87,19 @@ function upsertEpisode(ep: Episode, toFront: boolean): void {
 
 let snapshotTimer: ReturnType<typeof setTimeout> | null = null;
 
+/**
+ * Counts stage events that change a state (not progress). A snapshot read
+ * before such an event can answer after it — stages on Temporal arrive in
+ * bursts — and would put the older state back with no event left to fix
+ * it: refresh then pulls another.
+ */
+let stateEvents = 0;
+
+/** Notes a stage event that changes a state (see stateEvents). */
+export function noteStateEvent(): void {
+  stateEvents++;
+}
+
 /** Pulls a snapshot half a second from now; calls in between share it. */
 export function scheduleSnapshot(): void {
   if (snapshotTimer) return;
@@ -99,10 +112,12 @@ export function scheduleSnapshot(): void {
 /** Pulls the full episode list (start-up, window focus, unknown episode in an event). */
 export async function refresh(): Promise<void> {
   episodes.loadingSnapshot = true;
+  const seen = stateEvents;
   try {
     const eps = await api.listEpisodes();
     progress.cancelPending();
     episodes.list = eps;
+    if (stateEvents !== seen) scheduleSnapshot(); // states changed while it was read
     if (!episodes.selectedKey || !eps.some((e) => e.key === episodes.selectedKey)) {
       episodes.selectedKey = eps[0]?.key ?? null;
     }

@@ -10,7 +10,7 @@
 import { STAGES, stageLabel } from '../catalog';
 import { Coalescer } from '../coalesce';
 import type { Job, StageEvent, StageView } from '../types';
-import { emptyStage, episodes, findEpisode, scheduleSnapshot } from './episodes.svelte';
+import { emptyStage, episodes, findEpisode, noteStateEvent, scheduleSnapshot } from './episodes.svelte';
 import { scheduleReport } from './report.svelte';
 import { pushToast, toastApiError } from './toasts.svelte';
 
@@ -114,6 +114,7 @@ export function handleStageEvent(ev: StageEvent): void {
       });
     }
   }
+  if (urgent) noteStateEvent();
   progress.push(`${ev.job_id}/${ev.stage}`, ev, urgent);
   // A stage that ends sets the episode's registry flags (detected, clustered,
   // analyzed…), which open the Cast and Report tabs; one that is queued again

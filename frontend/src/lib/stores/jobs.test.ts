@@ -256,3 +256,40 @@ describe('jobs: stages on Temporal', () => {
     expect(list).not.toHaveBeenCalled();
   });
 });
+
+describe('jobs: a snapshot read before a state event', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    resetStores();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    delete window.go;
+  });
+
+  it('that answers last is followed by another snapshot, so the newer state wins', async () => {
+    handleEpisodeEvent(episode());
+    const running = episode({ latest_job: { ...episode().latest_job!, stages: [stage({ status: 'running', attempt: 1 })] } });
+    const ok = episode({ latest_job: { ...episode().latest_job!, stages: [stage({ status: 'ok', attempt: 1 })] } });
+    let answer: (v: unknown) => void = () => {};
+    const list = vi
+      .fn()
+      .mockImplementationOnce(() => new Promise((r) => (answer = r))) // a slow read, made while detect ran
+      .mockImplementation(async () => [ok]);
+    window.go = { main: { App: { ListEpisodes: list } } } as unknown as typeof window.go;
+    const detect = () => stagesOf(episodes.list[0]).find((s) => s.name === 'detect')!;
+    const slow = refresh();
+    // detect ends; the snapshot that event asks for answers first
+    handleStageEvent(stageEvent({ status: 'ok', attempt: 1, done: 10, total: 10 }));
+    await vi.advanceTimersByTimeAsync(600);
+    expect(list).toHaveBeenCalledTimes(2);
+    expect(detect().status).toBe('ok');
+    // then the slow one, with the older state
+    answer([running]);
+    await slow;
+    expect(detect().status).toBe('running');
+    await vi.advanceTimersByTimeAsync(600);
+    expect(list).toHaveBeenCalledTimes(3); // it is followed by a fresh one
+    expect(detect().status).toBe('ok');
+  });
+});
