@@ -78,6 +78,8 @@ test('Run on Temporal: Settings choice, a dropped video runs on the worker with 
   const item = page.locator(`[data-testid="episode-${KEY}"]`);
   await item.waitFor({ timeout: 30_000 });
   await item.click();
+  // Stay on the stage cards: an analysed episode opens on the Viewer tab.
+  await page.locator('[data-testid="tab-pipeline"]').click();
 
   const badge = page.locator('[data-testid="job-driver"]');
   await badge.waitFor({ timeout: 30_000 });
