@@ -33,9 +33,20 @@ type Build func(in StageInput) (Bound, error)
 // SDK throttles further, see WorkerOptions).
 const heartbeatEvery = 250 * time.Millisecond
 
+// Checkpoints keep stage checkpoints durably (a file on the shared
+// folder): a heartbeat's details reach Temporal up to a throttle interval
+// after they are recorded, so a worker killed right after a checkpoint
+// could leave the one before it; with Checkpoints, SaveCheckpoint is
+// durable when it returns, as the local engine's is.
+type Checkpoints interface {
+	Load(jobID, stage string) (json.RawMessage, error) // nil when none
+	Save(jobID, stage string, cp json.RawMessage) error
+}
+
 // activities runs stage bodies as activities.
 type activities struct {
 	build    Build
+	cps      Checkpoints
 	identity string
 	log      *slog.Logger
 }
@@ -87,11 +98,18 @@ func (a *activities) run(ctx context.Context, in StageInput) (out StageOutcome, 
 		out.Status, out.SkipReason = job.StatusSkipped, "outputs complete and inputs unchanged"
 		return out, nil
 	}
-	r := &reporter{ctx: ctx, job: j, logf: logf, advanced: time.Now()}
+	r := &reporter{ctx: ctx, job: j, logf: logf, advanced: time.Now(), cps: a.cps}
 	if activity.HasHeartbeatDetails(ctx) {
 		var hb Heartbeat
 		if err := activity.GetHeartbeatDetails(ctx, &hb); err == nil {
 			r.hb.Checkpoint = hb.Checkpoint
+		}
+	}
+	if a.cps != nil { // the durable copy, as new as the details or newer
+		if cp, err := a.cps.Load(in.JobID, in.Stage); err != nil {
+			logf(slog.LevelWarn, "reading the checkpoint failed: "+errs.As(err).Message)
+		} else if len(cp) > 0 {
+			r.hb.Checkpoint = cp
 		}
 	}
 	logf(slog.LevelInfo, fmt.Sprintf("stage=start job_id=%s attempt=%d/%d worker=%s", in.JobID, info.Attempt, maxAttempts(info), a.identity))
@@ -159,6 +177,7 @@ type reporter struct {
 	ctx  context.Context
 	job  job.Job
 	logf func(slog.Level, string)
+	cps  Checkpoints
 
 	mu       sync.Mutex
 	hb       Heartbeat
@@ -220,14 +239,18 @@ func (r *reporter) Checkpoint() json.RawMessage {
 	return r.hb.Checkpoint
 }
 
-// SaveCheckpoint heartbeats the checkpoint at once. Temporal keeps the
-// details of the last heartbeat that reached it: a worker killed right
-// after may leave an older one, which is safe for detect (its parts are
-// the truth, see the package comment).
+// SaveCheckpoint stores the checkpoint durably (Checkpoints) and
+// heartbeats it. Temporal keeps the details of the last heartbeat that
+// reached it, which a worker killed right after may not have sent.
 func (r *reporter) SaveCheckpoint(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("remote: encode checkpoint: %w", err)
+	}
+	if r.cps != nil {
+		if err := r.cps.Save(r.job.ID, r.job.Stages[0].Name, b); err != nil {
+			return err
+		}
 	}
 	r.mu.Lock()
 	r.hb.Checkpoint = b

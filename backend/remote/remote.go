@@ -15,10 +15,12 @@
 //     heartbeat details (Heartbeat). A worker that dies stops
 //     heartbeating; after the heartbeat timeout (the local stall limit)
 //     Temporal retries the activity, on any worker, with the last details:
-//     detect resumes after its last durable Parquet part. Its parts on the
-//     shared folder are the truth and the checkpoint only says "this job
-//     wrote them" (package pipeline), so a checkpoint a few seconds old,
-//     as a killed worker may leave, still resumes from the newest part.
+//     detect resumes after its last durable Parquet part. Heartbeat details
+//     reach the server up to a throttle interval late, so the worker also
+//     writes each checkpoint to the shared folder before SaveCheckpoint
+//     returns (Checkpoints), and a retry takes that copy: durable as the
+//     local engine's. (For detect the parts are the truth anyway; the
+//     checkpoint says "this job wrote them", see package pipeline.)
 //   - Retries follow the local backoff (job.RetryPolicy → RetryPolicy);
 //     errors job.IsPermanent calls permanent are non-retryable, their
 //     error type the typed code (ERR_VIDEO_UNREADABLE…), so the workflow

@@ -30,8 +30,10 @@ type WorkerOptions struct {
 	Serve     string   // cpu | gpu | all
 	Stages    []string // every stage name, in order
 	Build     Build
-	Identity  string       // shown in Temporal and in the stage records ("" → the SDK's pid@host)
-	Log       *slog.Logger // the worker's log (stage lines, SDK warnings)
+	// Checkpoints make SaveCheckpoint durable (nil: heartbeat details only).
+	Checkpoints Checkpoints
+	Identity    string       // shown in Temporal and in the stage records ("" → the SDK's pid@host)
+	Log         *slog.Logger // the worker's log (stage lines, SDK warnings)
 	// ThrottleHeartbeats is the most often the SDK sends a heartbeat
 	// (0 → 1 s): the submitter's progress is as fresh as this.
 	ThrottleHeartbeats time.Duration
@@ -79,7 +81,7 @@ func RunWorker(ctx context.Context, o WorkerOptions) error {
 	if throttle <= 0 {
 		throttle = time.Second
 	}
-	acts := &activities{build: o.Build, identity: o.Identity, log: o.Log}
+	acts := &activities{build: o.Build, cps: o.Checkpoints, identity: o.Identity, log: o.Log}
 	opts := func(concurrent int) worker.Options {
 		return worker.Options{Identity: o.Identity, MaxHeartbeatThrottleInterval: throttle, DefaultHeartbeatThrottleInterval: throttle,
 			MaxConcurrentActivityExecutionSize: concurrent}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"castscope/backend/atomicfile"
 	"castscope/backend/episode"
 	"castscope/backend/errs"
 	"castscope/backend/harvest"
@@ -94,6 +97,34 @@ func (s *payloadStore) episodeAfter() json.RawMessage {
 	return b
 }
 
+// fileCheckpoints keeps remote stages' checkpoints on the shared folder,
+// beside the job's meta.json: data/jobs/{job_id}/{stage}.checkpoint.json,
+// written atomically (fsync, rename) before SaveCheckpoint returns.
+type fileCheckpoints struct{ dir string }
+
+func (f fileCheckpoints) path(jobID, stage string) string {
+	return filepath.Join(f.dir, "data", "jobs", jobID, stage+".checkpoint.json")
+}
+
+func (f fileCheckpoints) Load(jobID, stage string) (json.RawMessage, error) {
+	b, err := os.ReadFile(f.path(jobID, stage))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errs.FS(err, f.path(jobID, stage))
+	}
+	return b, nil
+}
+
+func (f fileCheckpoints) Save(jobID, stage string, cp json.RawMessage) error {
+	p := f.path(jobID, stage)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return errs.FS(err, filepath.Dir(p))
+	}
+	return atomicfile.Write(p, cp)
+}
+
 // WorkerConfig configures ServeTemporal (`castscope worker --temporal`).
 type WorkerConfig struct {
 	HostPort  string
@@ -149,7 +180,7 @@ func ServeTemporal(ctx context.Context, cfg WorkerConfig) error {
 	}
 	return remote.RunWorker(ctx, remote.WorkerOptions{
 		HostPort: cfg.HostPort, Namespace: cfg.Namespace, Serve: cfg.Serve, Stages: pipeline.Order,
-		Build: build, Identity: cfg.Identity, Log: cfg.Log,
+		Build: build, Checkpoints: fileCheckpoints{dir: dir}, Identity: cfg.Identity, Log: cfg.Log,
 		Started: func(q []string) {
 			if cfg.Started != nil {
 				cfg.Started(q, provider)
