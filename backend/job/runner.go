@@ -218,7 +218,7 @@ func NewRunner(cfg Config, defs ...StageDef) *Runner {
 	if cfg.Owner != "" {
 		r.owner = cfg.Owner
 	}
-	r.retry = cfg.Retry.normalized()
+	r.retry = cfg.Retry.Normalized()
 	r.cfg.HeavyWorkers = cmp.Or(cfg.HeavyWorkers, 1)
 	r.cfg.StallAfter = cmp.Or(cfg.StallAfter, DefaultStallAfter)
 	r.fixed.heartbeat, r.fixed.rescue = cfg.HeartbeatEvery, cfg.RescueEvery

@@ -443,7 +443,8 @@ const (
 	DefaultHeartbeatEvery  = 2 * time.Second
 )
 
-func (p RetryPolicy) normalized() RetryPolicy {
+// Normalized returns p with its zero fields at the defaults.
+func (p RetryPolicy) Normalized() RetryPolicy {
 	if p.Base <= 0 {
 		p.Base = DefaultRetryBase
 	}
@@ -464,7 +465,7 @@ func (p RetryPolicy) normalized() RetryPolicy {
 // "equal jitter" (half fixed, half rnd()-scaled). rnd returns [0,1); nil
 // means no jitter (the upper bound).
 func NextRetryAt(now time.Time, attempt int, p RetryPolicy, rnd func() float64) time.Time {
-	p = p.normalized()
+	p = p.Normalized()
 	d := float64(p.Base) * math.Pow(p.Factor, float64(max(attempt, 1)-1))
 	if d > float64(p.Cap) || math.IsInf(d, 0) || math.IsNaN(d) {
 		d = float64(p.Cap)

@@ -53,7 +53,7 @@ func TestNextRetryAt(t *testing.T) {
 	if d := NextRetryAt(now, 1, RetryPolicy{Base: time.Second, Factor: 3, Cap: time.Hour}, nil).Sub(now); d != time.Second {
 		t.Errorf("custom base: %v", d)
 	}
-	if p.normalized().MaxAttempts != 5 {
+	if p.Normalized().MaxAttempts != 5 {
 		t.Error("default max attempts")
 	}
 }

@@ -20,18 +20,7 @@ const stageTimeout = 24 * time.Hour
 // RetryPolicy is the local backoff as Temporal's: the same first wait,
 // factor, cap and attempts, with the permanent codes non-retryable.
 func RetryPolicy(p job.RetryPolicy) *temporal.RetryPolicy {
-	if p.Base <= 0 {
-		p.Base = job.DefaultRetryBase
-	}
-	if p.Factor < 1 {
-		p.Factor = job.DefaultRetryFactor
-	}
-	if p.Cap <= 0 {
-		p.Cap = job.DefaultRetryCap
-	}
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = job.DefaultMaxAttempts
-	}
+	p = p.Normalized()
 	return &temporal.RetryPolicy{
 		InitialInterval:        p.Base,
 		BackoffCoefficient:     p.Factor,
@@ -59,10 +48,7 @@ func permanentCodes() []string {
 // (the Progress in the failure's details), a cancel cancels it (the same).
 func EpisodeWorkflow(ctx workflow.Context, in Input) (Progress, error) {
 	p := Progress{JobID: in.JobID, EpisodeKey: in.EpisodeKey, Episode: in.Episode}
-	maxAttempts := in.Retry.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = job.DefaultMaxAttempts
-	}
+	maxAttempts := in.Retry.Normalized().MaxAttempts
 	for _, n := range in.Stages {
 		p.Stages = append(p.Stages, job.Stage{Name: n, Status: job.StatusPending, MaxAttempts: maxAttempts})
 	}
